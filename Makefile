@@ -1,0 +1,101 @@
+# koffix: one non-recursive Makefile. `make` builds ./koffix; `make test` runs every suite.
+# Variant builds go to their own directory: B=build (default), build/asan (make asan).
+
+CC       ?= cc
+B        ?= build
+PKGS     := libmicrohttpd libcmark-gfm sqlite3 libcjson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
+              $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP
+LDLIBS   := $(PKG_LIBS) -lcmark-gfm-extensions -lpthread -lm
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(B),build)
+BIN := koffix
+else
+BIN := $(B)/koffix
+endif
+
+# Everything but main() goes into one archive that the binary, the tests and the fuzzers link.
+LIB_SRCS := \
+	common/buf.c common/util.c common/log.c \
+	templates/tpl.c \
+	kb/article.c kb/kb.c \
+	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
+	server/security.c server/form.c server/site.c server/cli.c
+MAIN_SRCS := server/main.c
+
+UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_kb
+FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
+MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
+UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
+FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
+
+.PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind
+all: $(BIN)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libkoffix.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJS) $(B)/libkoffix.a
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libkoffix.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Fuzz targets: LLVMFuzzerTestOneInput plus a file-replay driver, so `make test` can replay the
+# corpora with gcc; `make fuzz` builds them with clang's libFuzzer instead.
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(B)/libkoffix.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(UNIT_BINS) $(FUZZ_BINS)
+
+asan:
+	@$(MAKE) --no-print-directory B=build/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" build/asan/koffix unit
+
+# Installs missing Debian packages (as root), builds, indexes the KB and serves it.
+run: check-deps all
+	./koffix kb index
+	./koffix serve
+
+check-deps:
+	@scripts/setup.sh --runtime
+
+deps:
+	@scripts/setup.sh --all
+
+test: deps all
+	@$(MAKE) --no-print-directory asan
+	@tests/run.sh
+
+valgrind: all unit
+	@tests/valgrind.sh
+
+fuzz:
+	@scripts/fuzz.sh
+
+bench: all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build koffix
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(UNIT_TESTS:%=$(B)/tests/unit/%.d) $(FUZZERS:%=$(B)/tests/fuzz/%.d)

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *kx_strerror(int err)
+{
+	switch (err) {
+	case KX_OK: return "success";
+	case KX_ENOMEM: return "out of memory";
+	case KX_ETOOBIG: return "too large";
+	case KX_EINVAL: return "invalid input";
+	case KX_ENOTFOUND: return "not found";
+	case KX_EIO: return "input/output error";
+	case KX_EDB: return "database error";
+	case KX_ESYNTAX: return "syntax error";
+	case KX_ECONFLICT: return "conflict";
+	default: return "unknown error";
+	}
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "koffix: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t count, size_t n)
+{
+	void *p = calloc(count ? count : 1, n ? n : 1);
+	if (!p)
+		oom(count * n);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	*out = NULL;
+	if (len)
+		*len = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return KX_EIO;
+	int rc = 0;
+	size_t cap = 4096, n = 0;
+	char *data = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max + 1) {
+				rc = KX_ETOOBIG;
+				goto out;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			data = xrealloc(data, cap + 1);
+		}
+		size_t got = fread(data + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		rc = KX_EIO;
+		goto out;
+	}
+	if (n > max) {
+		rc = KX_ETOOBIG;
+		goto out;
+	}
+	data[n] = '\0';
+	*out = data;
+	data = NULL;
+	if (len)
+		*len = n;
+out:
+	free(data);
+	fclose(f);
+	return rc;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	size_t plen = strlen(path);
+	char *tmp = xmalloc(plen + 32);
+	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+	int rc = KX_EIO;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		goto out;
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+int mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+				rc = KX_EIO;
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t url_decode(char *s, bool plus)
+{
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		if (*r == '%' && hexval(r[1]) >= 0 && hexval(r[2]) >= 0) {
+			*w++ = (char)(hexval(r[1]) * 16 + hexval(r[2]));
+			r += 2;
+		} else if (*r == '+' && plus) {
+			*w++ = ' ';
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
+bool is_slug(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return false;
+	return true;
+}
+
+int random_hex(char *out, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char *raw = xmalloc(n);
+	int rc = KX_EIO;
+	FILE *f = fopen("/dev/urandom", "rb");
+	if (f && fread(raw, 1, n, f) == n) {
+		for (size_t i = 0; i < n; i++) {
+			out[2 * i] = hex[raw[i] >> 4];
+			out[2 * i + 1] = hex[raw[i] & 15];
+		}
+		out[2 * n] = '\0';
+		rc = 0;
+	}
+	if (f)
+		fclose(f);
+	free(raw);
+	return rc;
+}
+
+bool str_equal_ct(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+	for (size_t i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+bool str_starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void utc_now(char out[21])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

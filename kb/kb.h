@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KOFFIX_KB_H
+#define KOFFIX_KB_H
+
+/*
+ * The knowledge base: articles indexed into SQLite (tables articles, votes; FTS5 table
+ * articles_fts ranked by bm25) and read back as cJSON values for pages and the JSON API.
+ *
+ * Rules:
+ *  - Indexing is incremental: a file whose size, mtime and SHA-256 are unchanged is not parsed
+ *    again; a removed file's rows go. A bad article is reported ("FILE: line N: message") and
+ *    skipped: its previous good version, if any, stays served, and every other article is
+ *    indexed.
+ *  - All SQL goes through statements prepared once (enum in kb.c) with bound parameters.
+ *  - One struct kb may be used from several threads: every call takes the kb's mutex.
+ *  - Functions returning cJSON hand ownership to the caller (cJSON_Delete()).
+ */
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../common/buf.h"
+
+struct kb;
+
+struct kb_index_report {
+	int indexed;    /* parsed and stored (new or changed) */
+	int unchanged;
+	int removed;
+	int errors;     /* articles refused; each was logged */
+};
+
+/* Opens (creating when needed) the SQLite database at path. NULL with a message in err. */
+struct kb *kb_open(const char *path, char *err, size_t errlen);
+void kb_close(struct kb *kb);
+
+/*
+ * Indexes every "*.md" file of dir. Each refused article is written to errlog (when not NULL)
+ * as "PATH: line N: message". Returns 0 when the database could be updated (even with refused
+ * articles: see rep->errors), KX_EIO when dir cannot be read, KX_EDB on a database failure.
+ */
+int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *errlog);
+
+/*
+ * Full-text search. Returns an array of {"slug","title","snippet","score"} (best first, at most
+ * limit, 1..100) where snippet is safe HTML: escaped text with <mark> around the hits. When no
+ * article holds every word, articles holding any word are returned. An empty or word-less
+ * query gives an empty array. NULL only on a database failure.
+ */
+cJSON *kb_search(struct kb *kb, const char *query, int limit);
+
+/*
+ * Converts a person's query into an FTS5 expression: each word (letters, digits, and bytes of
+ * multi-byte UTF-8 characters) becomes a quoted prefix term; all of them joined with AND (or
+ * OR when any is true). Returns the number of words (0: nothing to search), or KX_ETOOBIG.
+ */
+int kb_fts_query(const char *query, bool any, struct buf *out);
+
+/*
+ * The article slug as an object: slug, title, updated, tags, applies_to, related (slugs),
+ * sources, toc [{level,id,text}], html, etag, yes, no. NULL when there is no such article.
+ */
+cJSON *kb_get(struct kb *kb, const char *slug);
+
+/* Every article as [{slug, title, updated, tags}] ordered by title. */
+cJSON *kb_list(struct kb *kb);
+
+/* Titles for slugs, keeping only those that exist: [{slug, title}] in the given order. */
+cJSON *kb_titles(struct kb *kb, const cJSON *slugs);
+
+/*
+ * Records a "was this helpful" vote of voter (an opaque id; one vote per voter and article,
+ * a later vote replaces the earlier). comment may be NULL. Fills the new counts when yes/no
+ * are not NULL. KX_ENOTFOUND for an unknown article.
+ */
+int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
+	    const char *comment, int *yes, int *no);
+
+#endif

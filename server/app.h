@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KOFFIX_APP_H
+#define KOFFIX_APP_H
+
+/*
+ * The state of one koffix process: where its files are, the opened KB, the compiled templates,
+ * the static assets and the secrets of the security model. Built by app_open(), read-only
+ * afterwards (except through the modules' own locks), freed by app_close().
+ */
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define KOFFIX_VERSION "0.1.0"
+#define APP_PATH_MAX 4096
+
+struct kb;
+struct tpl_set;
+
+struct static_file {
+	char *name;
+	char *data;
+	size_t len;
+	const char *ctype;
+	char etag[24];
+};
+
+struct app {
+	char root[APP_PATH_MAX];      /* install folder: templates/, static/, kb/ */
+	char kb_dir[APP_PATH_MAX];    /* a folder with articles/ and symptoms.json */
+	char data_dir[APP_PATH_MAX];  /* database and secrets */
+	struct kb *kb;
+	struct tpl_set *tpl;
+	cJSON *symptoms;
+	struct static_file *statics;
+	size_t nstatic;
+	char token[65];               /* the launch token */
+	char csrf_key[65];            /* HMAC key for CSRF tokens, kept in the data folder */
+	char bind_addr[64];
+	unsigned port;
+};
+
+struct app_options {
+	const char *data_dir;   /* NULL: ./data */
+	const char *kb_dir;     /* NULL: ROOT/kb */
+	bool need_templates;
+	bool need_secrets;
+};
+
+/*
+ * Finds the install root (KOFFIX_HOME, else the folder of the executable when it holds
+ * templates/, else the current folder), opens the database in the data folder (created when
+ * missing), and loads what opts asks for. Returns 0 or a negative kx_err with a message in err.
+ */
+int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen);
+void app_close(struct app *app);
+
+/* Indexes the KB folder, printing refused articles on stderr; 0 or a kx_err. */
+int app_index(struct app *app, bool quiet);
+
+#endif

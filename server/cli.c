@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command line: global options (anywhere on the line), then a command and its own options.
+ * Exit codes: 0 success, 64 bad usage, 1 other failure (DESIGN.md, Contracts).
+ */
+#include "cli.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "../kb/kb.h"
+#include "app.h"
+#include "http.h"
+#include "site.h"
+
+#define EXIT_USAGE 64
+
+struct cli {
+	const char *data;
+	const char *backend;
+	const char *agent;
+	const char *kb;
+	bool json;
+	bool help;
+	int argc;          /* what is left once the global options are taken out */
+	char **argv;
+};
+
+static const char usage_main[] =
+	"usage: koffix [global options] <command> [options]\n"
+	"\n"
+	"Self-service help for Outlook and the Kerio Outlook Connector's kofmsp.dll.\n"
+	"\n"
+	"Commands:\n"
+	"  serve                  the web app: help page, search (http://127.0.0.1:8080)\n"
+	"  kb index               index the knowledge base (only changed articles)\n"
+	"  kb search QUERY        search the knowledge base\n"
+	"  kb export-site DIR     write the knowledge base as a static web site\n"
+	"  routes                 list the web app's routes\n"
+	"\n"
+	"Global options:\n"
+	"  --data DIR             database and state folder (default ./data)\n"
+	"  --kb DIR               knowledge-base folder with articles/ (default: the installed kb/)\n"
+	"  --backend plan|agent|wine   how repairs reach Windows (default plan here)\n"
+	"  --agent PATH           the Windows agent (default: koffix-agent.exe beside koffix)\n"
+	"  --json                 print data as JSON\n"
+	"  --help                 help for koffix or for a command\n";
+
+static const char usage_serve[] =
+	"usage: koffix serve [--port N] [--bind ADDR] [--token T]\n"
+	"\n"
+	"Indexes the knowledge base when needed and serves the web app. Prints the address to\n"
+	"open, with this launch's access token, on standard output; stop with Ctrl+C.\n"
+	"\n"
+	"  --port N      TCP port (default 8080; 0 picks a free one)\n"
+	"  --bind ADDR   IPv4 address to listen on (default 127.0.0.1; anything else is exposed\n"
+	"                to the network and is refused unless it is a loopback address)\n"
+	"  --token T     fix the access token (8-128 letters, digits, '-', '_', '.', '~')\n";
+
+static const char usage_kb[] =
+	"usage: koffix kb index\n"
+	"       koffix kb search [--limit N] QUERY\n"
+	"       koffix kb export-site DIR\n"
+	"\n"
+	"index        parse and index changed articles; refused articles are named with their\n"
+	"             line; exit 1 when any article was refused (the others are indexed)\n"
+	"search       best matches first (--json for the API's JSON)\n"
+	"export-site  the KB as plain HTML files for any intranet web server (no JavaScript)\n";
+
+static const char usage_routes[] =
+	"usage: koffix routes [--json]\n"
+	"\n"
+	"Lists every route of the web app with what it needs (launch token, body size).\n";
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "koffix: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage);
+	return EXIT_USAGE;
+}
+
+/* Takes a global option at argv[*i]; returns 1 when taken, 0 when not global, -1 on error. */
+static int take_global(struct cli *c, int argc, char **argv, int *i)
+{
+	static const char *const with_value[] = { "--data", "--backend", "--agent", "--kb" };
+	const char *a = argv[*i];
+	if (strcmp(a, "--json") == 0) {
+		c->json = true;
+		return 1;
+	}
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		c->help = true;
+		return 1;
+	}
+	for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+		size_t n = strlen(with_value[k]);
+		const char *v = NULL;
+		if (strcmp(a, with_value[k]) == 0) {
+			if (*i + 1 >= argc)
+				return -1;
+			v = argv[++*i];
+		} else if (strncmp(a, with_value[k], n) == 0 && a[n] == '=') {
+			v = a + n + 1;
+		} else {
+			continue;
+		}
+		const char **slot[] = { &c->data, &c->backend, &c->agent, &c->kb };
+		*slot[k] = v;
+		return 1;
+	}
+	return 0;
+}
+
+/* Reads "--name VALUE" or "--name=VALUE" at args[*i]; 1 taken, 0 other, -1 missing value. */
+static int take_value(char **args, int n, int *i, const char *name, const char **out)
+{
+	size_t len = strlen(name);
+	if (strcmp(args[*i], name) == 0) {
+		if (*i + 1 >= n)
+			return -1;
+		*out = args[++*i];
+		return 1;
+	}
+	if (strncmp(args[*i], name, len) == 0 && args[*i][len] == '=') {
+		*out = args[*i] + len + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static bool token_shape_ok(const char *t)
+{
+	size_t n = strlen(t);
+	if (n < 8 || n > 128)
+		return false;
+	for (; *t; t++)
+		if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') || (*t >= '0' && *t <= '9') ||
+		      *t == '-' || *t == '_' || *t == '.' || *t == '~'))
+			return false;
+	return true;
+}
+
+static int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
+{
+	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .need_templates = templates,
+				 .need_secrets = secrets };
+	char err[512];
+	if (app_open(app, &o, err, sizeof err) != 0) {
+		fprintf(stderr, "koffix: %s\n", err);
+		app_close(app);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_serve(const struct cli *c)
+{
+	const char *port = NULL, *bind = NULL, *token = NULL;
+	for (int i = 1; i < c->argc; i++) {
+		int t = take_value(c->argv, c->argc, &i, "--port", &port);
+		if (!t)
+			t = take_value(c->argv, c->argc, &i, "--bind", &bind);
+		if (!t)
+			t = take_value(c->argv, c->argc, &i, "--token", &token);
+		if (t < 0)
+			return usage_error(usage_serve, "option '%s' needs a value", c->argv[i]);
+		if (!t)
+			return usage_error(usage_serve, "unknown argument '%s'", c->argv[i]);
+	}
+	long portnum = 8080;
+	if (port) {
+		char *end;
+		portnum = strtol(port, &end, 10);
+		if (!*port || *end || portnum < 0 || portnum > 65535)
+			return usage_error(usage_serve, "--port takes a number from 0 to 65535, not '%s'",
+					   port);
+	}
+	if (bind && strcmp(bind, "localhost") == 0)
+		bind = "127.0.0.1";
+	if (bind && strncmp(bind, "127.", 4) != 0)
+		return usage_error(usage_serve, "refusing to listen on '%s': koffix runs repairs with "
+				   "your rights, so it only listens on a loopback address", bind);
+	if (token && !token_shape_ok(token))
+		return usage_error(usage_serve, "--token '%s' is not 8-128 letters, digits, '-', '_', "
+				   "'.' or '~'", token);
+
+	struct app app;
+	if (open_app(c, &app, true, true))
+		return 1;
+	if (bind)
+		snprintf(app.bind_addr, sizeof app.bind_addr, "%s", bind);
+	app.port = (unsigned)portnum;
+	if (token)
+		snprintf(app.token, sizeof app.token, "%s", token);
+	else if (random_hex(app.token, 24) != 0) {
+		fprintf(stderr, "koffix: cannot make an access token (no random source)\n");
+		app_close(&app);
+		return 1;
+	}
+	int irc = app_index(&app, true);
+	if (irc && irc != KX_ESYNTAX) {
+		app_close(&app);
+		return 1;
+	}
+
+	/* Block the signals before MHD starts its threads so that only sigwait() sees them. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char err[256];
+	struct MHD_Daemon *d = http_start(&app, err, sizeof err);
+	if (!d) {
+		fprintf(stderr, "koffix: %s\n", err);
+		app_close(&app);
+		return 1;
+	}
+	printf("http://%s:%u/?token=%s\n", app.bind_addr, app.port, app.token);
+	fflush(stdout);
+	int sig = 0;
+	sigwait(&set, &sig);
+	fprintf(stderr, "koffix: stopping (signal %d)\n", sig);
+	http_stop(d);
+	app_close(&app);
+	return 0;
+}
+
+static void print_results(const struct cli *c, const char *query, cJSON *results)
+{
+	if (c->json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "query", query);
+		cJSON_AddItemToObject(o, "results", results);
+		char *s = cJSON_Print(o);
+		puts(s);
+		cJSON_free(s);
+		cJSON_Delete(o);
+		return;
+	}
+	const cJSON *r;
+	if (cJSON_GetArraySize(results) == 0)
+		printf("No articles match '%s'.\n", query);
+	cJSON_ArrayForEach(r, results)
+		printf("%-44s %s\n", cJSON_GetObjectItemCaseSensitive(r, "slug")->valuestring,
+		       cJSON_GetObjectItemCaseSensitive(r, "title")->valuestring);
+	cJSON_Delete(results);
+}
+
+static int cmd_kb(const struct cli *c)
+{
+	if (c->argc < 2)
+		return usage_error(usage_kb, "%s", "kb needs a subcommand");
+	const char *sub = c->argv[1];
+	struct app app;
+	int rc = 1;
+	if (strcmp(sub, "index") == 0) {
+		if (c->argc != 2)
+			return usage_error(usage_kb, "unexpected argument '%s'", c->argv[2]);
+		if (open_app(c, &app, false, false))
+			return 1;
+		rc = app_index(&app, false) == 0 ? 0 : 1;
+	} else if (strcmp(sub, "search") == 0) {
+		const char *query = NULL, *limit = NULL;
+		for (int i = 2; i < c->argc; i++) {
+			int t = take_value(c->argv, c->argc, &i, "--limit", &limit);
+			if (t < 0)
+				return usage_error(usage_kb, "option '%s' needs a value", c->argv[i]);
+			if (t)
+				continue;
+			if (query || c->argv[i][0] == '-')
+				return usage_error(usage_kb, "unexpected argument '%s'", c->argv[i]);
+			query = c->argv[i];
+		}
+		if (!query)
+			return usage_error(usage_kb, "%s", "kb search needs a QUERY");
+		long n = 10;
+		if (limit) {
+			char *end;
+			n = strtol(limit, &end, 10);
+			if (*end || n < 1 || n > 100)
+				return usage_error(usage_kb, "--limit takes 1 to 100, not '%s'", limit);
+		}
+		if (open_app(c, &app, false, false))
+			return 1;
+		int irc = app_index(&app, true);
+		cJSON *results = (irc == 0 || irc == KX_ESYNTAX) ? kb_search(app.kb, query, (int)n)
+								: NULL;
+		if (results) {
+			print_results(c, query, results);
+			rc = 0;
+		}
+	} else if (strcmp(sub, "export-site") == 0) {
+		if (c->argc != 3)
+			return usage_error(usage_kb, "%s", "kb export-site needs exactly one DIR");
+		if (open_app(c, &app, true, false))
+			return 1;
+		int irc = app_index(&app, true);
+		rc = (irc == 0 || irc == KX_ESYNTAX) && site_export(&app, c->argv[2]) == 0 ? 0 : 1;
+	} else {
+		return usage_error(usage_kb, "unknown kb subcommand '%s'", sub);
+	}
+	app_close(&app);
+	return rc;
+}
+
+static int cmd_routes(const struct cli *c)
+{
+	if (c->argc != 1)
+		return usage_error(usage_routes, "unexpected argument '%s'", c->argv[1]);
+	cJSON *list = cJSON_CreateArray();
+	for (size_t i = 0; i < http_nroutes; i++) {
+		const struct route *r = &http_routes[i];
+		if (!c->json) {
+			printf("%-5s %-28s %-6s %s\n", r->p.method, r->p.pattern,
+			       (r->flags & ROUTE_TOKEN) ? "token" : "-", r->doc);
+			continue;
+		}
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "method", r->p.method);
+		cJSON_AddStringToObject(o, "pattern", r->p.pattern);
+		cJSON_AddBoolToObject(o, "token", (r->flags & ROUTE_TOKEN) != 0);
+		cJSON_AddBoolToObject(o, "api", (r->flags & ROUTE_API) != 0);
+		cJSON_AddNumberToObject(o, "body_max", (double)r->body_max);
+		cJSON_AddStringToObject(o, "doc", r->doc);
+		cJSON_AddItemToArray(list, o);
+	}
+	if (c->json) {
+		char *s = cJSON_Print(list);
+		puts(s);
+		cJSON_free(s);
+	}
+	cJSON_Delete(list);
+	return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	c.argv = xcalloc((size_t)argc + 1, sizeof *c.argv);
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		int t = take_global(&c, argc, argv, &i);
+		if (t < 0) {
+			rc = usage_error(usage_main, "option '%s' needs a value", argv[i]);
+			goto out;
+		}
+		if (t == 0)
+			c.argv[c.argc++] = argv[i];
+	}
+	if (c.backend && strcmp(c.backend, "plan") && strcmp(c.backend, "agent") &&
+	    strcmp(c.backend, "wine")) {
+		rc = usage_error(usage_main, "--backend is plan, agent or wine, not '%s'", c.backend);
+		goto out;
+	}
+	static const struct {
+		const char *name;
+		int (*fn)(const struct cli *);
+		const char *usage;
+	} commands[] = {
+		{ "serve", cmd_serve, usage_serve },
+		{ "kb", cmd_kb, usage_kb },
+		{ "routes", cmd_routes, usage_routes },
+	};
+	if (c.argc == 0) {
+		if (c.help) {
+			fputs(usage_main, stdout);
+			goto out;
+		}
+		rc = usage_error(usage_main, "%s", "a command is needed");
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(c.argv[0], commands[i].name) != 0)
+			continue;
+		if (c.help)
+			fputs(commands[i].usage, stdout);
+		else
+			rc = commands[i].fn(&c);
+		goto out;
+	}
+	rc = usage_error(usage_main, "unknown command '%s'", c.argv[0]);
+out:
+	free(c.argv);
+	return rc;
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "../templates/tpl.h"
+#include "app.h"
+#include "security.h"
+
+#define PAGE_MAX (8u << 20)
+/* Past this much discarded body the connection is cut instead of drained. */
+#define DRAIN_MAX (16u << 20)
+
+static const char *const security_headers[][2] = {
+	{ "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+	  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'" },
+	{ "X-Content-Type-Options", "nosniff" },
+	{ "Referrer-Policy", "no-referrer" },
+	{ "X-Frame-Options", "DENY" },
+	{ "Cross-Origin-Opener-Policy", "same-origin" },
+	{ "Cross-Origin-Resource-Policy", "same-origin" },
+};
+
+const char *http_status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	default: return "Error";
+	}
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+const char *http_header(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void http_add_header(struct http_req *r, const char *name, const char *value)
+{
+	if (r->nheaders == HTTP_MAX_HEADERS) {
+		log_kv(LOG_WARN, "response header dropped", 1, "name", name);
+		return;
+	}
+	r->hname[r->nheaders] = xstrdup(name);
+	r->hvalue[r->nheaders] = xstrdup(value);
+	r->nheaders++;
+}
+
+static bool is_api(struct http_req *r)
+{
+	return (r->route && (r->route->flags & ROUTE_API)) || str_starts(r->path, "/api/");
+}
+
+int http_json(struct http_req *r, int status, cJSON *value)
+{
+	char *s = cJSON_PrintUnformatted(value);
+	cJSON_Delete(value);
+	buf_reset(&r->out);
+	buf_adds(&r->out, s ? s : "null");
+	cJSON_free(s);
+	r->status = status;
+	r->ctype = "application/json; charset=utf-8";
+	return status;
+}
+
+void http_page_keys(cJSON *ctx, const char *title, const char *csrf, bool has_token,
+		    const char *q, bool static_site, const char *root)
+{
+	cJSON_AddStringToObject(ctx, "page_title", title);
+	cJSON_AddStringToObject(ctx, "root", root);
+	cJSON_AddStringToObject(ctx, "ext", static_site ? ".html" : "");
+	cJSON_AddBoolToObject(ctx, "static_site", static_site);
+	cJSON_AddStringToObject(ctx, "csrf", csrf);
+	cJSON_AddStringToObject(ctx, "version", KOFFIX_VERSION);
+	if (!cJSON_GetObjectItemCaseSensitive(ctx, "q"))
+		cJSON_AddStringToObject(ctx, "q", q);
+	cJSON_AddBoolToObject(ctx, "has_token", has_token);
+}
+
+/* Plain text, for when even the error template cannot render. */
+static int plain(struct http_req *r, int status, const char *text)
+{
+	buf_reset(&r->out);
+	buf_adds(&r->out, text);
+	r->status = status;
+	r->ctype = "text/plain; charset=utf-8";
+	return status;
+}
+
+int http_page(struct http_req *r, int status, const char *name, const char *title, cJSON *ctx)
+{
+	const char *q = http_query(r, "q");
+	http_page_keys(ctx, title, r->csrf, r->authed, q ? q : "", false, "/");
+	char err[256];
+	buf_reset(&r->out);
+	int rc = tpl_render(r->app->tpl, name, ctx, &r->out, err, sizeof err);
+	cJSON_Delete(ctx);
+	if (rc) {
+		log_kv(LOG_ERROR, "template failed", 2, "template", name, "error", err);
+		if (strcmp(name, "error") == 0)
+			return plain(r, 500, "500 Internal Server Error\n");
+		return http_error(r, 500, "The page could not be built.");
+	}
+	r->status = status;
+	r->ctype = "text/html; charset=utf-8";
+	return status;
+}
+
+static const char *friendly(int status)
+{
+	switch (status) {
+	case 401: return "This part of koffix needs the link that koffix printed when it started "
+			 "(it ends in ?token=...). Open that link in this browser.";
+	case 403: return "The request was refused by koffix's safety checks. Reload the page and try "
+			 "again.";
+	case 404: return "There is no page at this address.";
+	case 405: return "This address does not accept that kind of request.";
+	case 413: return "What was sent is larger than koffix accepts here.";
+	default: return "Something went wrong inside koffix. The details are in its log.";
+	}
+}
+
+int http_error(struct http_req *r, int status, const char *detail)
+{
+	if (is_api(r)) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "error", http_status_text(status));
+		cJSON_AddStringToObject(e, "detail", detail ? detail : friendly(status));
+		return http_json(r, status, e);
+	}
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddNumberToObject(ctx, "status", status);
+	cJSON_AddStringToObject(ctx, "title", http_status_text(status));
+	cJSON_AddStringToObject(ctx, "message", detail ? detail : friendly(status));
+	char title[64];
+	snprintf(title, sizeof title, "%d %s", status, http_status_text(status));
+	http_page(r, status, "error", title, ctx);
+	r->status = status;
+	return status;
+}
+
+int http_redirect(struct http_req *r, int status, const char *location)
+{
+	http_add_header(r, "Location", location);
+	return plain(r, status, "");
+}
+
+static enum MHD_Result queue(struct http_req *r)
+{
+	size_t len;
+	char *body = buf_take(&r->out, &len);
+	struct MHD_Response *resp =
+		MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
+		MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
+	bool cache_set = false;
+	for (int i = 0; i < r->nheaders; i++) {
+		MHD_add_response_header(resp, r->hname[i], r->hvalue[i]);
+		if (strcmp(r->hname[i], "Cache-Control") == 0)
+			cache_set = true;
+	}
+	if (!cache_set)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (r->ctype)
+		MHD_add_response_header(resp, "Content-Type", r->ctype);
+	if (r->new_csrf_cookie) {
+		char cookie[160];
+		snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict",
+			 SEC_CSRF_COOKIE, r->csrf_cookie);
+		MHD_add_response_header(resp, "Set-Cookie", cookie);
+	}
+	if (r->status == 0)
+		r->status = 500;
+	enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	r->queued = true;
+	r->out.len = len; /* kept for the access log only */
+	return ret;
+}
+
+/* Reads the cookies and the launch token, and makes sure the client has a CSRF cookie. */
+static void identify(struct http_req *r)
+{
+	const char *cookie = http_header(r, "Cookie");
+	if (cookie && form_parse_cookies(&r->cookies, cookie) != 0)
+		form_release(&r->cookies);
+	const char *tok = form_get(&r->cookies, SEC_TOKEN_COOKIE);
+	r->authed = (tok && str_equal_ct(tok, r->app->token)) ||
+		    sec_bearer_ok(http_header(r, "Authorization"), r->app->token);
+	const char *csrf = form_get(&r->cookies, SEC_CSRF_COOKIE);
+	if (csrf && strlen(csrf) == 64) {
+		snprintf(r->csrf_cookie, sizeof r->csrf_cookie, "%s", csrf);
+	} else {
+		random_hex(r->csrf_cookie, 32);
+		r->new_csrf_cookie = true;
+	}
+	sec_csrf_token(r->app->csrf_key, r->csrf_cookie, r->csrf);
+}
+
+/* The first look at a request: everything that can be refused before reading a body. */
+static int precheck(struct http_req *r)
+{
+	struct app *app = r->app;
+	if (!sec_host_ok(http_header(r, "Host"), app->bind_addr, app->port))
+		return http_error(r, 403, "The Host header does not name this koffix server.");
+
+	size_t idx;
+	char allow[64];
+	switch (router_match(http_routes, http_nroutes, sizeof http_routes[0], r->method, r->path,
+			     &idx, &r->params, allow, sizeof allow)) {
+	case ROUTER_NOT_FOUND:
+		return http_error(r, 404, NULL);
+	case ROUTER_BAD_METHOD:
+		http_add_header(r, "Allow", allow);
+		return http_error(r, 405, NULL);
+	case ROUTER_FOUND:
+		r->route = &http_routes[idx];
+		break;
+	}
+	bool post = strcmp(r->method, "POST") == 0;
+	if (post && !sec_origin_ok(http_header(r, "Origin"), app->bind_addr, app->port))
+		return http_error(r, 403, "The request came from another web site.");
+	if (post && str_starts(http_header(r, "Sec-Fetch-Site") ? http_header(r, "Sec-Fetch-Site")
+			       : "", "cross-site"))
+		return http_error(r, 403, "The request came from another web site.");
+
+	/* The tokenized launch link: remember the token in a cookie and drop it from the URL. */
+	const char *qtok = http_query(r, "token");
+	if (!post && qtok) {
+		if (!str_equal_ct(qtok, app->token))
+			return http_error(r, 401, "The token in this link is not the one koffix "
+						   "printed at its last start.");
+		char cookie[160];
+		snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict",
+			 SEC_TOKEN_COOKIE, app->token);
+		http_add_header(r, "Set-Cookie", cookie);
+		return http_redirect(r, 303, r->path);
+	}
+	if ((r->route->flags & ROUTE_TOKEN) && !r->authed)
+		return http_error(r, 401, NULL);
+
+	const char *cl = http_header(r, "Content-Length");
+	if (cl) {
+		char *end;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (*end || n > r->route->body_max)
+			return http_error(r, 413, NULL);
+	}
+	buf_init(&r->body, r->route->body_max);
+	return 0;
+}
+
+/* After the body: the CSRF check, then the handler. */
+static int dispatch(struct http_req *r)
+{
+	if (r->too_big)
+		return http_error(r, 413, NULL);
+	const char *ctype = http_header(r, "Content-Type");
+	bool form = ctype && str_starts(ctype, "application/x-www-form-urlencoded");
+	if ((r->route->flags & ROUTE_FORM) && form &&
+	    form_parse_urlencoded(&r->form, buf_cstr(&r->body), r->body.len) != 0)
+		return http_error(r, 400, "The form data is malformed.");
+	if (strcmp(r->method, "POST") == 0) {
+		const char *tok = http_header(r, SEC_CSRF_HEADER);
+		if (!tok)
+			tok = form_get(&r->form, SEC_CSRF_FIELD);
+		const char *cookie = r->new_csrf_cookie ? NULL : r->csrf_cookie;
+		if (!sec_csrf_ok(r->app->csrf_key, cookie, tok))
+			return http_error(r, 403, "The form's safety token is missing or out of date. "
+						   "Reload the page and try again.");
+	}
+	return r->route->fn(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+	(void)version;
+	struct http_req *r = *req_cls;
+	if (!r) {
+		r = xcalloc(1, sizeof *r);
+		*req_cls = r;
+		r->app = cls;
+		r->conn = conn;
+		r->method = method;
+		r->path = url;
+		r->start = now_ms();
+		buf_init(&r->out, PAGE_MAX);
+		buf_init(&r->body, 0);
+		form_init(&r->form);
+		form_init(&r->cookies);
+		identify(r);
+		if (precheck(r))
+			return queue(r);
+		return MHD_YES;
+	}
+	if (r->queued) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!r->too_big && buf_add(&r->body, upload_data, *upload_data_size) != 0)
+			r->too_big = true;
+		if (r->too_big) {
+			r->drained += *upload_data_size;
+			if (r->drained > DRAIN_MAX)
+				return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	dispatch(r);
+	return queue(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	struct http_req *r = *req_cls;
+	if (!r)
+		return;
+	char status[8], bytes[24], ms[24];
+	snprintf(status, sizeof status, "%d", r->queued ? r->status : 0);
+	snprintf(bytes, sizeof bytes, "%zu", r->out.len);
+	snprintf(ms, sizeof ms, "%.2f", now_ms() - r->start);
+	log_kv(toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? LOG_INFO : LOG_WARN, "request", 6,
+	       "method", r->method, "path", r->path, "status", status, "bytes", bytes, "ms", ms,
+	       "auth", r->authed ? "token" : "none");
+	buf_release(&r->body);
+	buf_release(&r->out);
+	form_release(&r->form);
+	form_release(&r->cookies);
+	for (int i = 0; i < r->nheaders; i++) {
+		free(r->hname[i]);
+		free(r->hvalue[i]);
+	}
+	free(r);
+	*req_cls = NULL;
+}
+
+/* Refuses peers that are not this machine when koffix listens on loopback. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	const struct app *app = cls;
+	(void)len;
+	if (strcmp(app->bind_addr, "127.0.0.1") != 0)
+		return MHD_YES;
+	if (addr->sa_family != AF_INET)
+		return MHD_NO;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+	return (ntohl(in->sin_addr.s_addr) >> 24) == 127 ? MHD_YES : MHD_NO;
+}
+
+struct MHD_Daemon *http_start(struct app *app, char *err, size_t errlen)
+{
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)app->port);
+	if (inet_pton(AF_INET, app->bind_addr, &sa.sin_addr) != 1) {
+		snprintf(err, errlen, "cannot bind '%s': not an IPv4 address", app->bind_addr);
+		return NULL;
+	}
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+		(uint16_t)app->port, on_accept, app, on_request, app,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
+		MHD_OPTION_END);
+	if (!d) {
+		snprintf(err, errlen, "cannot listen on %s:%u (port in use?)", app->bind_addr,
+			 app->port);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	if (info)
+		app->port = info->port;
+	return d;
+}
+
+void http_stop(struct MHD_Daemon *d)
+{
+	if (d)
+		MHD_stop_daemon(d);
+}

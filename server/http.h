@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KOFFIX_HTTP_H
+#define KOFFIX_HTTP_H
+
+/*
+ * The HTTP layer on libmicrohttpd: one access handler that applies the security model to every
+ * request before a route's handler sees it, then sends what the handler built.
+ *
+ * Order of checks: Host (403), route (404/405), Origin on POST (403), launch token where the
+ * route needs it (401), body cap from Content-Length (413, before reading), body read with the
+ * same cap (413), CSRF on every POST (403), then the handler. Every response carries the
+ * security headers (CSP without inline script, nosniff, no referrer, no framing).
+ */
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../common/buf.h"
+#include "form.h"
+#include "router.h"
+
+struct app;
+struct MHD_Connection;
+struct http_req;
+
+typedef int (*http_handler)(struct http_req *r);
+
+enum route_flags {
+	ROUTE_TOKEN = 1,    /* needs the launch token */
+	ROUTE_API = 2,      /* errors as JSON */
+	ROUTE_FORM = 4,     /* the body may be a urlencoded form (parsed into r->form) */
+};
+
+struct route {
+	struct route_pattern p;   /* first: the router reads this part */
+	http_handler fn;
+	unsigned flags;
+	size_t body_max;          /* bytes; 0 means no body accepted */
+	const char *doc;
+};
+
+#define HTTP_MAX_HEADERS 8
+
+struct http_req {
+	struct app *app;
+	struct MHD_Connection *conn;
+	const char *method;
+	const char *path;
+	const struct route *route;
+	struct route_params params;
+	struct buf body;
+	struct form form;          /* urlencoded body fields (ROUTE_FORM) */
+	struct form cookies;
+	bool authed;               /* the launch token came with the request */
+	char csrf_cookie[65];      /* this client's CSRF cookie (made up when absent) */
+	bool new_csrf_cookie;
+	char csrf[65];             /* the token for csrf_cookie, to embed in pages */
+	bool too_big;
+	size_t drained;            /* body bytes thrown away after too_big */
+	bool queued;
+	double start;
+
+	/* The response, filled by handlers through the helpers below. */
+	int status;
+	const char *ctype;
+	struct buf out;
+	int nheaders;
+	char *hname[HTTP_MAX_HEADERS];
+	char *hvalue[HTTP_MAX_HEADERS];
+};
+
+/* Starts the daemon on app->bind_addr:app->port (0 picks a port, stored back in app->port). */
+struct MHD_Daemon *http_start(struct app *app, char *err, size_t errlen);
+void http_stop(struct MHD_Daemon *d);
+
+/* The route table (routes.c) and its size. */
+extern const struct route http_routes[];
+extern const size_t http_nroutes;
+
+/* A request header or query argument, or NULL. */
+const char *http_header(struct http_req *r, const char *name);
+const char *http_query(struct http_req *r, const char *name);
+
+/* Adds a response header (copied). Extra headers past HTTP_MAX_HEADERS are dropped and logged. */
+void http_add_header(struct http_req *r, const char *name, const char *value);
+
+/* Response builders; each returns the status so handlers can `return http_json(...)`. */
+int http_json(struct http_req *r, int status, cJSON *value);        /* takes ownership */
+int http_error(struct http_req *r, int status, const char *detail); /* page or JSON */
+int http_redirect(struct http_req *r, int status, const char *location);
+/* Renders template name with ctx (ownership taken) plus the common page keys. */
+int http_page(struct http_req *r, int status, const char *name, const char *title, cJSON *ctx);
+
+/* The common page keys (page_title, root, ext, static_site, csrf, version, q, has_token). */
+void http_page_keys(cJSON *ctx, const char *title, const char *csrf, bool has_token,
+		    const char *q, bool static_site, const char *root);
+
+/* The reason phrase of status ("Not Found"). */
+const char *http_status_text(int status);
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The route table and the handlers of the help pages. Each handler reads the request, asks the
+ * modules, and returns the status of the response it built (http.h helpers).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "../kb/kb.h"
+#include "app.h"
+#include "http.h"
+#include "pages.h"
+
+#define FORM_BODY_MAX (16u << 10)
+#define COMMENT_MAX 1000
+#define QUERY_MAX 200
+
+static const char *query_or_empty(struct http_req *r, const char *name)
+{
+	const char *v = http_query(r, name);
+	return v ? v : "";
+}
+
+static int home(struct http_req *r)
+{
+	return http_page(r, 200, "home", "Help", page_home(r->app->kb, r->app->symptoms));
+}
+
+static int article_list(struct http_req *r)
+{
+	return http_page(r, 200, "kb_list", "All articles", page_list(r->app->kb));
+}
+
+/* The ETag covers what varies in an article page: the text, the votes, the client's token. */
+static void article_etag(struct http_req *r, const cJSON *a, char *out, size_t len)
+{
+	snprintf(out, len, "\"%.16s-%d-%d-%.8s-%d\"",
+		 cJSON_GetObjectItemCaseSensitive(a, "etag")->valuestring,
+		 (int)cJSON_GetObjectItemCaseSensitive(a, "yes")->valuedouble,
+		 (int)cJSON_GetObjectItemCaseSensitive(a, "no")->valuedouble, r->csrf, r->authed);
+}
+
+static int article(struct http_req *r)
+{
+	const char *slug = router_param(&r->params, "slug");
+	cJSON *a = is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
+	if (!a)
+		return http_error(r, 404, "There is no help article at this address.");
+	char etag[128];
+	article_etag(r, a, etag, sizeof etag);
+	http_add_header(r, "ETag", etag);
+	http_add_header(r, "Cache-Control", "no-cache");
+	const char *inm = http_header(r, "If-None-Match");
+	if (inm && strcmp(inm, etag) == 0) {
+		cJSON_Delete(a);
+		buf_reset(&r->out);
+		r->status = 304;
+		r->ctype = NULL;
+		return 304;
+	}
+	char title[512];
+	snprintf(title, sizeof title, "%s", cJSON_GetObjectItemCaseSensitive(a, "title")->valuestring);
+	cJSON *ctx = page_article(r->app->kb, a);
+	const char *voted = http_query(r, "voted");
+	if (voted && (strcmp(voted, "yes") == 0 || strcmp(voted, "no") == 0))
+		cJSON_AddStringToObject(ctx, "voted", voted);
+	return http_page(r, 200, "article", title, ctx);
+}
+
+static int search_page(struct http_req *r)
+{
+	const char *q = query_or_empty(r, "q");
+	if (strlen(q) > QUERY_MAX)
+		return http_error(r, 400, "The search text is too long (200 characters at most).");
+	cJSON *results = kb_search(r->app->kb, q, 20);
+	if (!results)
+		return http_error(r, 500, NULL);
+	cJSON *ctx = cJSON_CreateObject();
+	int count = cJSON_GetArraySize(results);
+	cJSON_AddItemToObject(ctx, "results", results);
+	cJSON_AddNumberToObject(ctx, "count", count);
+	cJSON_AddBoolToObject(ctx, "has_results", count > 0);
+	cJSON_AddItemToObject(ctx, "suggestions",
+			      page_symptom_groups(r->app->kb, r->app->symptoms));
+	return http_page(r, 200, "search", *q ? "Search results" : "Search", ctx);
+}
+
+static int api_search(struct http_req *r)
+{
+	const char *q = query_or_empty(r, "q");
+	const char *lim = http_query(r, "limit");
+	long limit = 10;
+	if (strlen(q) > QUERY_MAX)
+		return http_error(r, 400, "q is too long (200 characters at most)");
+	if (lim) {
+		char *end;
+		limit = strtol(lim, &end, 10);
+		if (*end || end == lim || limit < 1 || limit > 100)
+			return http_error(r, 400, "limit must be a whole number from 1 to 100");
+	}
+	cJSON *results = kb_search(r->app->kb, q, (int)limit);
+	if (!results)
+		return http_error(r, 500, "search failed");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "query", q);
+	cJSON_AddItemToObject(o, "results", results);
+	return http_json(r, 200, o);
+}
+
+static int api_article(struct http_req *r)
+{
+	const char *slug = router_param(&r->params, "slug");
+	cJSON *a = is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
+	if (!a)
+		return http_error(r, 404, "no article with this slug");
+	cJSON_DeleteItemFromObjectCaseSensitive(a, "etag");
+	return http_json(r, 200, a);
+}
+
+static int feedback(struct http_req *r)
+{
+	const char *slug = router_param(&r->params, "slug");
+	const char *helpful = form_get(&r->form, "helpful");
+	const char *comment = form_get(&r->form, "comment");
+	if (!is_slug(slug))
+		return http_error(r, 404, NULL);
+	if (!helpful || (strcmp(helpful, "yes") && strcmp(helpful, "no")))
+		return http_error(r, 400, "helpful must be yes or no");
+	if (comment && strlen(comment) > COMMENT_MAX)
+		return http_error(r, 400, "comment is too long (1000 characters at most)");
+	int yes = 0, no = 0;
+	/* One vote per browser: the CSRF cookie identifies it without identifying the person. */
+	int rc = kb_vote(r->app->kb, slug, r->csrf_cookie, strcmp(helpful, "yes") == 0, comment,
+			 &yes, &no);
+	if (rc == KX_ENOTFOUND)
+		return http_error(r, 404, "There is no help article at this address.");
+	if (rc)
+		return http_error(r, 500, NULL);
+	const char *accept = http_header(r, "Accept");
+	if (accept && strstr(accept, "application/json")) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddBoolToObject(o, "ok", 1);
+		cJSON_AddNumberToObject(o, "yes", yes);
+		cJSON_AddNumberToObject(o, "no", no);
+		return http_json(r, 200, o);
+	}
+	char loc[512];
+	snprintf(loc, sizeof loc, "/kb/%s?voted=%s#feedback", slug, helpful);
+	return http_redirect(r, 303, loc);
+}
+
+static int api_csrf(struct http_req *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "token", r->csrf);
+	return http_json(r, 200, o);
+}
+
+static int static_file(struct http_req *r)
+{
+	const char *name = router_param(&r->params, "name");
+	for (size_t i = 0; i < r->app->nstatic; i++) {
+		const struct static_file *f = &r->app->statics[i];
+		if (strcmp(f->name, name) != 0)
+			continue;
+		http_add_header(r, "ETag", f->etag);
+		http_add_header(r, "Cache-Control", "no-cache");
+		const char *inm = http_header(r, "If-None-Match");
+		if (inm && strcmp(inm, f->etag) == 0) {
+			r->status = 304;
+			return 304;
+		}
+		buf_reset(&r->out);
+		buf_add(&r->out, f->data, f->len);
+		r->ctype = f->ctype;
+		r->status = 200;
+		return 200;
+	}
+	return http_error(r, 404, NULL);
+}
+
+static int wizard_page(struct http_req *r)
+{
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddNumberToObject(ctx, "status", 503);
+	cJSON_AddStringToObject(ctx, "title", "The troubleshooting wizard is not in this build yet");
+	cJSON_AddStringToObject(ctx, "message",
+				"Until it arrives, pick your symptom on the help page: each group "
+				"lists the articles that fit, with step-by-step fixes.");
+	return http_page(r, 503, "error", "Troubleshooting wizard", ctx);
+}
+
+const struct route http_routes[] = {
+	{ { "GET", "/" }, home, 0, 0, "help page" },
+	{ { "GET", "/kb" }, article_list, 0, 0, "all articles" },
+	{ { "GET", "/kb/{slug}" }, article, 0, 0, "one article" },
+	{ { "POST", "/kb/{slug}/feedback" }, feedback, ROUTE_FORM, FORM_BODY_MAX,
+	  "\"was this helpful?\" vote" },
+	{ { "GET", "/search" }, search_page, 0, 0, "search results" },
+	{ { "GET", "/static/{name}" }, static_file, 0, 0, "style sheets and scripts" },
+	{ { "GET", "/wizard" }, wizard_page, ROUTE_TOKEN, 0, "troubleshooting wizard" },
+	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
+	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
+	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },
+};
+
+const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];
+

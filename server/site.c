@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#include "site.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "../common/util.h"
+#include "../kb/kb.h"
+#include "../templates/tpl.h"
+#include "app.h"
+#include "http.h"
+#include "pages.h"
+
+static int render_to(struct app *app, const char *path, const char *tpl, const char *title,
+		     const char *root, cJSON *ctx)
+{
+	struct buf out;
+	char err[256];
+	buf_init(&out, 16u << 20);
+	http_page_keys(ctx, title, "", false, "", true, root);
+	int rc = tpl_render(app->tpl, tpl, ctx, &out, err, sizeof err);
+	cJSON_Delete(ctx);
+	if (rc)
+		fprintf(stderr, "koffix: cannot render '%s': %s\n", path, err);
+	else if ((rc = write_file_atomic(path, buf_cstr(&out), out.len)) != 0)
+		fprintf(stderr, "koffix: cannot write '%s'\n", path);
+	buf_release(&out);
+	return rc;
+}
+
+int site_export(struct app *app, const char *dir)
+{
+	char path[APP_PATH_MAX * 2];
+	snprintf(path, sizeof path, "%s/kb", dir);
+	int rc = mkdir_p(path);
+	snprintf(path, sizeof path, "%s/static", dir);
+	if (rc == 0)
+		rc = mkdir_p(path);
+	if (rc) {
+		fprintf(stderr, "koffix: cannot create '%s'\n", path);
+		return rc;
+	}
+	snprintf(path, sizeof path, "%s/index.html", dir);
+	rc = render_to(app, path, "home", "Help", "", page_home(app->kb, app->symptoms));
+	snprintf(path, sizeof path, "%s/articles.html", dir);
+	if (rc == 0)
+		rc = render_to(app, path, "kb_list", "All articles", "", page_list(app->kb));
+
+	cJSON *list = kb_list(app->kb);
+	const cJSON *e;
+	cJSON_ArrayForEach(e, list) {
+		if (rc)
+			break;
+		const char *slug = cJSON_GetObjectItemCaseSensitive(e, "slug")->valuestring;
+		cJSON *a = kb_get(app->kb, slug);
+		if (!a)
+			continue;
+		char title[512];
+		snprintf(title, sizeof title, "%s",
+			 cJSON_GetObjectItemCaseSensitive(a, "title")->valuestring);
+		snprintf(path, sizeof path, "%s/kb/%s.html", dir, slug);
+		rc = render_to(app, path, "article", title, "../", page_article(app->kb, a));
+	}
+	int n = cJSON_GetArraySize(list);
+	cJSON_Delete(list);
+
+	for (size_t i = 0; rc == 0 && i < app->nstatic; i++) {
+		const struct static_file *f = &app->statics[i];
+		snprintf(path, sizeof path, "%s/static/%s", dir, f->name);
+		rc = write_file_atomic(path, f->data, f->len);
+		if (rc)
+			fprintf(stderr, "koffix: cannot write '%s'\n", path);
+	}
+	if (rc == 0)
+		fprintf(stderr, "koffix: exported %d articles to '%s'\n", n, dir);
+	return rc;
+}

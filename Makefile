@@ -30,7 +30,7 @@ LIB_SRCS := \
 	server/security.c server/form.c server/site.c server/cli.c
 MAIN_SRCS := server/main.c
 
-UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_kb
+UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb
 FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -38,6 +38,7 @@ MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
 
+.SECONDARY:
 .PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind
 all: $(BIN)
 
@@ -72,9 +73,11 @@ asan:
 	@$(MAKE) --no-print-directory B=build/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" build/asan/koffix unit
 
 # Installs missing Debian packages (as root), builds, indexes the KB and serves it.
-run: check-deps all
-	./koffix kb index
-	./koffix serve
+PORT ?= 8080
+run: check-deps
+	@$(MAKE) --no-print-directory all
+	-./koffix kb index
+	./koffix serve --port $(PORT)
 
 check-deps:
 	@scripts/setup.sh --runtime
@@ -82,7 +85,8 @@ check-deps:
 deps:
 	@scripts/setup.sh --all
 
-test: deps all
+test: deps
+	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory asan
 	@tests/run.sh
 

@@ -38,7 +38,7 @@ static size_t utf8_check(const unsigned char *s, size_t n)
 			i++;
 			continue;
 		}
-		/* Ranges from Unicode table 3-7: no overlongs, no surrogates, nothing past U+10FFFF. */
+		/* Unicode table 3-7: no overlongs, no surrogates, nothing past U+10FFFF. */
 		if (c >= 0xC2 && c <= 0xDF) {
 			len = 2;
 		} else if (c == 0xE0) {
@@ -74,7 +74,11 @@ static size_t utf8_check(const unsigned char *s, size_t n)
  * Front matter
  */
 
-enum fm_key { FM_TITLE, FM_SLUG, FM_UPDATED, FM_TAGS, FM_APPLIES_TO, FM_RELATED, FM_SOURCES, FM_NKEYS };
+enum fm_key {
+	FM_TITLE, FM_SLUG, FM_UPDATED, FM_TAGS, FM_APPLIES_TO, FM_RELATED, FM_SOURCES, FM_NKEYS
+};
+
+#define FM_NO_OPEN "missing front matter (the file must start with a '---' line)"
 
 static const struct fm_key_info {
 	const char *name;
@@ -166,10 +170,44 @@ static char **fm_scalar(struct kb_meta *m, int key)
 	}
 }
 
+static int fm_too_long(struct fm *st, int key)
+{
+	return fm_fail(st, "value of '%s' is longer than %d bytes", fm_keys[key].name,
+		       FM_MAX_VALUE);
+}
+
+/* A value in double quotes, *pp on the opening quote; only \" and \\ are escapes. */
+static int fm_quoted(struct fm *st, int key, const char **pp, const char *end, struct buf *b)
+{
+	static const char allowed[] = "(only \\\" and \\\\ are allowed)";
+	const char *name = fm_keys[key].name;
+
+	for (const char *p = *pp + 1; p < end; p++) {
+		if (*p == '"') {
+			*pp = p + 1;
+			return 0;
+		}
+		if (*p == '\\') {
+			if (++p == end)
+				break;
+			unsigned char c = (unsigned char)*p;
+			/* Quote the culprit only when it is one printable byte. */
+			if (c != '"' && c != '\\' && c > 0x20 && c < 0x7F)
+				return fm_fail(st, "unknown escape '\\%c' in '%s' %s", c, name,
+					       allowed);
+			if (c != '"' && c != '\\')
+				return fm_fail(st, "unknown escape in '%s' %s", name, allowed);
+		}
+		if (buf_addch(b, *p) != 0)
+			return fm_too_long(st, key);
+	}
+	return fm_fail(st, "unterminated quoted string");
+}
+
 /*
  * Reads one value at *pp into *out (heap string). A value in double quotes ends at the closing
- * quote and may hold \" and \\; a bare value ends before any byte of stop (or at the end of the
- * line) and loses its trailing blanks. *pp is left just after the value.
+ * quote; a bare value ends before any byte of stop (or at the end of the line) and loses its
+ * trailing blanks. *pp is left just after the value.
  */
 static int fm_value(struct fm *st, int key, const char **pp, const char *end, const char *stop,
 		    char **out)
@@ -180,34 +218,9 @@ static int fm_value(struct fm *st, int key, const char **pp, const char *end, co
 
 	buf_init(&b, FM_MAX_VALUE);
 	if (p < end && *p == '"') {
-		for (p++;; p++) {
-			if (p == end || (*p == '\\' && p + 1 == end)) {
-				rc = fm_fail(st, "unterminated quoted string");
-				goto out;
-			}
-			if (*p == '"') {
-				p++;
-				break;
-			}
-			if (*p == '\\') {
-				p++;
-				if (*p != '"' && *p != '\\') {
-					/* Quote the culprit only when it is one printable byte. */
-					if ((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7F)
-						rc = fm_fail(st, "unknown escape '\\%c' in '%s' (only \\\" and \\\\ are allowed)",
-							     *p, fm_keys[key].name);
-					else
-						rc = fm_fail(st, "unknown escape in '%s' (only \\\" and \\\\ are allowed)",
-							     fm_keys[key].name);
-					goto out;
-				}
-			}
-			if (buf_addch(&b, *p) != 0) {
-				rc = fm_fail(st, "value of '%s' is longer than %d bytes", fm_keys[key].name,
-					     FM_MAX_VALUE);
-				goto out;
-			}
-		}
+		rc = fm_quoted(st, key, &p, end, &b);
+		if (rc)
+			goto out;
 	} else {
 		const char *s = p;
 		size_t nstop = strlen(stop);
@@ -217,8 +230,7 @@ static int fm_value(struct fm *st, int key, const char **pp, const char *end, co
 		while (e > s && is_blank(e[-1]))
 			e--;
 		if (buf_add(&b, s, (size_t)(e - s)) != 0) {
-			rc = fm_fail(st, "value of '%s' is longer than %d bytes", fm_keys[key].name,
-				     FM_MAX_VALUE);
+			rc = fm_too_long(st, key);
 			goto out;
 		}
 	}
@@ -240,7 +252,8 @@ static int fm_add_item(struct fm *st, int key, char *item)
 		goto out;
 	}
 	if (l->n == FM_MAX_ITEMS) {
-		rc = fm_fail(st, "list '%s' has more than %d items", fm_keys[key].name, FM_MAX_ITEMS);
+		rc = fm_fail(st, "list '%s' has more than %d items", fm_keys[key].name,
+			     FM_MAX_ITEMS);
 		goto out;
 	}
 	/* related names other articles, so a typo would only surface as a dead link later. */
@@ -318,7 +331,8 @@ static int fm_set_scalar(struct fm *st, int key, const char *p, const char *end)
 	int rc;
 
 	if (*p == '[') {
-		rc = fm_fail(st, "'%s' takes one value, not a list (quote it if it starts with '[')", name);
+		rc = fm_fail(st, "'%s' takes one value, not a list (quote it if it starts with '[')",
+			     name);
 		goto out;
 	}
 	rc = fm_value(st, key, &p, end, "", &v);
@@ -387,12 +401,15 @@ static int fm_line(struct fm *st, const char *p, const char *end)
 		p++;
 	if (p == k || p == end || *p != ':')
 		return fm_fail(st, "expected 'key: value'");
-	int klen = (int)(p - k), key;
-	for (key = 0; key < FM_NKEYS; key++)
-		if (strlen(fm_keys[key].name) == (size_t)klen && memcmp(fm_keys[key].name, k, klen) == 0)
+	size_t klen = (size_t)(p - k);
+	int key;
+	for (key = 0; key < FM_NKEYS; key++) {
+		const char *name = fm_keys[key].name;
+		if (strlen(name) == klen && memcmp(name, k, klen) == 0)
 			break;
+	}
 	if (key == FM_NKEYS)
-		return fm_fail(st, "unknown key '%.*s'", klen > 64 ? 64 : klen, k);
+		return fm_fail(st, "unknown key '%.*s'", klen > 64 ? 64 : (int)klen, k);
 	if (st->seen[key])
 		return fm_fail(st, "duplicate key '%s'", fm_keys[key].name);
 	st->seen[key] = st->line;
@@ -433,11 +450,11 @@ int kb_meta_parse(const char *src, size_t len, struct kb_meta *meta, size_t *bod
 
 	for (;; st.line++) {
 		if (pos >= len && st.line == 1) {
-			rc = fm_fail(&st, "missing front matter (the file must start with a '---' line)");
+			rc = fm_fail(&st, FM_NO_OPEN);
 			goto out;
 		}
 		if (pos >= len) {
-			/* Ran out of file: blame its last line, after which the '---' is missing. */
+			/* Out of file: blame its last line, after which the '---' is missing. */
 			st.line--;
 			rc = fm_fail(&st, "front matter is not closed by a '---' line");
 			goto out;
@@ -451,7 +468,7 @@ int kb_meta_parse(const char *src, size_t len, struct kb_meta *meta, size_t *bod
 
 		if (st.line == 1) {
 			if (!fm_is_delim(line, end)) {
-				rc = fm_fail(&st, "missing front matter (the file must start with a '---' line)");
+				rc = fm_fail(&st, FM_NO_OPEN);
 				goto out;
 			}
 			continue;
@@ -571,8 +588,8 @@ static struct id_slot *id_find(struct id_set *set, const char *id)
 static void id_add(struct id_set *set, const char *id)
 {
 	if ((set->n + 1) * 2 > set->cap) {
-		struct id_set grown = { xcalloc(set->cap ? set->cap * 2 : 16, sizeof(struct id_slot)),
-					set->cap ? set->cap * 2 : 16, set->n };
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		struct id_set grown = { xcalloc(cap, sizeof(struct id_slot)), cap, set->n };
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slots[i].id)
 				*id_find(&grown, set->slots[i].id) = set->slots[i];
@@ -597,10 +614,13 @@ static char *heading_text(cmark_node *heading)
 		cmark_node *n = cmark_iter_get_node(it);
 		if (ev != CMARK_EVENT_ENTER)
 			continue;
+		const char *lit;
 		switch (cmark_node_get_type(n)) {
 		case CMARK_NODE_TEXT:
 		case CMARK_NODE_CODE:
-			buf_adds(&b, cmark_node_get_literal(n));
+			lit = cmark_node_get_literal(n);
+			if (lit)
+				buf_adds(&b, lit);
 			break;
 		case CMARK_NODE_SOFTBREAK:
 		case CMARK_NODE_LINEBREAK:
@@ -636,7 +656,7 @@ static void toc_collect(cmark_node *doc, struct kb_rendered *r)
 		snprintf(id, sizeof(id), "%s", base);
 		struct id_slot *s = ids.n ? id_find(&ids, base) : NULL;
 		if (s && s->id) {
-			/* A heading literally called "Setup 2" may already own "setup-2": keep going. */
+			/* A heading literally called "Setup 2" may own "setup-2": keep counting. */
 			unsigned long k = s->next;
 			for (;; k++) {
 				snprintf(id, sizeof(id), "%s-%lu", base, k);

@@ -189,6 +189,23 @@ static char *tags_text(const struct kb_list *l)
 	return buf_take(&b, NULL);
 }
 
+/*
+ * cmark's plain text keeps table syntax ("| a | b |", "| --- |"): turn pipes and dash rules into
+ * spaces so that they neither match searches nor show in snippets.
+ */
+static void strip_table_syntax(char *text)
+{
+	for (char *p = text; *p; p++) {
+		if (*p == '|') {
+			*p = ' ';
+		} else if (*p == '-' && p[1] == '-' && p[2] == '-') {
+			while (*p == '-' || *p == ':')
+				*p++ = ' ';
+			p--;
+		}
+	}
+}
+
 /* The file name without directory and ".md": an article's slug must equal it. */
 static bool slug_matches_file(const char *slug, const char *name)
 {
@@ -240,6 +257,7 @@ static int index_one(struct kb *kb, const char *path, const char *name, const ch
 		}
 		goto out;
 	}
+	strip_table_syntax(r.text);
 	tags = list_json(&meta.tags);
 	applies = list_json(&meta.applies_to);
 	related = list_json(&meta.related);

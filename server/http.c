@@ -24,7 +24,9 @@ static const char *const security_headers[][2] = {
 	{ "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
 	  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'" },
 	{ "X-Content-Type-Options", "nosniff" },
-	{ "Referrer-Policy", "no-referrer" },
+	/* same-origin, not no-referrer: with no-referrer a plain form POST carries "Origin: null",
+	 * which the Origin check must refuse; other sites still get no referrer (nor the token). */
+	{ "Referrer-Policy", "same-origin" },
 	{ "X-Frame-Options", "DENY" },
 	{ "Cross-Origin-Opener-Policy", "same-origin" },
 	{ "Cross-Origin-Resource-Policy", "same-origin" },
@@ -89,7 +91,18 @@ int http_json(struct http_req *r, int status, cJSON *value)
 	char *s = cJSON_PrintUnformatted(value);
 	cJSON_Delete(value);
 	buf_reset(&r->out);
-	buf_adds(&r->out, s ? s : "null");
+	/* <, > and & only occur inside JSON strings; as \u escapes they can never become markup,
+	 * even if a browser or a careless consumer treats the body as HTML. */
+	for (const char *p = s ? s : "null"; *p; p++) {
+		if (*p == '<')
+			buf_adds(&r->out, "\\u003c");
+		else if (*p == '>')
+			buf_adds(&r->out, "\\u003e");
+		else if (*p == '&')
+			buf_adds(&r->out, "\\u0026");
+		else
+			buf_addch(&r->out, *p);
+	}
 	cJSON_free(s);
 	r->status = status;
 	r->ctype = "application/json; charset=utf-8";

@@ -25,12 +25,16 @@ static const char *query_or_empty(struct http_req *r, const char *name)
 
 static int home(struct http_req *r)
 {
-	return http_page(r, 200, "home", "Help", page_home(r->app->kb, r->app->symptoms));
+	cJSON *ctx = page_home(r->app->kb, r->app->symptoms);
+	cJSON_AddBoolToObject(ctx, "nav_home", 1);
+	return http_page(r, 200, "home", "Help", ctx);
 }
 
 static int article_list(struct http_req *r)
 {
-	return http_page(r, 200, "kb_list", "All articles", page_list(r->app->kb));
+	cJSON *ctx = page_list(r->app->kb);
+	cJSON_AddBoolToObject(ctx, "nav_articles", 1);
+	return http_page(r, 200, "kb_list", "All articles", ctx);
 }
 
 /* The ETag covers what varies in an article page: the text, the votes, the client's token. */

@@ -2,6 +2,7 @@
 #include "site.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/buf.h"
@@ -11,6 +12,35 @@
 #include "app.h"
 #include "http.h"
 #include "pages.h"
+
+/*
+ * Articles link to each other as "/kb/SLUG" (server paths). In the export, the pages are
+ * siblings in kb/, so href="/kb/SLUG#x" becomes href="SLUG.html#x".
+ */
+static void relink(cJSON *article)
+{
+	cJSON *html = cJSON_GetObjectItemCaseSensitive(article, "html");
+	if (!cJSON_IsString(html))
+		return;
+	static const char from[] = "href=\"/kb/";
+	struct buf b;
+	buf_init(&b, BUF_NOMAX);
+	const char *p = html->valuestring;
+	for (const char *hit; (hit = strstr(p, from)); ) {
+		buf_add(&b, p, (size_t)(hit - p));
+		buf_adds(&b, "href=\"");
+		const char *slug = hit + sizeof from - 1;
+		size_t n = strspn(slug, "abcdefghijklmnopqrstuvwxyz0123456789-");
+		buf_add(&b, slug, n);
+		if (n)
+			buf_adds(&b, ".html");
+		p = slug + n;
+	}
+	buf_adds(&b, p);
+	char *s = buf_take(&b, NULL);
+	cJSON_SetValuestring(html, s);
+	free(s);
+}
 
 static int render_to(struct app *app, const char *path, const char *tpl, const char *title,
 		     const char *root, cJSON *ctx)
@@ -60,6 +90,7 @@ int site_export(struct app *app, const char *dir)
 		snprintf(title, sizeof title, "%s",
 			 cJSON_GetObjectItemCaseSensitive(a, "title")->valuestring);
 		snprintf(path, sizeof path, "%s/kb/%s.html", dir, slug);
+		relink(a);
 		rc = render_to(app, path, "article", title, "../", page_article(app->kb, a));
 	}
 	int n = cJSON_GetArraySize(list);

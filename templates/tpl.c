@@ -68,6 +68,25 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Writes "FILE:LINE: message" (FILE is the template's name plus ".html") and returns rc. */
+static int tag_err(char *err, size_t errlen, const char *tpl, int line, int rc, const char *fmt,
+		   ...) __attribute__((format(printf, 6, 7)));
+
+static int tag_err(char *err, size_t errlen, const char *tpl, int line, int rc, const char *fmt,
+		   ...)
+{
+	if (!err || errlen == 0)
+		return rc;
+	int k = snprintf(err, errlen, "%s.html:%d: ", tpl, line);
+	if (k >= 0 && (size_t)k < errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
+		va_end(ap);
+	}
+	return rc;
+}
+
 /* Bad input is quoted in messages, but not a whole megabyte of it. */
 static int quote_len(size_t n)
 {
@@ -254,112 +273,119 @@ static bool standalone(const struct parser *p, size_t text_beg, size_t t, size_t
 	return true;
 }
 
-static int parse(struct parser *p)
+/* One tag as scanned: "{{" at start, the byte after its closing braces at end. */
+struct tag {
+	char sigil;		/* '#', '^', '/', '>', '!', '{' for raw, 0 for a variable */
+	int line;
+	size_t start, end;
+	const char *name;	/* trimmed content, not NUL-terminated */
+	size_t nlen;
+};
+
+static int scan_tag(struct parser *p, size_t start, struct tag *tag)
 {
 	const char *s = p->src;
-	size_t text_beg = 0, pos = 0;
+	size_t i = start + 2, close_len = 2;
+
+	*tag = (struct tag){ .line = line_at(p, start), .start = start };
+	if (i < p->len && s[i] == '{') {
+		tag->sigil = '{';
+		close_len = 3;
+		i++;
+	} else {
+		while (i < p->len && is_blank(s[i]))
+			i++;
+		if (i < p->len && s[i] && strchr("#^/>!", s[i]))
+			tag->sigil = s[i++];
+	}
+	size_t close = find_close(s, p->len, i, close_len, tag->sigil == '!');
+	if (close == p->len)
+		return tag_err(p->err, p->errlen, p->name, tag->line, KX_ESYNTAX,
+			       "unterminated %s", tag->sigil == '!' ? "comment" : "tag");
+	tag->end = close + close_len;
+	while (i < close && is_blank(s[i]))
+		i++;
+	while (close > i && is_blank(s[close - 1]))
+		close--;
+	tag->name = s + i;
+	tag->nlen = close - i;
+	if (tag->sigil == '!')
+		return 0;
+	if (tag->nlen == 0)
+		return tag_err(p->err, p->errlen, p->name, tag->line, KX_ESYNTAX, "empty tag");
+	if (!valid_name(tag->name, tag->nlen, tag->sigil == '>'))
+		return tag_err(p->err, p->errlen, p->name, tag->line, KX_ESYNTAX,
+			       "bad tag name '%.*s'", quote_len(tag->nlen), tag->name);
+	return 0;
+}
+
+/* Adds the node of one tag to the tree, opening or closing sections. */
+static int add_tag(struct parser *p, const struct tag *tag)
+{
+	struct tpl_node *n;
+
+	switch (tag->sigil) {
+	case '!':
+		return 0;
+	case '#':
+	case '^':
+		if (p->depth == TPL_MAX_DEPTH)
+			return tag_err(p->err, p->errlen, p->name, tag->line, KX_ESYNTAX,
+				       "sections nested deeper than %d", TPL_MAX_DEPTH);
+		n = append(p, tag->sigil == '#' ? TPL_SECTION : TPL_INVERTED, tag->line);
+		set_name(n, tag->name, tag->nlen);
+		p->depth++;
+		p->open[p->depth].node = n;
+		p->open[p->depth].tail = &n->child;
+		return 0;
+	case '/':
+		if (p->depth == 0)
+			return tag_err(p->err, p->errlen, p->name, tag->line, KX_ESYNTAX,
+				       "close tag '/%.*s' without an open section",
+				       quote_len(tag->nlen), tag->name);
+		n = p->open[p->depth].node;
+		if (strlen(n->name) != tag->nlen || memcmp(n->name, tag->name, tag->nlen) != 0)
+			return tag_err(p->err, p->errlen, p->name, tag->line, KX_ESYNTAX,
+				       "close tag '/%.*s' does not match section '%s' opened on "
+				       "line %d", quote_len(tag->nlen), tag->name, n->name,
+				       n->line);
+		p->depth--;
+		return 0;
+	default:
+		n = append(p, tag->sigil == '>' ? TPL_PARTIAL :
+			      tag->sigil == '{' ? TPL_RAW : TPL_VAR, tag->line);
+		set_name(n, tag->name, tag->nlen);
+		return 0;
+	}
+}
+
+static int parse(struct parser *p)
+{
+	size_t text_beg = 0;
 	int rc = 0;
 
 	for (;;) {
-		size_t t = find_open(s, p->len, pos);
-		if (t == p->len)
+		struct tag tag;
+		size_t start = find_open(p->src, p->len, text_beg);
+		if (start == p->len)
 			break;
-		int line = line_at(p, t);
-		size_t i = t + 2, close_len = 2;
-		char sigil = 0;
-		if (i < p->len && s[i] == '{') {
-			sigil = '{';
-			close_len = 3;
-			i++;
-		} else {
-			while (i < p->len && is_blank(s[i]))
-				i++;
-			if (i < p->len && s[i] && strchr("#^/>!", s[i]))
-				sigil = s[i++];
-		}
-		size_t end = find_close(s, p->len, i, close_len, sigil == '!');
-		if (end == p->len) {
-			set_err(p->err, p->errlen, "%s.html:%d: unterminated %s", p->name, line,
-				sigil == '!' ? "comment" : "tag");
-			rc = KX_ESYNTAX;
+		if ((rc = scan_tag(p, start, &tag)))
 			goto out;
-		}
-		size_t e = end + close_len;
-		size_t cb = i, ce = end;
-		while (cb < ce && is_blank(s[cb]))
-			cb++;
-		while (ce > cb && is_blank(s[ce - 1]))
-			ce--;
-		const char *name = s + cb;
-		size_t nlen = ce - cb;
-		if (sigil != '!') {
-			if (nlen == 0) {
-				set_err(p->err, p->errlen, "%s.html:%d: empty tag", p->name, line);
-				rc = KX_ESYNTAX;
-				goto out;
-			}
-			if (!valid_name(name, nlen, sigil == '>')) {
-				set_err(p->err, p->errlen, "%s.html:%d: bad tag name '%.*s'", p->name,
-					line, quote_len(nlen), name);
-				rc = KX_ESYNTAX;
-				goto out;
-			}
-		}
-
-		size_t ls = t, te = e;
-		if (!(sigil && strchr("#^/!", sigil) && standalone(p, text_beg, t, e, &ls, &te))) {
-			ls = t;
-			te = e;
+		size_t ls, te;
+		if (!(tag.sigil && strchr("#^/!", tag.sigil) &&
+		      standalone(p, text_beg, tag.start, tag.end, &ls, &te))) {
+			ls = tag.start;
+			te = tag.end;
 		}
 		add_text(p, text_beg, ls);
-		text_beg = pos = te;
-
-		struct tpl_node *n;
-		switch (sigil) {
-		case '!':
-			break;
-		case '#':
-		case '^':
-			if (p->depth == TPL_MAX_DEPTH) {
-				set_err(p->err, p->errlen, "%s.html:%d: sections nested deeper than %d",
-					p->name, line, TPL_MAX_DEPTH);
-				rc = KX_ESYNTAX;
-				goto out;
-			}
-			n = append(p, sigil == '#' ? TPL_SECTION : TPL_INVERTED, line);
-			set_name(n, name, nlen);
-			p->depth++;
-			p->open[p->depth].node = n;
-			p->open[p->depth].tail = &n->child;
-			break;
-		case '/':
-			if (p->depth == 0) {
-				set_err(p->err, p->errlen, "%s.html:%d: close tag '/%.*s' without an "
-					"open section", p->name, line, quote_len(nlen), name);
-				rc = KX_ESYNTAX;
-				goto out;
-			}
-			n = p->open[p->depth].node;
-			if (strlen(n->name) != nlen || memcmp(n->name, name, nlen) != 0) {
-				set_err(p->err, p->errlen, "%s.html:%d: close tag '/%.*s' does not match "
-					"section '%s' opened on line %d", p->name, line, quote_len(nlen),
-					name, n->name, n->line);
-				rc = KX_ESYNTAX;
-				goto out;
-			}
-			p->depth--;
-			break;
-		default:
-			n = append(p, sigil == '>' ? TPL_PARTIAL : sigil == '{' ? TPL_RAW : TPL_VAR, line);
-			set_name(n, name, nlen);
-			break;
-		}
+		text_beg = te;
+		if ((rc = add_tag(p, &tag)))
+			goto out;
 	}
 	if (p->depth > 0) {
 		const struct tpl_node *n = p->open[p->depth].node;
-		set_err(p->err, p->errlen, "%s.html:%d: unclosed section '%s'", p->name, n->line,
-			n->name);
-		rc = KX_ESYNTAX;
+		rc = tag_err(p->err, p->errlen, p->name, n->line, KX_ESYNTAX,
+			     "unclosed section '%s'", n->name);
 		goto out;
 	}
 	add_text(p, text_beg, p->len);
@@ -437,9 +463,10 @@ static int cycle_err(struct linker *l, const struct tpl *t, const struct tpl_nod
 	for (; i < l->plen; i++)
 		buf_addf(&b, "%s -> ", l->path[i]->name);
 	buf_adds(&b, target->name);
-	set_err(l->err, l->errlen, "%s.html:%d: partial cycle: %s", t->name, n->line, buf_cstr(&b));
+	int rc = tag_err(l->err, l->errlen, t->name, n->line, KX_ESYNTAX, "partial cycle: %s",
+			 buf_cstr(&b));
 	buf_release(&b);
-	return KX_ESYNTAX;
+	return rc;
 }
 
 static int link_nodes(struct linker *l, struct tpl *t, struct tpl_node *n)
@@ -452,9 +479,8 @@ static int link_nodes(struct linker *l, struct tpl *t, struct tpl_node *n)
 			continue;
 		struct tpl *target = find_tpl(l->set, n->name);
 		if (!target) {
-			set_err(l->err, l->errlen, "%s.html:%d: unknown partial '%s'", t->name,
-				n->line, n->name);
-			rc = KX_ESYNTAX;
+			rc = tag_err(l->err, l->errlen, t->name, n->line, KX_ESYNTAX,
+				     "unknown partial '%s'", n->name);
 			goto out;
 		}
 		n->partial = target;
@@ -471,9 +497,8 @@ static int link_nodes(struct linker *l, struct tpl *t, struct tpl_node *n)
 		if (target->height + 1 > t->height)
 			t->height = target->height + 1;
 		if (t->height > TPL_MAX_PARTIALS) {
-			set_err(l->err, l->errlen, "%s.html:%d: partials nested deeper than %d",
-				t->name, n->line, TPL_MAX_PARTIALS);
-			rc = KX_ESYNTAX;
+			rc = tag_err(l->err, l->errlen, t->name, n->line, KX_ESYNTAX,
+				     "partials nested deeper than %d", TPL_MAX_PARTIALS);
 			goto out;
 		}
 	}
@@ -540,13 +565,14 @@ struct tpl_set *tpl_set_load_dir(const char *dir, char *err, size_t errlen)
 	set_err(err, errlen, "%s", "");
 	DIR *d = opendir(dir);
 	if (!d) {
-		set_err(err, errlen, "cannot open template directory '%s': %s", dir, strerror(errno));
+		set_err(err, errlen, "cannot open template directory '%s': %s", dir,
+			strerror(errno));
 		goto out;
 	}
 	struct dirent *e;
 	while ((e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		/* Hidden files are editor droppings (".#x.html" locks, swap files), not templates. */
+		/* Hidden files are editor droppings (".#x.html" locks), not templates. */
 		if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".html") != 0)
 			continue;
 		if (n == cap) {
@@ -576,7 +602,8 @@ struct tpl_set *tpl_set_load_dir(const char *dir, char *err, size_t errlen)
 			goto out;
 		}
 		if (rc) {
-			set_err(err, errlen, "cannot read template '%s': %s", path, strerror(errno));
+			set_err(err, errlen, "cannot read template '%s': %s", path,
+				strerror(errno));
 			goto out;
 		}
 		name = xstrndup(names[i], strlen(names[i]) - 5);
@@ -667,8 +694,8 @@ static bool truthy(const cJSON *v)
 static int out_err(struct render *r, const struct tpl *t, const struct tpl_node *n, int rc)
 {
 	if (rc == KX_ETOOBIG)
-		set_err(r->err, r->errlen, "%s.html:%d: output larger than %zu bytes", t->name,
-			n->line, r->out->max);
+		tag_err(r->err, r->errlen, t->name, n->line, rc, "output larger than %zu bytes",
+			r->out->max);
 	return rc;
 }
 
@@ -679,11 +706,9 @@ static int print_value(struct render *r, const struct tpl *t, const struct tpl_n
 	char num[64];
 	const char *s;
 
-	if (!v) {
-		set_err(r->err, r->errlen, "%s.html:%d: unknown name '%s'", t->name, n->line,
-			n->name);
-		return KX_ENOTFOUND;
-	}
+	if (!v)
+		return tag_err(r->err, r->errlen, t->name, n->line, KX_ENOTFOUND,
+			       "unknown name '%s'", n->name);
 	if (cJSON_IsString(v) || cJSON_IsRaw(v)) {
 		s = v->valuestring ? v->valuestring : "";
 	} else if (cJSON_IsNumber(v)) {
@@ -699,9 +724,9 @@ static int print_value(struct render *r, const struct tpl *t, const struct tpl_n
 	} else if (cJSON_IsNull(v)) {
 		return 0;
 	} else {
-		set_err(r->err, r->errlen, "%s.html:%d: '%s' is %s, not a printable value", t->name,
-			n->line, n->name, cJSON_IsArray(v) ? "an array" : "an object");
-		return KX_EINVAL;
+		return tag_err(r->err, r->errlen, t->name, n->line, KX_EINVAL,
+			       "'%s' is %s, not a printable value", n->name,
+			       cJSON_IsArray(v) ? "an array" : "an object");
 	}
 	size_t len = strlen(s);
 	return out_err(r, t, n, n->kind == TPL_RAW ? buf_add(r->out, s, len) :
@@ -741,17 +766,15 @@ static int render_nodes(struct render *r, const struct tpl *t, const struct tpl_
 			break;
 		case TPL_PARTIAL:
 			if (!n->partial) {
-				set_err(r->err, r->errlen, "%s.html:%d: unknown partial '%s' (set not "
-					"linked)", t->name, n->line, n->name);
-				rc = KX_ENOTFOUND;
+				rc = tag_err(r->err, r->errlen, t->name, n->line, KX_ENOTFOUND,
+					     "unknown partial '%s' (set not linked)", n->name);
 				break;
 			}
 			/* Linking refuses cycles and deep chains; this guards a set whose
 			 * tpl_set_link() failed or was never called after later additions. */
 			if (r->partials >= TPL_MAX_PARTIALS) {
-				set_err(r->err, r->errlen, "%s.html:%d: partials nested deeper than %d",
-					t->name, n->line, TPL_MAX_PARTIALS);
-				rc = KX_ETOOBIG;
+				rc = tag_err(r->err, r->errlen, t->name, n->line, KX_ETOOBIG,
+					     "partials nested deeper than %d", TPL_MAX_PARTIALS);
 				break;
 			}
 			r->partials++;

@@ -63,8 +63,9 @@ static const struct meta_ok meta_ok_cases[] = {
 	  "Lists", "lists", "2024-02-29", "one|two, three|four|five", "", "",
 	  "[Kerio docs](https://example.com/docs)", "", 15 },
 	{ "quoted scalars with escapes",
-	  "---\ntitle: \"Say \\\"hi\\\" to C:\\\\temp\"\nslug: \"quoted\"\nupdated: \"2020-02-29\"\n---\n",
-	  "Say \"hi\" to C:\\temp", "quoted", "2020-02-29", "", "", "", "", "", 6 },
+	  "---\ntitle: \"Say \\\"hi\\\" to C:\\\\temp\"\nslug: \"quoted\"\nupdated: \"2020-02-29\"\n"
+	  "tags: [\"x\\\\\", \"\\\"q\\\"\", \"[a, b]\"]\n---\n",
+	  "Say \"hi\" to C:\\temp", "quoted", "2020-02-29", "x\\|\"q\"|[a, b]", "", "", "", "", 7 },
 	{ "bare values are literal: colons, hashes, inner quotes; trailing blanks trimmed",
 	  "---\ntitle: C# tips: \"quoted\" words   \nslug: c-tips\nupdated: 2024-01-01\t\n---\nx",
 	  "C# tips: \"quoted\" words", "c-tips", "2024-01-01", "", "", "", "", "x", 6 },

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+// Headless Chromium (Debian's, driven by playwright-core) against the real koffix server:
+// search from the home page, open an article, vote with and without JavaScript, basic
+// accessibility checks, screenshots in tests/browser/out/.
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const readline = require('readline');
+const { chromium } = require('playwright-core');
+
+const root = path.resolve(__dirname, '..', '..');
+const koffix = path.resolve(root, process.env.KOFFIX || 'koffix');
+const outDir = path.join(__dirname, 'out');
+let passed = 0;
+let failed = 0;
+
+function check(name, cond, detail) {
+  if (cond) {
+    passed++;
+  } else {
+    failed++;
+    console.error(`FAIL ${name}${detail === undefined ? '' : ': ' + String(detail).slice(0, 500)}`);
+  }
+}
+
+function startServer(dataDir) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(koffix, ['--data', dataDir, 'serve', '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const rl = readline.createInterface({ input: proc.stdout });
+    rl.once('line', (line) => resolve({ proc, url: line.trim(), stderr: () => stderr }));
+    proc.once('exit', (code) => reject(new Error(`koffix exited ${code}: ${stderr}`)));
+  });
+}
+
+// playwright's launch() always gives Chromium a new, empty profile folder of its own (it
+// refuses an explicit --user-data-dir), which is what DESIGN.md asks for.
+async function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+// Accessibility basics a screen-reader user depends on.
+async function a11y(page, name) {
+  const r = await page.evaluate(() => {
+    const unlabeled = [...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
+      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+      .map((el) => el.outerHTML);
+    const buttons = [...document.querySelectorAll('button')].filter((b) => !b.textContent.trim());
+    return {
+      lang: document.documentElement.lang,
+      h1: document.querySelectorAll('h1').length,
+      main: document.querySelectorAll('main').length,
+      skip: !!document.querySelector('a[href="#main"]'),
+      unlabeled,
+      emptyButtons: buttons.length,
+      imgNoAlt: document.querySelectorAll('img:not([alt])').length,
+    };
+  });
+  check(`${name}: lang`, r.lang === 'en', r.lang);
+  check(`${name}: one h1`, r.h1 === 1, r.h1);
+  check(`${name}: one main landmark and a skip link`, r.main === 1 && r.skip);
+  check(`${name}: every control labelled`, r.unlabeled.length === 0, r.unlabeled.join(' '));
+  check(`${name}: buttons have names, images have alt`, r.emptyButtons === 0 && r.imgNoAlt === 0);
+}
+
+async function main() {
+  fs.mkdirSync(outDir, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'koffix-browser-'));
+  const srv = await startServer(dataDir);
+  const base = srv.url.replace(/\/\?token=.*$/, '');
+  const browser = await launch();
+  const cspErrors = [];
+  try {
+    // With JavaScript: search from home, open an article, vote.
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
+    page.on('pageerror', (e) => cspErrors.push(String(e)));
+    await page.goto(srv.url);
+    check('launch link lands on the help page without the token', !page.url().includes('token='), page.url());
+    check('home title', (await page.title()).includes('koffix'));
+    await a11y(page, 'home');
+    await page.getByRole('searchbox').first().fill('KofMsp32');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/search\?q=KofMsp32/);
+    const marks = await page.locator('mark').count();
+    check('search results highlight the word', marks > 0, marks);
+    await a11y(page, 'search');
+    await page.screenshot({ path: path.join(outDir, 'search.png'), fullPage: true });
+    const first = page.locator('main a[href^="/kb/"]').first();
+    const title = (await first.textContent()).trim();
+    await first.click();
+    await page.waitForURL(/\/kb\//);
+    const h1 = (await page.locator('h1').textContent()).trim();
+    check('result opens its article', h1 === title, `${h1} vs ${title}`);
+    await a11y(page, 'article');
+    await page.screenshot({ path: path.join(outDir, 'article.png'), fullPage: true });
+    check('screenshot saved', fs.statSync(path.join(outDir, 'article.png')).size > 10000);
+    const url = page.url();
+    await page.getByRole('button', { name: /yes/i }).click();
+    await page.getByRole('status').filter({ hasText: /thank/i }).waitFor({ timeout: 10000 });
+    check('vote with JavaScript stays on the page', page.url() === url, page.url());
+    check('no CSP violations or script errors', cspErrors.length === 0, cspErrors.join('\n'));
+    await ctx.close();
+
+    // Without JavaScript: the same vote works as a plain form, then a redirect.
+    const nojs = await browser.newContext({ javaScriptEnabled: false });
+    const p2 = await nojs.newPage();
+    await p2.goto(`${base}/kb/reset-koff-cache`);
+    await p2.getByRole('button', { name: /^no/i }).click();
+    await p2.waitForURL(/voted=no/);
+    check('vote without JavaScript', (await p2.getByRole('status').count()) > 0);
+    await p2.goto(`${base}/search?q=appwiz`);
+    check('search without JavaScript', (await p2.locator('mark').count()) > 0);
+    await nojs.close();
+
+    // Print stylesheet: the search form and the vote form are hidden on paper.
+    const pctx = await browser.newContext();
+    const p3 = await pctx.newPage();
+    await p3.goto(`${base}/kb/reinstall-connector`);
+    await p3.emulateMedia({ media: 'print' });
+    const hidden = await p3.evaluate(() => [...document.querySelectorAll('form')]
+      .every((f) => getComputedStyle(f).display === 'none'));
+    check('print hides forms', hidden);
+    await pctx.close();
+  } finally {
+    await browser.close();
+    srv.proc.kill('SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  console.log(`RESULT browser passed=${passed} failed=${failed}`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.error(e);
+  console.log(`RESULT browser passed=${passed} failed=${failed + 1}`);
+  process.exitCode = 1;
+});

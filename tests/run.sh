@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every suite and sums them. Each suite prints "RESULT <suite> passed=N failed=M";
+# the last line is "N passed, N failed" over all of them. Exit status 1 when anything failed.
+# Suites: unit (ASan/UBSan build), fuzz corpus replay (ASan), valgrind, KB facts, HTTP (against
+# the ASan server), make run on a fresh clone, headless Chromium.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+suite() {  # suite NAME COMMAND...: runs a suite, keeps its RESULT lines
+	local name=$1; shift
+	echo "== $name"
+	local out rc
+	out=$("$@" 2>&1); rc=$?
+	printf '%s\n' "$out" | grep -v '^RESULT ' | sed 's/^/   /' | tail -n 40
+	local results
+	results=$(printf '%s\n' "$out" | grep '^RESULT ')
+	if [[ -z $results ]]; then
+		echo "RESULT $name passed=0 failed=1" | tee -a "$log"
+		echo "   (the suite printed no result; exit $rc)"
+	else
+		printf '%s\n' "$results" | tee -a "$log"
+		if [[ $rc -ne 0 ]] && ! grep -q 'failed=[1-9]' <<<"$results"; then
+			echo "RESULT $name-exit passed=0 failed=1" | tee -a "$log"
+		fi
+	fi
+}
+
+one() {  # one NAME COMMAND...: a single check that passes when the command exits 0
+	local name=$1; shift
+	if "$@" >/tmp/koffix-one.$$ 2>&1; then
+		echo "RESULT $name passed=1 failed=0"
+	else
+		sed 's/^/   /' /tmp/koffix-one.$$ | tail -n 20
+		echo "RESULT $name passed=0 failed=1"
+	fi
+	rm -f /tmp/koffix-one.$$
+}
+
+for t in build/asan/tests/test_*; do
+	suite "unit:$(basename "$t")" "$t"
+done
+
+fuzz_all() {
+	for f in build/asan/fuzz/fuzz_*; do
+		name=${f##*/fuzz_}
+		one "fuzz-replay:$name" "$f" "tests/fuzz/corpus/$name"
+	done
+}
+suite fuzz fuzz_all
+
+suite valgrind tests/valgrind.sh
+suite kb-facts python3 tests/kb_facts.py
+suite http env KOFFIX=build/asan/koffix python3 tests/http/test_http.py
+suite make-run tests/make_run.sh
+if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
+	suite browser env KOFFIX=./koffix node tests/browser/help.test.js
+else
+	echo "!! SKIPPING the browser tests: chromium or playwright-core is missing (make deps)"
+	echo "RESULT browser-missing passed=0 failed=1" >>"$log"
+fi
+
+passed=$(grep -o 'passed=[0-9]*' "$log" | awk -F= '{s += $2} END {print s + 0}')
+failed=$(grep -o 'failed=[0-9]*' "$log" | awk -F= '{s += $2} END {print s + 0}')
+echo
+grep 'failed=[1-9]' "$log" | sed 's/^RESULT /FAILED SUITE: /'
+echo "${passed:-0} passed, ${failed:-0} failed"
+[[ ${failed:-0} -eq 0 ]]

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../common/buf.h"
+#include "../../common/util.h"
+#include "../../kb/kb.h"
+#include "t.h"
+
+static char dir[256], articles[300];
+
+static void write_article(const char *name, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", articles, name);
+	T_INT(write_file_atomic(path, text, strlen(text)), 0);
+}
+
+static const char *good_a =
+	"---\ntitle: \"Loading KofMsp32.dll\"\nslug: alpha\ntags: [mapi-load-error]\n"
+	"updated: 2026-11-24\nrelated: [beta]\n---\n"
+	"MAPI loads KofMsp32.dll for a registered kofmsp.dll. See MAPISVC.INF.\n\n"
+	"Text with `<script>alert(1)</script>` inside KofMsp32 words.\n";
+static const char *good_b =
+	"---\ntitle: \"Reinstall with appwiz\"\nslug: beta\nupdated: 2026-11-24\n---\n"
+	"Open appwiz.cpl and remove the connector.\n";
+static const char *bad_c =
+	"---\ntitle: \"Broken\"\nslug: gamma\nupdated: 2026-11-24\ntittle: x\n---\nBody\n";
+
+static char *run_index(struct kb *kb, struct kb_index_report *rep)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *log = open_memstream(&text, &len);
+	T_INT(kb_index(kb, articles, rep, log), 0);
+	fclose(log);
+	return text;
+}
+
+static void test_fts_query(void)
+{
+	static const struct { const char *in; bool any; int words; const char *out; } cases[] = {
+		{ "KofMsp32", false, 1, "\"KofMsp32\"*" },
+		{ "appwiz.cpl", false, 2, "\"appwiz\"* AND \"cpl\"*" },
+		{ "a b", true, 2, "\"a\"* OR \"b\"*" },
+		{ "\"; DROP TABLE articles; --", false, 3, "\"DROP\"* AND \"TABLE\"*" },
+		{ "", false, 0, "" },
+		{ "  ()*:^ ", false, 0, "" },
+		{ "NEAR(a b)", false, 3, "\"NEAR\"* AND \"a\"* AND \"b\"*" },
+		{ "Outlook é", false, 2, "\"Outlook\"* AND \"é\"*" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct buf b;
+		buf_init(&b, 4096);
+		int words = kb_fts_query(cases[i].in, cases[i].any, &b);
+		T_INT(words, cases[i].words);
+		if (!strstr(cases[i].in, "DROP"))
+			T_STR(buf_cstr(&b), cases[i].out);
+		else
+			T_CONTAINS(buf_cstr(&b), cases[i].out);
+		buf_release(&b);
+	}
+}
+
+int main(void)
+{
+	test_fts_query();
+	snprintf(dir, sizeof dir, "/tmp/koffix-test-kb-XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(articles, sizeof articles, "%s/articles", dir);
+	mkdir(articles, 0755);
+	write_article("alpha.md", good_a);
+	write_article("beta.md", good_b);
+	write_article("gamma.md", bad_c);
+	write_article("wrong-name.md", "---\ntitle: x\nslug: other\nupdated: 2026-11-24\n---\nx\n");
+
+	char db[512], err[256];
+	snprintf(db, sizeof db, "%s/kb.db", dir);
+	struct kb *kb = kb_open(db, err, sizeof err);
+	T_OK(kb != NULL);
+
+	struct kb_index_report rep;
+	char *log = run_index(kb, &rep);
+	T_INT(rep.indexed, 2);
+	T_INT(rep.errors, 2);
+	/* The refused article is named with its file and line; the others are served. */
+	T_CONTAINS(log, "gamma.md: line 5: unknown key 'tittle'");
+	T_CONTAINS(log, "wrong-name.md: line 1: slug 'other' does not match the file name");
+	free(log);
+
+	/* Incremental: nothing changed, nothing parsed. */
+	log = run_index(kb, &rep);
+	T_INT(rep.indexed, 0);
+	T_INT(rep.unchanged, 2);
+	free(log);
+
+	/* Search, with safe snippets. */
+	cJSON *r = kb_search(kb, "KofMsp32", 10);
+	T_INT(cJSON_GetArraySize(r), 1);
+	const cJSON *first = cJSON_GetArrayItem(r, 0);
+	T_STR(cJSON_GetObjectItem(first, "slug")->valuestring, "alpha");
+	const char *snip = cJSON_GetObjectItem(first, "snippet")->valuestring;
+	T_CONTAINS(snip, "<mark>KofMsp32</mark>");
+	T_OK(strstr(snip, "<script>") == NULL);
+	cJSON_Delete(r);
+	r = kb_search(kb, "script alert", 10);
+	snip = cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "snippet")->valuestring;
+	T_CONTAINS(snip, "&lt;<mark>script</mark>&gt;");
+	cJSON_Delete(r);
+	r = kb_search(kb, "appwiz", 10);
+	T_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(r, 0), "slug")->valuestring, "beta");
+	cJSON_Delete(r);
+	/* No article has both words: the OR fallback finds each. */
+	r = kb_search(kb, "appwiz MAPISVC", 10);
+	T_INT(cJSON_GetArraySize(r), 2);
+	cJSON_Delete(r);
+	r = kb_search(kb, "\"*:(", 10);
+	T_INT(cJSON_GetArraySize(r), 0);
+	cJSON_Delete(r);
+
+	/* Article JSON and votes. */
+	cJSON *a = kb_get(kb, "alpha");
+	T_STR(cJSON_GetObjectItem(a, "title")->valuestring, "Loading KofMsp32.dll");
+	T_OK(strstr(cJSON_GetObjectItem(a, "html")->valuestring, "<script>") == NULL);
+	T_INT(cJSON_GetArraySize(cJSON_GetObjectItem(a, "related")), 1);
+	cJSON_Delete(a);
+	T_OK(kb_get(kb, "gamma") == NULL);
+	int yes = -1, no = -1;
+	T_INT(kb_vote(kb, "alpha", "voter1", true, "clear", &yes, &no), 0);
+	T_INT(yes, 1);
+	T_INT(kb_vote(kb, "alpha", "voter2", false, NULL, &yes, &no), 0);
+	T_INT(no, 1);
+	/* A second vote of the same voter replaces the first. */
+	T_INT(kb_vote(kb, "alpha", "voter1", false, NULL, &yes, &no), 0);
+	T_INT(yes, 0);
+	T_INT(no, 2);
+	T_INT(kb_vote(kb, "nope", "voter1", true, NULL, NULL, NULL), KX_ENOTFOUND);
+
+	/* A good article that turns bad keeps its last good version; a removed one goes. */
+	write_article("beta.md", "---\ntitle: broken\n");
+	char path[512];
+	snprintf(path, sizeof path, "%s/alpha.md", articles);
+	unlink(path);
+	log = run_index(kb, &rep);
+	T_INT(rep.removed, 1);
+	T_INT(rep.errors, 3);
+	T_CONTAINS(log, "beta.md: line 2: front matter is not closed");
+	free(log);
+	a = kb_get(kb, "beta");
+	T_OK(a != NULL);
+	cJSON_Delete(a);
+	T_OK(kb_get(kb, "alpha") == NULL);
+	r = kb_search(kb, "KofMsp32", 10);
+	T_INT(cJSON_GetArraySize(r), 0);
+	cJSON_Delete(r);
+	cJSON *titles = cJSON_Parse("[\"beta\", \"alpha\", 3]");
+	cJSON *t = kb_titles(kb, titles);
+	T_INT(cJSON_GetArraySize(t), 1);
+	cJSON_Delete(t);
+	cJSON_Delete(titles);
+
+	kb_close(kb);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	T_INT(system(cmd), 0);
+	return t_done("kb");
+}

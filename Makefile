@@ -67,6 +67,11 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(B)/libkoffix.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/%: $(B)/scripts/bench/%.o $(B)/libkoffix.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
 unit: $(UNIT_BINS) $(FUZZ_BINS)
 
 asan:

@@ -22,7 +22,10 @@ static const char *schema =
 	" tags TEXT, applies_to TEXT, related TEXT, sources TEXT, toc TEXT, md TEXT, html TEXT,"
 	" body TEXT, size INTEGER, mtime INTEGER, sha256 TEXT, indexed_at TEXT);"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5("
-	" slug UNINDEXED, title, tags, body, tokenize='porter unicode61 remove_diacritics 2');"
+	" slug UNINDEXED, title, tags, body, prefix='2 3 4',"
+	" tokenize='porter unicode61 remove_diacritics 2');"
+	/* Ranking by FTS5's own rank column lets it sort before computing snippets. */
+	"INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(0.0, 10.0, 4.0, 1.0)');"
 	"CREATE TABLE IF NOT EXISTS votes("
 	" slug TEXT NOT NULL, voter TEXT NOT NULL, helpful INTEGER NOT NULL, comment TEXT,"
 	" created TEXT NOT NULL, PRIMARY KEY(slug, voter));";
@@ -65,12 +68,9 @@ static const char *const sql[ST__COUNT] = {
 			      " ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
 	[ST_INSERT_FTS] = "INSERT INTO articles_fts(slug, title, tags, body) VALUES (?1, ?2, ?3, ?4)",
 	[ST_ALL_PATHS] = "SELECT path, slug FROM articles",
-	[ST_SEARCH] = "SELECT a.slug, a.title,"
-		      " snippet(articles_fts, 3, char(1), char(2), '…', 24),"
-		      " -bm25(articles_fts, 0.0, 10.0, 4.0, 1.0)"
-		      " FROM articles_fts JOIN articles a ON a.slug = articles_fts.slug"
-		      " WHERE articles_fts MATCH ?1"
-		      " ORDER BY bm25(articles_fts, 0.0, 10.0, 4.0, 1.0) LIMIT ?2",
+	[ST_SEARCH] = "SELECT f.slug, f.title, snippet(articles_fts, 3, char(1), char(2), '…', 24),"
+		      " -f.rank FROM articles_fts f WHERE articles_fts MATCH ?1"
+		      " ORDER BY f.rank LIMIT ?2",
 	[ST_GET] = "SELECT slug, title, updated, tags, applies_to, related, sources, toc, html,"
 		   " sha256 FROM articles WHERE slug = ?1",
 	[ST_LIST] = "SELECT slug, title, updated, tags FROM articles ORDER BY title COLLATE NOCASE",

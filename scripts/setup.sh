@@ -2,6 +2,7 @@
 # Installs what koffix needs on Debian 12, and only what is missing.
 #   scripts/setup.sh --runtime   build and run: compiler, libraries
 #   scripts/setup.sh --all       also what `make test` needs: Chromium, Python, Node modules
+#   scripts/setup.sh --bench     also what `make bench` needs: nginx, wrk, lunr.js
 # As root it installs through apt-get; otherwise it prints the command to run and fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +11,13 @@ mode=${1:---runtime}
 runtime=(gcc make pkg-config libmicrohttpd-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
          libsqlite3-dev libcjson-dev libssl-dev)
 testing=(python3 chromium valgrind)
+bench=(nginx wrk curl)
 
 case "$mode" in
 	--runtime) want=("${runtime[@]}") ;;
 	--all) want=("${runtime[@]}" "${testing[@]}") ;;
-	*) echo "usage: scripts/setup.sh --runtime|--all" >&2; exit 64 ;;
+	--bench) want=("${runtime[@]}" "${bench[@]}") ;;
+	*) echo "usage: scripts/setup.sh --runtime|--all|--bench" >&2; exit 64 ;;
 esac
 
 missing=()
@@ -34,6 +37,10 @@ if ((${#missing[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ $mode == --bench && ! -d scripts/bench/node_modules/lunr ]]; then
+	(cd scripts/bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [[ $mode == --all ]]; then

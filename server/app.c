@@ -15,12 +15,13 @@
 
 #define STATIC_MAX (1u << 20)
 
+/* An install root holds the page templates (a build folder mirrors templates/ with objects only). */
 static bool has_templates(const char *dir)
 {
-	char p[APP_PATH_MAX + 16];
+	char p[APP_PATH_MAX + 32];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/templates", dir);
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	snprintf(p, sizeof p, "%s/templates/home.html", dir);
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static void find_root(char *root, size_t len)

@@ -27,10 +27,11 @@ LIB_SRCS := \
 	templates/tpl.c \
 	kb/article.c kb/kb.c \
 	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
-	server/security.c server/form.c server/site.c server/cli.c
+	server/security.c server/form.c server/site.c server/cli.c \
+	server/wizard_routes.c wizard/flow.c wizard/engine.c wizard/store.c
 MAIN_SRCS := server/main.c
 
-UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb
+UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard
 FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)

@@ -99,6 +99,18 @@ static sqlite3_stmt *stmt(struct kb *kb, enum stmt id)
 	return s;
 }
 
+/*
+ * Resets every cached statement. A statement left on a row keeps a read transaction open, and
+ * a connection whose read snapshot is older than another connection's commit cannot start a
+ * write (SQLITE_BUSY_SNAPSHOT): so every public function ends with this, under the lock.
+ */
+static void unlock(struct kb *kb)
+{
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_reset(kb->st[i]);
+	pthread_mutex_unlock(&kb->lock);
+}
+
 static int exec_simple(struct kb *kb, enum stmt id)
 {
 	return sqlite3_step(stmt(kb, id)) == SQLITE_DONE ? 0 : KX_EDB;
@@ -436,7 +448,7 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 		rc = exec_simple(kb, ST_COMMIT);
 	if (rc)
 		exec_simple(kb, ST_ROLLBACK);
-	pthread_mutex_unlock(&kb->lock);
+	unlock(kb);
 
 	for (size_t i = 0; i < ngone; i++)
 		free(gone[i]);
@@ -544,7 +556,7 @@ cJSON *kb_search(struct kb *kb, const char *query, int limit)
 		int rc = run_search(kb, buf_cstr(&all), limit, results);
 		if (rc == 0 && cJSON_GetArraySize(results) == 0 && words > 1)
 			rc = run_search(kb, buf_cstr(&any), limit, results);
-		pthread_mutex_unlock(&kb->lock);
+		unlock(kb);
 		if (rc) {
 			cJSON_Delete(results);
 			results = NULL;
@@ -595,7 +607,7 @@ cJSON *kb_get(struct kb *kb, const char *slug)
 		cJSON_AddNumberToObject(a, "yes", yes);
 		cJSON_AddNumberToObject(a, "no", no);
 	}
-	pthread_mutex_unlock(&kb->lock);
+	unlock(kb);
 	return a;
 }
 
@@ -612,7 +624,7 @@ cJSON *kb_list(struct kb *kb)
 		add_parsed(a, "tags", sqlite3_column_text(s, 3));
 		cJSON_AddItemToArray(list, a);
 	}
-	pthread_mutex_unlock(&kb->lock);
+	unlock(kb);
 	return list;
 }
 
@@ -633,7 +645,7 @@ cJSON *kb_titles(struct kb *kb, const cJSON *slugs)
 			cJSON_AddItemToArray(out, a);
 		}
 	}
-	pthread_mutex_unlock(&kb->lock);
+	unlock(kb);
 	return out;
 }
 
@@ -665,6 +677,6 @@ int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
 	if (no)
 		*no = n;
 out:
-	pthread_mutex_unlock(&kb->lock);
+	unlock(kb);
 	return rc;
 }

@@ -12,6 +12,8 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
+#include "../wizard/store.h"
+#include "../wizard/wiz.h"
 
 #define STATIC_MAX (1u << 20)
 
@@ -150,6 +152,151 @@ static int load_symptoms(struct app *app, char *err, size_t errlen)
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of dir's files ending in suffix, sorted; *n gets the count. Caller frees. */
+static char **list_dir(const char *dir, const char *suffix, size_t *n)
+{
+	char **names = NULL;
+	*n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t sl = strlen(suffix);
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len <= sl || strcmp(e->d_name + len - sl, suffix))
+			continue;
+		names = xrealloc(names, (*n + 1) * sizeof *names);
+		names[(*n)++] = xstrndup(e->d_name, len - sl);
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(names, *n, sizeof *names, cmp_str);
+	return names;
+}
+
+static void free_list(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+static int load_catalogue(struct app *app, char *err, size_t errlen)
+{
+	char *s;
+	if (read_file(app->catalogue_path, STATIC_MAX, &s, NULL) != 0) {
+		snprintf(err, errlen, "cannot read the repair catalogue '%s'", app->catalogue_path);
+		return KX_EIO;
+	}
+	app->catalogue = cJSON_Parse(s);
+	free(s);
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(app->catalogue, "actions"))) {
+		snprintf(err, errlen, "'%s' is not a catalogue ({\"actions\": [...]})",
+			 app->catalogue_path);
+		return KX_ESYNTAX;
+	}
+	return 0;
+}
+
+const cJSON *app_action(const struct app *app, const char *id)
+{
+	const cJSON *a;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(app->catalogue, "actions")) {
+		const cJSON *aid = cJSON_GetObjectItemCaseSensitive(a, "id");
+		if (cJSON_IsString(aid) && id && strcmp(aid->valuestring, id) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *report)
+{
+	char data[APP_PATH_MAX + 16], err[1024];
+	/* A flow's tables live in the data folder beside its flows folder. */
+	snprintf(data, sizeof data, "%s", path);
+	char *slash = strrchr(data, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(data, sizeof data, ".");
+	snprintf(data + strlen(data), sizeof data - strlen(data), "/../data");
+	struct wiz_flow *f = wiz_flow_load(path, data, err, sizeof err);
+	if (!f) {
+		buf_addf(report, "%s\n", err);
+		return NULL;
+	}
+	char articles_dir[APP_PATH_MAX + 16];
+	snprintf(articles_dir, sizeof articles_dir, "%s/articles", app->kb_dir);
+	size_t nart = 0, nact = 0;
+	char **articles = list_dir(articles_dir, ".md", &nart);
+	const char **actions = NULL;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(app->catalogue, "actions")) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
+		if (!cJSON_IsString(id))
+			continue;
+		actions = xrealloc(actions, (nact + 1) * sizeof *actions);
+		actions[nact++] = id->valuestring;
+	}
+	struct wiz_refs refs = { (const char *const *)articles, nart, actions, nact };
+	int problems = wiz_flow_check(f, &refs, report);
+	free_list(articles, nart);
+	free(actions);
+	if (problems) {
+		wiz_flow_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+struct wiz_flow *app_flow(const struct app *app, const char *id)
+{
+	if (!id)
+		return app->nflows ? app->flows[0] : NULL;
+	for (size_t i = 0; i < app->nflows; i++)
+		if (strcmp(wiz_flow_id(app->flows[i]), id) == 0)
+			return app->flows[i];
+	return NULL;
+}
+
+static int load_flows(struct app *app, char *err, size_t errlen)
+{
+	size_t n;
+	char **names = list_dir(app->flows_dir, ".json", &n);
+	struct buf report;
+	buf_init(&report, 64 * 1024);
+	for (size_t i = 0; i < n; i++) {
+		char path[APP_PATH_MAX * 2];
+		snprintf(path, sizeof path, "%s/%s.json", app->flows_dir, names[i]);
+		struct wiz_flow *f = app_load_flow(app, path, &report);
+		if (!f)
+			continue;
+		if (app_flow(app, wiz_flow_id(f))) {
+			buf_addf(&report, "%s: flow id '%s' is used twice\n", path, wiz_flow_id(f));
+			wiz_flow_free(f);
+			continue;
+		}
+		app->flows = xrealloc(app->flows, (app->nflows + 1) * sizeof *app->flows);
+		app->flows[app->nflows++] = f;
+	}
+	free_list(names, n);
+	int rc = 0;
+	if (report.len) {
+		snprintf(err, errlen, "invalid wizard flow:\n%s", buf_cstr(&report));
+		rc = KX_ESYNTAX;
+	} else if (!app->nflows) {
+		snprintf(err, errlen, "no wizard flow in '%s'", app->flows_dir);
+		rc = KX_ENOTFOUND;
+	}
+	buf_release(&report);
+	return rc;
+}
+
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen)
 {
 	memset(app, 0, sizeof *app);
@@ -160,6 +307,15 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		snprintf(app->kb_dir, sizeof app->kb_dir, "%s", opts->kb_dir);
 	else
 		snprintf(app->kb_dir, sizeof app->kb_dir, "%.4000s/kb", app->root);
+	if (opts->flows_dir)
+		snprintf(app->flows_dir, sizeof app->flows_dir, "%s", opts->flows_dir);
+	else
+		snprintf(app->flows_dir, sizeof app->flows_dir, "%.4000s/wizard/flows", app->root);
+	if (opts->catalogue)
+		snprintf(app->catalogue_path, sizeof app->catalogue_path, "%s", opts->catalogue);
+	else
+		snprintf(app->catalogue_path, sizeof app->catalogue_path,
+			 "%.4000s/repair-actions/catalogue.json", app->root);
 	snprintf(app->data_dir, sizeof app->data_dir, "%s", opts->data_dir ? opts->data_dir : "data");
 	if (mkdir_p(app->data_dir) != 0) {
 		snprintf(err, errlen, "cannot create the data folder '%s'", app->data_dir);
@@ -182,6 +338,15 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		rc = load_statics(app, err, errlen);
 	if (rc == 0 && opts->need_secrets)
 		rc = load_secret(app, err, errlen);
+	if (rc == 0 && opts->need_flows)
+		rc = load_catalogue(app, err, errlen);
+	if (rc == 0 && opts->need_flows)
+		rc = load_flows(app, err, errlen);
+	if (rc == 0 && opts->need_flows) {
+		app->sessions = wiz_store_open(db, err, errlen);
+		if (!app->sessions)
+			rc = KX_EDB;
+	}
 	return rc;
 }
 
@@ -195,6 +360,12 @@ void app_close(struct app *app)
 		free(app->statics[i].data);
 	}
 	free(app->statics);
+	for (size_t i = 0; i < app->nflows; i++)
+		wiz_flow_free(app->flows[i]);
+	free(app->flows);
+	wiz_store_close(app->sessions);
+	cJSON_Delete(app->catalogue);
+	cJSON_Delete(app->detected);
 	memset(app, 0, sizeof *app);
 }
 

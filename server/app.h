@@ -12,11 +12,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../common/buf.h"
+
 #define KOFFIX_VERSION "0.1.0"
 #define APP_PATH_MAX 4096
 
 struct kb;
 struct tpl_set;
+struct wiz_flow;
+struct wiz_store;
 
 struct static_file {
 	char *name;
@@ -35,6 +39,13 @@ struct app {
 	cJSON *symptoms;
 	struct static_file *statics;
 	size_t nstatic;
+	char flows_dir[APP_PATH_MAX]; /* wizard flows; their tables are in ../data */
+	char catalogue_path[APP_PATH_MAX];
+	struct wiz_flow **flows;      /* sorted by file name; the first is the default */
+	size_t nflows;
+	struct wiz_store *sessions;
+	cJSON *catalogue;             /* {"actions": [{id, title, params}]} */
+	cJSON *detected;              /* answers detected on the affected PC (object) */
 	char token[65];               /* the launch token */
 	char csrf_key[65];            /* HMAC key for CSRF tokens, kept in the data folder */
 	char bind_addr[64];
@@ -44,7 +55,10 @@ struct app {
 struct app_options {
 	const char *data_dir;   /* NULL: ./data */
 	const char *kb_dir;     /* NULL: ROOT/kb */
+	const char *flows_dir;  /* NULL: ROOT/wizard/flows */
+	const char *catalogue;  /* NULL: ROOT/repair-actions/catalogue.json */
 	bool need_templates;
+	bool need_flows;        /* load and check every flow (refusing invalid ones) */
 	bool need_secrets;
 };
 
@@ -58,5 +72,17 @@ void app_close(struct app *app);
 
 /* Indexes the KB folder, printing refused articles on stderr; 0 or a kx_err. */
 int app_index(struct app *app, bool quiet);
+
+/* The flow with this id (NULL: the default flow), or NULL. */
+struct wiz_flow *app_flow(const struct app *app, const char *id);
+
+/*
+ * Loads and checks the flow at path against the KB and the catalogue; problems are appended
+ * to report. Returns the flow (caller frees with wiz_flow_free) or NULL.
+ */
+struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *report);
+
+/* The catalogue entry of an action id, or NULL. */
+const cJSON *app_action(const struct app *app, const char *id);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 
 #include "../common/util.h"
 #include "../kb/kb.h"
+#include "../wizard/wiz.h"
 #include "app.h"
 #include "http.h"
 #include "site.h"
@@ -24,6 +26,8 @@ struct cli {
 	const char *backend;
 	const char *agent;
 	const char *kb;
+	const char *flows;
+	const char *catalogue;
 	bool json;
 	bool help;
 	int argc;          /* what is left once the global options are taken out */
@@ -40,18 +44,21 @@ static const char usage_main[] =
 	"  kb index               index the knowledge base (only changed articles)\n"
 	"  kb search QUERY        search the knowledge base\n"
 	"  kb export-site DIR     write the knowledge base as a static web site\n"
+	"  flow check [FILE]      validate wizard flows (default: every installed flow)\n"
 	"  routes                 list the web app's routes\n"
 	"\n"
 	"Global options:\n"
 	"  --data DIR             database and state folder (default ./data)\n"
 	"  --kb DIR               knowledge-base folder with articles/ (default: the installed kb/)\n"
+	"  --flows DIR            wizard flows folder; tables in DIR/../data (default wizard/flows)\n"
+	"  --catalogue FILE       repair catalogue (default repair-actions/catalogue.json)\n"
 	"  --backend plan|agent|wine   how repairs reach Windows (default plan here)\n"
 	"  --agent PATH           the Windows agent (default: koffix-agent.exe beside koffix)\n"
 	"  --json                 print data as JSON\n"
 	"  --help                 help for koffix or for a command\n";
 
 static const char usage_serve[] =
-	"usage: koffix serve [--port N] [--bind ADDR] [--token T]\n"
+	"usage: koffix serve [--port N] [--bind ADDR] [--token T] [--detected FILE]\n"
 	"\n"
 	"Indexes the knowledge base when needed and serves the web app. Prints the address to\n"
 	"open, with this launch's access token, on standard output; stop with Ctrl+C.\n"
@@ -59,7 +66,17 @@ static const char usage_serve[] =
 	"  --port N      TCP port (default 8080; 0 picks a free one)\n"
 	"  --bind ADDR   IPv4 address to listen on (default 127.0.0.1; anything else is exposed\n"
 	"                to the network and is refused unless it is a loopback address)\n"
-	"  --token T     fix the access token (8-128 letters, digits, '-', '_', '.', '~')\n";
+	"  --token T     fix the access token (8-128 letters, digits, '-', '_', '.', '~')\n"
+	"  --detected FILE  answers detected on the affected PC, as a JSON object (for example\n"
+	"                the output of `koffix detect --json` there); the wizard shows them as\n"
+	"                detected instead of asking\n";
+
+static const char usage_flow[] =
+	"usage: koffix flow check [FILE]\n"
+	"\n"
+	"Validates a wizard flow (default: every flow of the flows folder): unknown or unreachable\n"
+	"nodes, cycles, answers with no way forward, bad conditions, articles missing from the KB,\n"
+	"actions missing from the repair catalogue. Each problem names its node. Exit 1 on any.\n";
 
 static const char usage_kb[] =
 	"usage: koffix kb index\n"
@@ -87,7 +104,8 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 /* Takes a global option at argv[*i]; returns 1 when taken, 0 when not global, -1 on error. */
 static int take_global(struct cli *c, int argc, char **argv, int *i)
 {
-	static const char *const with_value[] = { "--data", "--backend", "--agent", "--kb" };
+	static const char *const with_value[] = { "--data", "--backend", "--agent", "--kb",
+						  "--flows", "--catalogue" };
 	const char *a = argv[*i];
 	if (strcmp(a, "--json") == 0) {
 		c->json = true;
@@ -109,7 +127,8 @@ static int take_global(struct cli *c, int argc, char **argv, int *i)
 		} else {
 			continue;
 		}
-		const char **slot[] = { &c->data, &c->backend, &c->agent, &c->kb };
+		const char **slot[] = { &c->data, &c->backend, &c->agent, &c->kb, &c->flows,
+					&c->catalogue };
 		*slot[k] = v;
 		return 1;
 	}
@@ -147,8 +166,9 @@ static bool token_shape_ok(const char *t)
 
 static int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
 {
-	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .need_templates = templates,
-				 .need_secrets = secrets };
+	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
+				 .catalogue = c->catalogue, .need_templates = templates,
+				 .need_secrets = secrets, .need_flows = secrets };
 	char err[512];
 	if (app_open(app, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "koffix: %s\n", err);
@@ -160,9 +180,11 @@ static int open_app(const struct cli *c, struct app *app, bool templates, bool s
 
 static int cmd_serve(const struct cli *c)
 {
-	const char *port = NULL, *bind = NULL, *token = NULL;
+	const char *port = NULL, *bind = NULL, *token = NULL, *detected = NULL;
 	for (int i = 1; i < c->argc; i++) {
 		int t = take_value(c->argv, c->argc, &i, "--port", &port);
+		if (!t)
+			t = take_value(c->argv, c->argc, &i, "--detected", &detected);
 		if (!t)
 			t = take_value(c->argv, c->argc, &i, "--bind", &bind);
 		if (!t)
@@ -189,9 +211,28 @@ static int cmd_serve(const struct cli *c)
 		return usage_error(usage_serve, "--token '%s' is not 8-128 letters, digits, '-', '_', "
 				   "'.' or '~'", token);
 
+	cJSON *det = NULL;
+	if (detected) {
+		char *text;
+		if (read_file(detected, 1u << 20, &text, NULL) != 0) {
+			fprintf(stderr, "koffix: cannot read --detected file '%s'\n", detected);
+			return 1;
+		}
+		det = cJSON_Parse(text);
+		free(text);
+		if (!cJSON_IsObject(det)) {
+			cJSON_Delete(det);
+			fprintf(stderr, "koffix: '%s' is not a JSON object of detected answers\n",
+				detected);
+			return 1;
+		}
+	}
 	struct app app;
-	if (open_app(c, &app, true, true))
+	if (open_app(c, &app, true, true)) {
+		cJSON_Delete(det);
 		return 1;
+	}
+	app.detected = det;
 	if (bind)
 		snprintf(app.bind_addr, sizeof app.bind_addr, "%s", bind);
 	app.port = (unsigned)portnum;
@@ -311,6 +352,66 @@ static int cmd_kb(const struct cli *c)
 	return rc;
 }
 
+static int cmd_flow(const struct cli *c)
+{
+	if (c->argc < 2 || strcmp(c->argv[1], "check") || c->argc > 3)
+		return usage_error(usage_flow, "%s", "the command is: flow check [FILE]");
+	struct app app;
+	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
+				 .catalogue = c->catalogue };
+	char err[512];
+	if (app_open(&app, &o, err, sizeof err) != 0) {
+		fprintf(stderr, "koffix: %s\n", err);
+		app_close(&app);
+		return 1;
+	}
+	/* The catalogue is read here, not by app_open, so that its absence is one more problem. */
+	char *text = NULL;
+	if (read_file(app.catalogue_path, 1u << 20, &text, NULL) == 0)
+		app.catalogue = cJSON_Parse(text);
+	free(text);
+	struct buf report;
+	buf_init(&report, BUF_NOMAX);
+	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(app.catalogue, "actions")))
+		buf_addf(&report, "%s: not a repair catalogue\n", app.catalogue_path);
+	char **files = NULL;
+	size_t n = 0;
+	if (c->argc == 3) {
+		files = xmalloc(sizeof *files);
+		files[n++] = xstrdup(c->argv[2]);
+	} else {
+		DIR *d = opendir(app.flows_dir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			size_t len = strlen(e->d_name);
+			if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json"))
+				continue;
+			files = xrealloc(files, (n + 1) * sizeof *files);
+			size_t plen = strlen(app.flows_dir) + len + 2;
+			files[n] = xmalloc(plen);
+			snprintf(files[n++], plen, "%s/%s", app.flows_dir, e->d_name);
+		}
+		if (d)
+			closedir(d);
+		if (!n)
+			buf_addf(&report, "%s: no flow files\n", app.flows_dir);
+	}
+	int ok = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct wiz_flow *f = app_load_flow(&app, files[i], &report);
+		if (f)
+			printf("ok: %s (flow '%s')\n", files[i], wiz_flow_id(f)), ok++;
+		wiz_flow_free(f);
+		free(files[i]);
+	}
+	free(files);
+	fputs(buf_cstr(&report), stderr);
+	int rc = report.len ? 1 : 0;
+	buf_release(&report);
+	app_close(&app);
+	return rc;
+}
+
 static int cmd_routes(const struct cli *c)
 {
 	if (c->argc != 1)
@@ -368,6 +469,7 @@ int cli_main(int argc, char **argv)
 		{ "serve", cmd_serve, usage_serve },
 		{ "kb", cmd_kb, usage_kb },
 		{ "routes", cmd_routes, usage_routes },
+		{ "flow", cmd_flow, usage_flow },
 	};
 	if (c.argc == 0) {
 		if (c.help) {

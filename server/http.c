@@ -70,6 +70,42 @@ const char *http_query(struct http_req *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	(void)kind;
+	cJSON *o = cls;
+	if (key && !cJSON_GetObjectItemCaseSensitive(o, key))
+		cJSON_AddStringToObject(o, key, value ? value : "");
+	return MHD_YES;
+}
+
+cJSON *http_query_all(struct http_req *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, collect_arg, o);
+	return o;
+}
+
+int http_body_json(struct http_req *r, cJSON **out)
+{
+	*out = NULL;
+	if (r->body.len == 0)
+		return 0;
+	cJSON *j = cJSON_ParseWithLength(buf_cstr(&r->body), r->body.len);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return http_error(r, 400, "the body is not a JSON object");
+	}
+	*out = j;
+	return 0;
+}
+
+const char *http_cookie(struct http_req *r, const char *name)
+{
+	return form_get(&r->cookies, name);
+}
+
 void http_add_header(struct http_req *r, const char *name, const char *value)
 {
 	if (r->nheaders == HTTP_MAX_HEADERS) {
@@ -280,7 +316,26 @@ static int precheck(struct http_req *r)
 		snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict",
 			 SEC_TOKEN_COOKIE, app->token);
 		http_add_header(r, "Set-Cookie", cookie);
-		return http_redirect(r, 303, r->path);
+		/* Keep the other arguments (a deep link into the wizard), drop only the token. */
+		struct buf loc;
+		buf_init(&loc, 8192);
+		buf_adds(&loc, r->path);
+		cJSON *args = http_query_all(r);
+		const cJSON *a;
+		char sep = '?';
+		cJSON_ArrayForEach(a, args) {
+			if (strcmp(a->string, "token") == 0)
+				continue;
+			buf_addch(&loc, sep);
+			buf_adds_url(&loc, a->string);
+			buf_addch(&loc, '=');
+			buf_adds_url(&loc, a->valuestring);
+			sep = '&';
+		}
+		cJSON_Delete(args);
+		int st = http_redirect(r, 303, buf_cstr(&loc));
+		buf_release(&loc);
+		return st;
 	}
 	if ((r->route->flags & ROUTE_TOKEN) && !r->authed)
 		return http_error(r, 401, NULL);

@@ -82,6 +82,18 @@ extern const size_t http_nroutes;
 const char *http_header(struct http_req *r, const char *name);
 const char *http_query(struct http_req *r, const char *name);
 
+/* Every query argument as a JSON object of strings (the first value of each name; caller frees). */
+cJSON *http_query_all(struct http_req *r);
+
+/*
+ * The request body parsed as a JSON object into *out (caller frees; NULL for an empty body).
+ * Returns 0, or the 400 error response it built (a body that is not a JSON object).
+ */
+int http_body_json(struct http_req *r, cJSON **out);
+
+/* A cookie of the request, or NULL. */
+const char *http_cookie(struct http_req *r, const char *name);
+
 /* Adds a response header (copied). Extra headers past HTTP_MAX_HEADERS are dropped and logged. */
 void http_add_header(struct http_req *r, const char *name, const char *value);
 

@@ -10,10 +10,12 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "app.h"
+#include "handlers.h"
 #include "http.h"
 #include "pages.h"
 
 #define FORM_BODY_MAX (16u << 10)
+#define JSON_BODY_MAX (1u << 20)
 #define COMMENT_MAX 1000
 #define QUERY_MAX 200
 
@@ -185,17 +187,6 @@ static int static_file(struct http_req *r)
 	return http_error(r, 404, NULL);
 }
 
-static int wizard_page(struct http_req *r)
-{
-	cJSON *ctx = cJSON_CreateObject();
-	cJSON_AddNumberToObject(ctx, "status", 503);
-	cJSON_AddStringToObject(ctx, "title", "The troubleshooting wizard is not in this build yet");
-	cJSON_AddStringToObject(ctx, "message",
-				"Until it arrives, pick your symptom on the help page: each group "
-				"lists the articles that fit, with step-by-step fixes.");
-	return http_page(r, 503, "error", "Troubleshooting wizard", ctx);
-}
-
 const struct route http_routes[] = {
 	{ { "GET", "/" }, home, 0, 0, "help page" },
 	{ { "GET", "/kb" }, article_list, 0, 0, "all articles" },
@@ -204,7 +195,22 @@ const struct route http_routes[] = {
 	  "\"was this helpful?\" vote" },
 	{ { "GET", "/search" }, search_page, 0, 0, "search results" },
 	{ { "GET", "/static/{name}" }, static_file, 0, 0, "style sheets and scripts" },
-	{ { "GET", "/wizard" }, wizard_page, ROUTE_TOKEN, 0, "troubleshooting wizard" },
+	{ { "GET", "/wizard" }, wizard_start_page, ROUTE_TOKEN, 0, "wizard start (deep links)" },
+	{ { "POST", "/wizard" }, wizard_create_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	  "start a wizard session" },
+	{ { "GET", "/wizard/{id}" }, wizard_step_page, ROUTE_TOKEN, 0, "wizard step" },
+	{ { "POST", "/wizard/{id}/answer" }, wizard_answer_page, ROUTE_TOKEN | ROUTE_FORM,
+	  FORM_BODY_MAX, "answer (form)" },
+	{ { "POST", "/wizard/{id}/back" }, wizard_back_page, ROUTE_TOKEN | ROUTE_FORM,
+	  FORM_BODY_MAX, "go back (form)" },
+	{ { "POST", "/api/wizard" }, api_wizard_create, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
+	  "new wizard session" },
+	{ { "GET", "/api/wizard/{id}" }, api_wizard_get, ROUTE_TOKEN | ROUTE_API, 0,
+	  "wizard step state" },
+	{ { "POST", "/api/wizard/{id}/answer" }, api_wizard_answer, ROUTE_TOKEN | ROUTE_API,
+	  JSON_BODY_MAX, "answer the current question" },
+	{ { "POST", "/api/wizard/{id}/back" }, api_wizard_back, ROUTE_TOKEN | ROUTE_API,
+	  JSON_BODY_MAX, "go back" },
 	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
 	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
 	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },

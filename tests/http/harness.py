@@ -65,10 +65,10 @@ class Response:
 class Server:
     """koffix serve on a free port, with a KB folder and a data folder of its own."""
 
-    def __init__(self, kb_dir=None, token="test-token-0123456789", extra=()):
+    def __init__(self, kb_dir=None, token="test-token-0123456789", extra=(), pre=(), data=None):
         self.tmp = tempfile.mkdtemp(prefix="koffix-http-")
         self.token = token
-        args = [KOFFIX, "--data", os.path.join(self.tmp, "data")]
+        args = [KOFFIX, "--data", data or os.path.join(self.tmp, "data"), *pre]
         if kb_dir:
             args += ["--kb", kb_dir]
         args += ["serve", "--port", "0", "--token", token, *extra]

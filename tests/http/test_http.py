@@ -64,7 +64,7 @@ def db_state(srv):
     """A digest of every row koffix keeps, to prove that a request changed nothing."""
     db = sqlite3.connect(os.path.join(srv.tmp, "data", "koffix.db"))
     h = hashlib.sha256()
-    for table in ("articles", "votes"):
+    for table in ("articles", "votes", "wizard_sessions", "wizard_events"):
         for row in db.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
             h.update(repr(row).encode())
     db.close()
@@ -159,6 +159,8 @@ def test_broken_article(srv, stderr):
 def test_security(srv):
     table = routes()
     slug = "what-is-kofmsp-dll"
+    both = {(x["pattern"]) for x in table if x["method"] == "GET"} & \
+        {(x["pattern"]) for x in table if x["method"] == "POST"}
     t.check("route table lists routes", len(table) >= 8, len(table))
     srv.login()
     srv.csrf()
@@ -168,13 +170,15 @@ def test_security(srv):
         path = fill(rt["pattern"], slug)
         if rt["method"] == "GET":
             r = srv.get(path)
-            t.check(f"GET {rt['pattern']} answers", r.status in (200, 503), r.status)
+            t.check(f"GET {rt['pattern']} answers",
+                    r.status == 200 or ("{id}" in rt["pattern"] and r.status == 404), r.status)
             if rt["token"]:
                 r = srv.get(path, cookies=anon)
                 t.check(f"GET {rt['pattern']} needs the token", r.status == 401, r.status)
-            r = srv.request("POST", path, body="", headers={"X-CSRF-Token": srv.csrf()})
-            t.check(f"POST to GET route {rt['pattern']} is 405",
-                    r.status == 405 and "GET" in (r.header("Allow") or ""), r.status)
+            if rt["pattern"] not in both:
+                r = srv.request("POST", path, body="", headers={"X-CSRF-Token": srv.csrf()})
+                t.check(f"POST to GET route {rt['pattern']} is 405",
+                        r.status == 405 and "GET" in (r.header("Allow") or ""), r.status)
             r = srv.get(path, host="evil.example")
             t.check(f"GET {rt['pattern']} with foreign Host refused", r.status == 403, r.status)
         else:
@@ -198,8 +202,9 @@ def test_security(srv):
                                 headers=form, cookies=anon)
                 t.check(f"POST {rt['pattern']} without launch token is 401", r.status == 401,
                         r.status)
-            r = srv.request("GET", path)
-            t.check(f"GET {rt['pattern']} is 405", r.status == 405, r.status)
+            if rt["pattern"] not in both:
+                r = srv.request("GET", path)
+                t.check(f"GET {rt['pattern']} is 405", r.status == 405, r.status)
     t.check("no GET and no refused POST changed anything", db_state(srv) == before)
 
     for path in ("/static/../data/koffix.db", "/static/%2e%2e/Makefile", "/kb/..%2f..%2fetc",

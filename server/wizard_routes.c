@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wizard over HTTP: the JSON API of DESIGN.md and the HTML pages (plain forms, POST then
+ * redirect; app.js swaps pages without reloads when JavaScript runs). Every route needs the
+ * launch token (route table in routes.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/util.h"
+#include "../kb/kb.h"
+#include "../wizard/store.h"
+#include "../wizard/wiz.h"
+#include "app.h"
+#include "handlers.h"
+#include "http.h"
+
+#define WIZARD_COOKIE "koffix_wizard"
+
+/* A session and its flow, loaded under the store's lock (released by session_done). */
+struct session {
+	struct app *app;
+	char id[WIZ_ID_LEN + 1];
+	struct wiz_flow *flow;
+	cJSON *state;
+	double shown_at;
+};
+
+/* Loads the session named in the route; false (with the lock released) when there is none. */
+static bool session_load(struct http_req *r, struct session *s)
+{
+	const char *id = router_param(&r->params, "id");
+	memset(s, 0, sizeof *s);
+	s->app = r->app;
+	snprintf(s->id, sizeof s->id, "%s", id ? id : "");
+	char flow[128];
+	wiz_store_lock(r->app->sessions);
+	s->state = wiz_store_load(r->app->sessions, s->id, flow, sizeof flow, &s->shown_at);
+	s->flow = s->state ? app_flow(r->app, flow) : NULL;
+	if (!s->flow) {
+		cJSON_Delete(s->state);
+		wiz_store_unlock(r->app->sessions);
+		return false;
+	}
+	return true;
+}
+
+static void session_done(struct session *s)
+{
+	cJSON_Delete(s->state);
+	wiz_store_unlock(s->app->sessions);
+}
+
+static int save(struct http_req *r, struct session *s, const char *kind, const char *node,
+		const char *answer, double seconds)
+{
+	if (wiz_store_save(r->app->sessions, s->id, s->state) != 0 ||
+	    wiz_store_event(r->app->sessions, s->id, kind, node, answer, seconds) != 0)
+		return KX_EDB;
+	return 0;
+}
+
+static int status_of(int rc)
+{
+	return rc == KX_ECONFLICT ? 409 : rc == KX_EINVAL ? 400 : rc == KX_ENOTFOUND ? 404 : 500;
+}
+
+/* Creates a session from presets (may be NULL); *out gets its id. */
+static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets, char *id,
+		  char *err, size_t errlen)
+{
+	cJSON *state;
+	int rc = wiz_session_new(f, presets, r->app->detected, &state, err, errlen);
+	if (rc)
+		return rc;
+	wiz_store_lock(r->app->sessions);
+	rc = wiz_store_create(r->app->sessions, wiz_flow_id(f), state, id);
+	if (rc == 0)
+		rc = wiz_store_event(r->app->sessions, id, "start", NULL, NULL, 0);
+	wiz_store_unlock(r->app->sessions);
+	cJSON_Delete(state);
+	if (rc)
+		snprintf(err, errlen, "the session could not be stored");
+	return rc;
+}
+
+/* ---- JSON API ---- */
+
+int api_wizard_create(struct http_req *r)
+{
+	cJSON *body;
+	int st = http_body_json(r, &body);
+	if (st)
+		return st;
+	const cJSON *answers = cJSON_GetObjectItemCaseSensitive(body, "answers");
+	const cJSON *flowid = cJSON_GetObjectItemCaseSensitive(body, "flow");
+	char err[512], id[WIZ_ID_LEN + 1];
+	if ((answers && !cJSON_IsObject(answers)) || (flowid && !cJSON_IsString(flowid))) {
+		cJSON_Delete(body);
+		return http_error(r, 400, "answers is an object of question: answer; flow a string");
+	}
+	struct wiz_flow *f = app_flow(r->app, flowid ? flowid->valuestring : NULL);
+	if (!f) {
+		cJSON_Delete(body);
+		return http_error(r, 400, "no such flow");
+	}
+	int rc = create(r, f, answers, id, err, sizeof err);
+	cJSON_Delete(body);
+	if (rc)
+		return http_error(r, status_of(rc), err);
+	struct session s;
+	r->params.n = 1;
+	r->params.names[0] = "{id}";
+	snprintf(r->params.values[0], sizeof r->params.values[0], "%s", id);
+	if (!session_load(r, &s))
+		return http_error(r, 500, "the new session could not be read back");
+	cJSON *view = wiz_view(s.flow, s.state, s.id);
+	session_done(&s);
+	return http_json(r, 201, view);
+}
+
+int api_wizard_get(struct http_req *r)
+{
+	struct session s;
+	if (!session_load(r, &s))
+		return http_error(r, 404, "no such wizard session");
+	cJSON *view = wiz_view(s.flow, s.state, s.id);
+	session_done(&s);
+	return http_json(r, 200, view);
+}
+
+/* Answer or back, shared by the API and the pages. On error *err holds the message. */
+static int do_answer(struct http_req *r, struct session *s, const char *node, const char *answer,
+		     char *err, size_t errlen)
+{
+	double seconds = wiz_now() - s->shown_at;
+	int rc = wiz_answer(s->flow, s->state, node, answer, seconds, err, errlen);
+	if (rc == 0 && save(r, s, "answer", node, answer, seconds) != 0) {
+		snprintf(err, errlen, "the answer could not be stored");
+		rc = KX_EDB;
+	}
+	return rc;
+}
+
+static int do_back(struct http_req *r, struct session *s, const char *node, char *err,
+		   size_t errlen)
+{
+	int rc = wiz_back(s->flow, s->state, node, err, errlen);
+	if (rc == 0 && save(r, s, "back", node, NULL, 0) != 0) {
+		snprintf(err, errlen, "the session could not be stored");
+		rc = KX_EDB;
+	}
+	return rc;
+}
+
+int api_wizard_answer(struct http_req *r)
+{
+	cJSON *body;
+	int st = http_body_json(r, &body);
+	if (st)
+		return st;
+	struct session s;
+	if (!session_load(r, &s)) {
+		cJSON_Delete(body);
+		return http_error(r, 404, "no such wizard session");
+	}
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(body, "node");
+	const cJSON *answer = cJSON_GetObjectItemCaseSensitive(body, "answer");
+	char err[512];
+	int status = 200;
+	if (!cJSON_IsString(node) || !cJSON_IsString(answer)) {
+		snprintf(err, sizeof err, "the body is {\"node\": \"...\", \"answer\": \"...\"}");
+		status = 400;
+	} else {
+		int rc = do_answer(r, &s, node->valuestring, answer->valuestring, err, sizeof err);
+		if (rc)
+			status = status_of(rc);
+	}
+	cJSON_Delete(body);
+	if (status != 200) {
+		session_done(&s);
+		return http_error(r, status, err);
+	}
+	cJSON *view = wiz_view(s.flow, s.state, s.id);
+	session_done(&s);
+	return http_json(r, 200, view);
+}
+
+int api_wizard_back(struct http_req *r)
+{
+	cJSON *body;
+	int st = http_body_json(r, &body);
+	if (st)
+		return st;
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(body, "node");
+	if (node && !cJSON_IsString(node)) {
+		cJSON_Delete(body);
+		return http_error(r, 400, "node is a question id");
+	}
+	struct session s;
+	if (!session_load(r, &s)) {
+		cJSON_Delete(body);
+		return http_error(r, 404, "no such wizard session");
+	}
+	char err[512];
+	int rc = do_back(r, &s, node ? node->valuestring : NULL, err, sizeof err);
+	cJSON_Delete(body);
+	if (rc) {
+		session_done(&s);
+		return http_error(r, status_of(rc), err);
+	}
+	cJSON *view = wiz_view(s.flow, s.state, s.id);
+	session_done(&s);
+	return http_json(r, 200, view);
+}
+
+/* ---- pages ---- */
+
+static cJSON *sorted_params(const cJSON *params)
+{
+	cJSON *list = cJSON_CreateArray();
+	const cJSON *p;
+	cJSON_ArrayForEach(p, params) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "name", p->string);
+		cJSON_AddStringToObject(e, "value", cJSON_IsString(p) ? p->valuestring : "");
+		/* Insertion sort by name: a handful of parameters. */
+		int i = 0;
+		const cJSON *q;
+		cJSON_ArrayForEach(q, list) {
+			if (strcmp(cJSON_GetObjectItemCaseSensitive(q, "name")->valuestring,
+				   p->string) > 0)
+				break;
+			i++;
+		}
+		cJSON_InsertItemInArray(list, i, e);
+	}
+	return list;
+}
+
+/* The wizard.html context from a step view (ownership of view taken). */
+static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, const char *error)
+{
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON *w = cJSON_AddObjectToObject(ctx, "wizard");
+	cJSON_AddBoolToObject(ctx, "nav_wizard", 1);
+	if (error)
+		cJSON_AddStringToObject(ctx, "error", error);
+	cJSON_AddStringToObject(w, "session", cJSON_GetObjectItemCaseSensitive(view, "session")
+				->valuestring);
+	cJSON_AddStringToObject(w, "flow_title", wiz_flow_title(f));
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(view, "path");
+	cJSON_AddNumberToObject(w, "step_no", cJSON_GetArraySize(path) + 1);
+	const cJSON *outcome = cJSON_GetObjectItemCaseSensitive(view, "outcome");
+	cJSON_AddBoolToObject(w, "finished", cJSON_IsObject(outcome));
+
+	cJSON *p = cJSON_AddArrayToObject(w, "path");
+	const cJSON *e;
+	int i = 0;
+	cJSON_ArrayForEach(e, path) {
+		const char *source = cJSON_GetObjectItemCaseSensitive(e, "source")->valuestring;
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "index", ++i);
+		cJSON_AddItemToObject(x, "node", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(e, "node"), 0));
+		cJSON_AddItemToObject(x, "question", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(e, "question"), 0));
+		cJSON_AddItemToObject(x, "answer", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(e, "label"), 0));
+		cJSON_AddStringToObject(x, "source", source);
+		cJSON_AddBoolToObject(x, "detected", strcmp(source, "detected") == 0);
+		cJSON_AddBoolToObject(x, "preset", strcmp(source, "preset") == 0);
+		cJSON_AddItemToArray(p, x);
+	}
+
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(view, "node");
+	if (cJSON_IsString(node)) {
+		const char *kind = cJSON_GetObjectItemCaseSensitive(view, "kind")->valuestring;
+		const char *value = cJSON_GetObjectItemCaseSensitive(view, "value")->valuestring;
+		const cJSON *det = cJSON_GetObjectItemCaseSensitive(view, "detected");
+		cJSON *q = cJSON_AddObjectToObject(w, "question");
+		cJSON_AddStringToObject(q, "node", node->valuestring);
+		cJSON_AddStringToObject(q, "kind", kind);
+		cJSON_AddBoolToObject(q, "is_choice", strcmp(kind, "choice") == 0);
+		cJSON_AddBoolToObject(q, "is_text", strcmp(kind, "text") == 0);
+		cJSON_AddItemToObject(q, "text", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(view, "question"), 0));
+		const char *help = cJSON_GetObjectItemCaseSensitive(view, "help")->valuestring;
+		if (*help)
+			cJSON_AddStringToObject(q, "help", help);
+		const cJSON *ph = cJSON_GetObjectItemCaseSensitive(view, "placeholder");
+		if (cJSON_IsString(ph))
+			cJSON_AddStringToObject(q, "placeholder", ph->valuestring);
+		cJSON_AddStringToObject(q, "value", strcmp(kind, "text") == 0 ? value : "");
+		cJSON *opts = cJSON_AddArrayToObject(q, "options");
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(view, "options")) {
+			cJSON *o = cJSON_Duplicate(e, 1);
+			const char *v = cJSON_GetObjectItemCaseSensitive(e, "value")->valuestring;
+			cJSON_AddBoolToObject(o, "checked", strcmp(v, value) == 0);
+			if (cJSON_IsString(det) && strcmp(v, det->valuestring) == 0) {
+				cJSON *d = cJSON_AddObjectToObject(q, "detected");
+				cJSON_AddStringToObject(d, "value", v);
+				cJSON_AddItemToObject(d, "label", cJSON_Duplicate(
+					cJSON_GetObjectItemCaseSensitive(e, "label"), 0));
+			}
+			cJSON_AddItemToArray(opts, o);
+		}
+		if (strcmp(kind, "text") == 0 && cJSON_IsString(det)) {
+			cJSON *d = cJSON_AddObjectToObject(q, "detected");
+			cJSON_AddStringToObject(d, "value", det->valuestring);
+			cJSON_AddStringToObject(d, "label", det->valuestring);
+		}
+	}
+	if (cJSON_IsObject(outcome)) {
+		cJSON *o = cJSON_AddObjectToObject(w, "outcome");
+		static const char *const keys[] = { "id", "title", "summary", "why" };
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			cJSON_AddItemToObject(o, keys[k], cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(outcome, keys[k]), 0));
+		cJSON_AddItemToObject(o, "articles", kb_titles(r->app->kb,
+			cJSON_GetObjectItemCaseSensitive(outcome, "articles")));
+		cJSON *acts = cJSON_AddArrayToObject(o, "actions");
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(outcome, "actions")) {
+			const char *aid = cJSON_GetObjectItemCaseSensitive(e, "id")->valuestring;
+			const cJSON *cat = app_action(r->app, aid);
+			const cJSON *title = cJSON_GetObjectItemCaseSensitive(cat, "title");
+			cJSON *a = cJSON_CreateObject();
+			cJSON_AddStringToObject(a, "id", aid);
+			cJSON_AddStringToObject(a, "title", cJSON_IsString(title) ? title->valuestring
+										  : aid);
+			cJSON *params = sorted_params(cJSON_GetObjectItemCaseSensitive(e, "params"));
+			cJSON_AddBoolToObject(a, "has_params", cJSON_GetArraySize(params) > 0);
+			cJSON_AddItemToObject(a, "params", params);
+			cJSON_AddItemToArray(acts, a);
+		}
+		cJSON_AddItemToObject(o, "reminder", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(view, "reminder"), 0));
+	}
+	cJSON_Delete(view);
+	return ctx;
+}
+
+static int step_page(struct http_req *r, struct session *s, int status, const char *error)
+{
+	cJSON *ctx = page_context(r, s->flow, wiz_view(s->flow, s->state, s->id), error);
+	session_done(s);
+	return http_page(r, status, "wizard", "Troubleshooting wizard", ctx);
+}
+
+int wizard_start_page(struct http_req *r)
+{
+	struct wiz_flow *f = app_flow(r->app, http_query(r, "flow"));
+	if (!f)
+		return http_error(r, 404, "There is no such troubleshooting wizard.");
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddBoolToObject(ctx, "nav_wizard", 1);
+	cJSON *flow = cJSON_AddObjectToObject(ctx, "flow");
+	cJSON_AddStringToObject(flow, "id", wiz_flow_id(f));
+	cJSON_AddStringToObject(flow, "title", wiz_flow_title(f));
+	cJSON_AddStringToObject(flow, "intro", wiz_flow_intro(f));
+	/* A deep link pre-answers questions: checked now, carried by the start form. */
+	cJSON *args = http_query_all(r);
+	cJSON *presets = cJSON_AddArrayToObject(ctx, "presets");
+	const cJSON *a;
+	int status = 200;
+	cJSON_ArrayForEach(a, args) {
+		if (!strcmp(a->string, "flow"))
+			continue;
+		if (!wiz_is_question(f, a->string)) {
+			char msg[300];
+			snprintf(msg, sizeof msg, "The link names '%.100s', which is not a question of "
+				 "this wizard; it was left out.", a->string);
+			cJSON_AddStringToObject(ctx, "error", msg);
+			status = 400;
+			continue;
+		}
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "name", a->string);
+		cJSON_AddStringToObject(p, "value", a->valuestring);
+		cJSON_AddItemToArray(presets, p);
+	}
+	cJSON_Delete(args);
+	const char *last = http_cookie(r, WIZARD_COOKIE);
+	struct session s;
+	if (last) {
+		r->params.n = 1;
+		r->params.names[0] = "{id}";
+		snprintf(r->params.values[0], sizeof r->params.values[0], "%s", last);
+		if (session_load(r, &s)) {
+			cJSON *view = wiz_view(s.flow, s.state, s.id);
+			cJSON *resume = cJSON_AddObjectToObject(ctx, "resume");
+			cJSON_AddStringToObject(resume, "id", s.id);
+			const cJSON *q = cJSON_GetObjectItemCaseSensitive(view, "question");
+			const cJSON *o = cJSON_GetObjectItemCaseSensitive(view, "outcome");
+			cJSON_AddStringToObject(resume, "question", cJSON_IsString(q) ? q->valuestring
+						: cJSON_GetObjectItemCaseSensitive(o, "title")->valuestring);
+			cJSON_Delete(view);
+			session_done(&s);
+		}
+	}
+	return http_page(r, status, "wizard_start", "Troubleshooting wizard", ctx);
+}
+
+int wizard_create_page(struct http_req *r)
+{
+	struct wiz_flow *f = app_flow(r->app, form_get(&r->form, "flow"));
+	if (!f)
+		return http_error(r, 400, "There is no such troubleshooting wizard.");
+	cJSON *presets = cJSON_CreateObject();
+	for (int i = 0; i < r->form.n; i++)
+		if (str_starts(r->form.keys[i], "preset_") && r->form.keys[i][7])
+			cJSON_AddStringToObject(presets, r->form.keys[i] + 7, r->form.values[i]);
+	char err[512], id[WIZ_ID_LEN + 1];
+	int rc = create(r, f, presets, id, err, sizeof err);
+	cJSON_Delete(presets);
+	if (rc)
+		return http_error(r, status_of(rc), err);
+	char cookie[160], loc[64];
+	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", WIZARD_COOKIE,
+		 id);
+	http_add_header(r, "Set-Cookie", cookie);
+	snprintf(loc, sizeof loc, "/wizard/%s", id);
+	return http_redirect(r, 303, loc);
+}
+
+int wizard_step_page(struct http_req *r)
+{
+	struct session s;
+	if (!session_load(r, &s))
+		return http_error(r, 404, "There is no wizard session at this address. Start a new "
+				  "one from the wizard page.");
+	return step_page(r, &s, 200, NULL);
+}
+
+int wizard_answer_page(struct http_req *r)
+{
+	struct session s;
+	if (!session_load(r, &s))
+		return http_error(r, 404, NULL);
+	const char *node = form_get(&r->form, "node");
+	const char *answer = form_get(&r->form, "answer");
+	char err[512];
+	int rc;
+	if (!answer) {
+		snprintf(err, sizeof err, "Choose one of the answers, then press Next.");
+		rc = KX_EINVAL;
+	} else {
+		rc = do_answer(r, &s, node, answer, err, sizeof err);
+	}
+	if (rc == KX_ECONFLICT)
+		snprintf(err, sizeof err, "That question has already been answered (perhaps in "
+			 "another window). This is where the session is now.");
+	if (rc)
+		return step_page(r, &s, status_of(rc), err);
+	session_done(&s);
+	char loc[64];
+	snprintf(loc, sizeof loc, "/wizard/%s", router_param(&r->params, "id"));
+	return http_redirect(r, 303, loc);
+}
+
+int wizard_back_page(struct http_req *r)
+{
+	struct session s;
+	if (!session_load(r, &s))
+		return http_error(r, 404, NULL);
+	const char *node = form_get(&r->form, "node");
+	char err[512];
+	int rc = do_back(r, &s, node && *node ? node : NULL, err, sizeof err);
+	if (rc)
+		return step_page(r, &s, status_of(rc), err);
+	session_done(&s);
+	char loc[64];
+	snprintf(loc, sizeof loc, "/wizard/%s", router_param(&r->params, "id"));
+	return http_redirect(r, 303, loc);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/util.h"
+
+static const char *schema =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE IF NOT EXISTS wizard_sessions("
+	" id TEXT PRIMARY KEY, flow TEXT NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL,"
+	" updated TEXT NOT NULL, shown_at REAL NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS wizard_events("
+	" session TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,"
+	" node TEXT, answer TEXT, seconds REAL, PRIMARY KEY(session, seq));";
+
+enum stmt { ST_CREATE, ST_LOAD, ST_SAVE, ST_EVENT, ST_EVENTS, ST__COUNT };
+
+static const char *const sql[ST__COUNT] = {
+	[ST_CREATE] = "INSERT INTO wizard_sessions(id, flow, state, created, updated, shown_at)"
+		      " VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+		      " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?4)",
+	[ST_LOAD] = "SELECT flow, state, shown_at FROM wizard_sessions WHERE id = ?1",
+	[ST_SAVE] = "UPDATE wizard_sessions SET state = ?2, shown_at = ?3,"
+		    " updated = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1",
+	[ST_EVENT] = "INSERT INTO wizard_events(session, seq, at, kind, node, answer, seconds)"
+		     " VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM wizard_events"
+		     " WHERE session = ?1), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3, ?4, ?5)",
+	[ST_EVENTS] = "SELECT at, kind, node, answer, seconds FROM wizard_events"
+		      " WHERE session = ?1 ORDER BY seq",
+};
+
+struct wiz_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	pthread_mutex_t lock;
+};
+
+double wiz_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static sqlite3_stmt *stmt(struct wiz_store *s, enum stmt id)
+{
+	sqlite3_reset(s->st[id]);
+	sqlite3_clear_bindings(s->st[id]);
+	return s->st[id];
+}
+
+struct wiz_store *wiz_store_open(const char *db_path, char *err, size_t errlen)
+{
+	struct wiz_store *s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
+	if (sqlite3_open_v2(db_path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < ST__COUNT; i++)
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+				       NULL) != SQLITE_OK)
+			goto fail;
+	return s;
+fail:
+	snprintf(err, errlen, "cannot open wizard sessions in '%s': %s", db_path,
+		 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+	wiz_store_close(s);
+	return NULL;
+}
+
+void wiz_store_close(struct wiz_store *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void wiz_store_lock(struct wiz_store *s)
+{
+	pthread_mutex_lock(&s->lock);
+}
+
+void wiz_store_unlock(struct wiz_store *s)
+{
+	pthread_mutex_unlock(&s->lock);
+}
+
+static bool id_ok(const char *id)
+{
+	if (!id || strlen(id) != WIZ_ID_LEN)
+		return false;
+	for (; *id; id++)
+		if (!((*id >= '0' && *id <= '9') || (*id >= 'a' && *id <= 'f')))
+			return false;
+	return true;
+}
+
+int wiz_store_create(struct wiz_store *s, const char *flow, const cJSON *state, char *id)
+{
+	if (random_hex(id, WIZ_ID_LEN / 2) != 0)
+		return KX_EIO;
+	char *json = cJSON_PrintUnformatted(state);
+	sqlite3_stmt *st = stmt(s, ST_CREATE);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, flow, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 4, wiz_now());
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : KX_EDB;
+	cJSON_free(json);
+	return rc;
+}
+
+cJSON *wiz_store_load(struct wiz_store *s, const char *id, char *flow, size_t flowlen,
+		      double *shown_at)
+{
+	if (!id_ok(id))
+		return NULL;
+	sqlite3_stmt *st = stmt(s, ST_LOAD);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return NULL;
+	}
+	snprintf(flow, flowlen, "%s", (const char *)sqlite3_column_text(st, 0));
+	cJSON *state = cJSON_Parse((const char *)sqlite3_column_text(st, 1));
+	if (shown_at)
+		*shown_at = sqlite3_column_double(st, 2);
+	/* Ends the read transaction: a stale snapshot would make the next write fail. */
+	sqlite3_reset(st);
+	return cJSON_IsObject(state) ? state : (cJSON_Delete(state), NULL);
+}
+
+int wiz_store_save(struct wiz_store *s, const char *id, const cJSON *state)
+{
+	char *json = cJSON_PrintUnformatted(state);
+	sqlite3_stmt *st = stmt(s, ST_SAVE);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, json, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 3, wiz_now());
+	int rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) == 1 ? 0 : KX_EDB;
+	cJSON_free(json);
+	return rc;
+}
+
+int wiz_store_event(struct wiz_store *s, const char *id, const char *kind, const char *node,
+		    const char *answer, double seconds)
+{
+	sqlite3_stmt *st = stmt(s, ST_EVENT);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT);
+	if (node)
+		sqlite3_bind_text(st, 3, node, -1, SQLITE_TRANSIENT);
+	if (answer)
+		sqlite3_bind_text(st, 4, answer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 5, seconds);
+	return sqlite3_step(st) == SQLITE_DONE ? 0 : KX_EDB;
+}
+
+cJSON *wiz_store_events(struct wiz_store *s, const char *id)
+{
+	cJSON *list = cJSON_CreateArray();
+	sqlite3_stmt *st = stmt(s, ST_EVENTS);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "at", (const char *)sqlite3_column_text(st, 0));
+		cJSON_AddStringToObject(e, "kind", (const char *)sqlite3_column_text(st, 1));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			cJSON_AddStringToObject(e, "node", (const char *)sqlite3_column_text(st, 2));
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+			cJSON_AddStringToObject(e, "answer", (const char *)sqlite3_column_text(st, 3));
+		cJSON_AddNumberToObject(e, "seconds", sqlite3_column_double(st, 4));
+		cJSON_AddItemToArray(list, e);
+	}
+	sqlite3_reset(st);
+	return list;
+}

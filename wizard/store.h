@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KOFFIX_WIZ_STORE_H
+#define KOFFIX_WIZ_STORE_H
+
+/*
+ * Wizard sessions in SQLite: table wizard_sessions (one row per session: its flow and state
+ * JSON, when its current question was shown) and wizard_events (every answer, correction and
+ * going back, in order, with the seconds it took: the history a support ticket reports, which
+ * keeps even answers that were later changed).
+ *
+ * Session ids are 32 lowercase hex digits from the system's random source; anything else is
+ * "no such session". One store may be used from several threads: wiz_store_lock() serialises
+ * a read-modify-write of a session.
+ */
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct wiz_store;
+
+#define WIZ_ID_LEN 32
+
+struct wiz_store *wiz_store_open(const char *db_path, char *err, size_t errlen);
+void wiz_store_close(struct wiz_store *s);
+
+void wiz_store_lock(struct wiz_store *s);
+void wiz_store_unlock(struct wiz_store *s);
+
+/* Stores a new session; writes its id into id (WIZ_ID_LEN + 1 bytes). 0 or KX_EDB. */
+int wiz_store_create(struct wiz_store *s, const char *flow, const cJSON *state, char *id);
+
+/*
+ * Loads a session: its state (caller frees) and flow id (into flow, flowlen bytes), and
+ * *shown_at (seconds since the epoch when its current question was shown). NULL when id is
+ * malformed or unknown.
+ */
+cJSON *wiz_store_load(struct wiz_store *s, const char *id, char *flow, size_t flowlen,
+		      double *shown_at);
+
+/* Replaces the state of session id and marks its question shown now. 0 or KX_EDB. */
+int wiz_store_save(struct wiz_store *s, const char *id, const cJSON *state);
+
+/* Appends an event (kind: "answer", "back", "start") to the session's history. */
+int wiz_store_event(struct wiz_store *s, const char *id, const char *kind, const char *node,
+		    const char *answer, double seconds);
+
+/* The history of a session as [{at, kind, node, answer, seconds}] (caller frees). */
+cJSON *wiz_store_events(struct wiz_store *s, const char *id);
+
+/* Seconds since the epoch, with a fraction. */
+double wiz_now(void);
+
+#endif

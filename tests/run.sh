@@ -58,7 +58,8 @@ suite http env KOFFIX=build/asan/koffix python3 tests/http/test_http.py
 suite wizard-http env KOFFIX=build/asan/koffix python3 tests/http/test_wizard.py
 suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
-	suite browser env KOFFIX=./koffix node tests/browser/help.test.js
+	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js
+	suite browser-wizard env KOFFIX=./koffix node tests/browser/wizard.test.js
 else
 	echo "!! SKIPPING the browser tests: chromium or playwright-core is missing (make deps)"
 	echo "RESULT browser-missing passed=0 failed=1" >>"$log"

@@ -4,50 +4,14 @@
 // accessibility checks, screenshots in tests/browser/out/.
 'use strict';
 
-const { spawn } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const readline = require('readline');
-const { chromium } = require('playwright-core');
+const { checks, startServer, launch } = require('./lib');
 
-const root = path.resolve(__dirname, '..', '..');
-const koffix = path.resolve(root, process.env.KOFFIX || 'koffix');
 const outDir = path.join(__dirname, 'out');
-let passed = 0;
-let failed = 0;
-
-function check(name, cond, detail) {
-  if (cond) {
-    passed++;
-  } else {
-    failed++;
-    console.error(`FAIL ${name}${detail === undefined ? '' : ': ' + String(detail).slice(0, 500)}`);
-  }
-}
-
-function startServer(dataDir) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(koffix, ['--data', dataDir, 'serve', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    proc.stderr.on('data', (d) => { stderr += d; });
-    const rl = readline.createInterface({ input: proc.stdout });
-    rl.once('line', (line) => resolve({ proc, url: line.trim(), stderr: () => stderr }));
-    proc.once('exit', (code) => reject(new Error(`koffix exited ${code}: ${stderr}`)));
-  });
-}
-
-// playwright's launch() always gives Chromium a new, empty profile folder of its own (it
-// refuses an explicit --user-data-dir), which is what DESIGN.md asks for.
-async function launch() {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}
+const t = checks('browser-help');
+const check = t.check;
 
 // Accessibility basics a screen-reader user depends on.
 async function a11y(page, name) {
@@ -138,12 +102,11 @@ async function main() {
     srv.proc.kill('SIGTERM');
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  console.log(`RESULT browser passed=${passed} failed=${failed}`);
-  process.exitCode = failed ? 1 : 0;
+  t.done();
 }
 
 main().catch((e) => {
   console.error(e);
-  console.log(`RESULT browser passed=${passed} failed=${failed + 1}`);
-  process.exitCode = 1;
+  t.check('no exception', false, e);
+  t.done();
 });

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// Shared by the browser tests: the checks counter, the koffix server, Chromium.
+'use strict';
+
+const { spawn } = require('child_process');
+const path = require('path');
+const readline = require('readline');
+const { chromium } = require('playwright-core');
+
+const root = path.resolve(__dirname, '..', '..');
+const koffix = path.resolve(root, process.env.KOFFIX || 'koffix');
+
+function checks(suite) {
+  const c = { passed: 0, failed: 0 };
+  c.check = (name, cond, detail) => {
+    if (cond) {
+      c.passed++;
+    } else {
+      c.failed++;
+      console.error(`FAIL ${name}${detail === undefined ? '' : ': ' + String(detail).slice(0, 500)}`);
+    }
+  };
+  c.done = () => {
+    console.log(`RESULT ${suite} passed=${c.passed} failed=${c.failed}`);
+    process.exitCode = c.failed ? 1 : 0;
+  };
+  return c;
+}
+
+// koffix serve on a free port; resolves with the process and the printed URL.
+function startServer(dataDir, extra = []) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(koffix, ['--data', dataDir, 'serve', '--port', '0', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr.on('data', (d) => { stderr += d; });
+    const rl = readline.createInterface({ input: proc.stdout });
+    rl.once('line', (line) => resolve({ proc, url: line.trim(), stderr: () => stderr }));
+    proc.once('exit', (code) => reject(new Error(`koffix exited ${code}: ${stderr}`)));
+  });
+}
+
+// playwright's launch() always gives Chromium a new, empty profile folder of its own (it
+// refuses an explicit --user-data-dir), which is what DESIGN.md asks for.
+function launch() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+module.exports = { root, checks, startServer, launch };

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Headless Chromium walks the wizard by clicking: one path to an outcome, back, a changed
+// answer, a different outcome; once with JavaScript (no full page loads) and once without.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { checks, startServer, launch } = require('./lib');
+
+const t = checks('browser-wizard');
+const outDir = path.join(__dirname, 'out');
+
+async function answer(page, value) {
+  const heading = await page.locator('#wizard-heading').textContent();
+  const input = page.locator('input[name="answer"]');
+  if ((await input.first().getAttribute('type')) === 'radio') {
+    await page.locator(`input[name="answer"][value="${value}"]`).check();
+  } else {
+    await input.fill(value);
+  }
+  await page.getByRole('button', { name: /^next/i }).click();
+  // The next question (or the outcome) replaces this one.
+  await page.waitForFunction((h) => {
+    const el = document.querySelector('#wizard-heading');
+    return el && el.textContent !== h;
+  }, heading);
+}
+
+async function walk(browser, base, js) {
+  const name = js ? 'with JavaScript' : 'without JavaScript';
+  const ctx = await browser.newContext({ javaScriptEnabled: js });
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  let loads = 0;
+  page.on('load', () => { loads++; });
+  await page.goto(base.launch);
+  await page.goto(`${base.url}/wizard`);
+  await page.getByRole('button', { name: /start/i }).click();
+  await page.waitForSelector('#wizard-heading');
+  const loadsAtStart = loads;
+  await answer(page, 'mapi_load_error');
+  await answer(page, 'yes');
+  await answer(page, 'new');
+  const outcome1 = await page.locator('#wizard-heading').textContent();
+  t.check(`${name}: new Outlook outcome`, /new outlook/i.test(outcome1), outcome1);
+  await page.screenshot({ path: path.join(outDir, `wizard-outcome-${js ? 'js' : 'nojs'}.png`), fullPage: true });
+
+  // Change the Outlook answer through the breadcrumb and reach another outcome.
+  const change = page.locator('form:has(input[name="node"][value="outlook_kind"]) button');
+  t.check(`${name}: the Change button names its question`,
+    /change/i.test(await change.textContent()) && /outlook/i.test(await change.textContent()),
+    await change.textContent());
+  await change.click();
+  await page.waitForSelector('input[name="answer"][value="classic"]');
+  await answer(page, 'classic');
+  await answer(page, '2016');
+  await answer(page, 'x86');
+  // Go back once with the Back button, then answer again.
+  const before = await page.locator('#wizard-heading').textContent();
+  await page.getByRole('button', { name: /^back$/i }).click();
+  await page.waitForFunction((h) => document.querySelector('#wizard-heading').textContent !== h, before);
+  await answer(page, 'x64');
+  await answer(page, '10');
+  await answer(page, 'none');
+  await answer(page, '10.0.4');
+  await answer(page, 'x86');
+  await answer(page, '10.0.4');
+  const outcome2 = await page.locator('#wizard-heading').textContent();
+  t.check(`${name}: changed answers give the bitness outcome`, /bit/i.test(outcome2), outcome2);
+  const crumbs = await page.locator('nav[aria-label] ol li').allTextContents();
+  t.check(`${name}: breadcrumb lists the answers`, crumbs.some((c) => /64-bit/.test(c)), crumbs.join(' | '));
+  if (js) {
+    t.check('with JavaScript: no full page loads while answering', loads === loadsAtStart,
+      `${loads - loadsAtStart} loads`);
+  }
+  t.check(`${name}: no script errors`, errors.length === 0, errors.join('\n'));
+  await ctx.close();
+}
+
+async function main() {
+  fs.mkdirSync(outDir, { recursive: true });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'koffix-browser-'));
+  const srv = await startServer(dataDir);
+  const browser = await launch();
+  try {
+    const base = { launch: srv.url, url: srv.url.replace(/\/\?token=.*$/, '') };
+    await walk(browser, base, true);
+    await walk(browser, base, false);
+  } finally {
+    await browser.close();
+    srv.proc.kill('SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  t.done();
+}
+
+main().catch((e) => {
+  console.error(e);
+  t.check('no exception', false, e);
+  t.done();
+});

@@ -29,10 +29,23 @@ LIB_SRCS := \
 	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
 	server/security.c server/form.c server/site.c server/cli.c \
 	server/wizard_routes.c wizard/flow.c wizard/engine.c wizard/store.c
+# Each capability lists its own sources here (one line each, so parallel work does not collide).
+RA_SRCS     :=
+PE_SRCS     :=
+TICKET_SRCS :=
+LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(TICKET_SRCS)
 MAIN_SRCS := server/main.c
 
-UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard
-FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query
+RA_TESTS     :=
+PE_TESTS     :=
+TICKET_TESTS :=
+RA_FUZZERS     :=
+PE_FUZZERS     :=
+TICKET_FUZZERS :=
+UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard \
+              $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS)
+FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow \
+              $(RA_FUZZERS) $(PE_FUZZERS) $(TICKET_FUZZERS)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -19,9 +19,9 @@ static const char *label_of(const struct wiz_flow *f, const char *node, const ch
 {
 	if (!value || !*value)
 		return "unknown";
-	const cJSON *opt = wiz_option(wiz_node(f, node), value);
-	if (opt)
-		return wiz_str(opt, "label");
+	const char *label = wiz_str(wiz_option(wiz_node(f, node), value), "label");
+	if (label)
+		return label;
 	return wiz_no_evidence(f, value) ? "unknown" : value;
 }
 

@@ -325,6 +325,23 @@ static int json_line(const char *text, const char *at)
 	return line;
 }
 
+/* Parses len bytes of JSON text (NUL-terminated at text[len]); name is used in messages. */
+static cJSON *parse_json(const char *name, const char *text, size_t len, char *err,
+			 size_t errlen)
+{
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: line %d: NUL byte in JSON", name,
+			 json_line(text, text + strlen(text)));
+		return NULL;
+	}
+	/* The length includes the terminating NUL: cJSON then also refuses trailing garbage. */
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+	if (!j)
+		snprintf(err, errlen, "%s: line %d: malformed JSON", name, json_line(text, end));
+	return j;
+}
+
 static cJSON *load_json(const char *path, char *err, size_t errlen)
 {
 	char *text;
@@ -335,26 +352,14 @@ static cJSON *load_json(const char *path, char *err, size_t errlen)
 			 rc == KX_ETOOBIG ? "larger than 1 MiB" : "no such file or unreadable");
 		return NULL;
 	}
-	if (strlen(text) != len) {
-		snprintf(err, errlen, "%s: line %d: NUL byte in JSON", path,
-			 json_line(text, text + strlen(text)));
-		free(text);
-		return NULL;
-	}
-	/* The length includes the terminating NUL: cJSON then also refuses trailing garbage. */
-	const char *end = NULL;
-	cJSON *j = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
-	if (!j)
-		snprintf(err, errlen, "%s: line %d: malformed JSON", path, json_line(text, end));
+	cJSON *j = parse_json(path, text, len, err, errlen);
 	free(text);
 	return j;
 }
 
-struct wiz_flow *wiz_flow_load(const char *path, const char *data_dir, char *err, size_t errlen)
+static struct wiz_flow *flow_from_json(const char *path, cJSON *root, const char *data_dir,
+				       char *err, size_t errlen)
 {
-	cJSON *root = load_json(path, err, errlen);
-	if (!root)
-		return NULL;
 	struct wiz_flow *f = xcalloc(1, sizeof *f);
 	f->path = xstrdup(path);
 	f->root = root;
@@ -373,7 +378,8 @@ struct wiz_flow *wiz_flow_load(const char *path, const char *data_dir, char *err
 	}
 	const cJSON *t;
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(root, "tables")) {
-		if (!cJSON_IsString(t) || strchr(t->valuestring, '/') || t->valuestring[0] == '.') {
+		if (!cJSON_IsString(t) || strchr(t->valuestring, '/') || t->valuestring[0] == '.' ||
+		    !data_dir) {
 			snprintf(err, errlen, "%s: table '%s' must name a file of the data folder", path,
 				 t->string);
 			goto fail;
@@ -394,6 +400,25 @@ struct wiz_flow *wiz_flow_load(const char *path, const char *data_dir, char *err
 fail:
 	wiz_flow_free(f);
 	return NULL;
+}
+
+struct wiz_flow *wiz_flow_load(const char *path, const char *data_dir, char *err, size_t errlen)
+{
+	cJSON *root = load_json(path, err, errlen);
+	return root ? flow_from_json(path, root, data_dir, err, errlen) : NULL;
+}
+
+struct wiz_flow *wiz_flow_parse(const char *name, const char *text, size_t len,
+				const char *data_dir, char *err, size_t errlen)
+{
+	if (len > FLOW_FILE_MAX) {
+		snprintf(err, errlen, "%s: larger than 1 MiB", name);
+		return NULL;
+	}
+	char *copy = xstrndup(text, len);
+	cJSON *root = parse_json(name, copy, len, err, errlen);
+	free(copy);
+	return root ? flow_from_json(name, root, data_dir, err, errlen) : NULL;
 }
 
 void wiz_flow_free(struct wiz_flow *f)

@@ -33,6 +33,11 @@ struct wiz_flow;
 struct wiz_flow *wiz_flow_load(const char *path, const char *data_dir, char *err, size_t errlen);
 void wiz_flow_free(struct wiz_flow *f);
 
+/* The same from len bytes of text (need not be NUL-terminated); name appears in messages.
+ * data_dir may be NULL, and then a flow naming tables is refused. */
+struct wiz_flow *wiz_flow_parse(const char *name, const char *text, size_t len,
+				const char *data_dir, char *err, size_t errlen);
+
 const char *wiz_flow_id(const struct wiz_flow *f);
 const char *wiz_flow_title(const struct wiz_flow *f);
 const char *wiz_flow_intro(const struct wiz_flow *f);

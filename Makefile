@@ -30,13 +30,13 @@ LIB_SRCS := \
 	server/security.c server/form.c server/site.c server/cli.c \
 	server/wizard_routes.c wizard/flow.c wizard/engine.c wizard/store.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
-RA_SRCS     :=
+RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c
 PE_SRCS     :=
 TICKET_SRCS :=
 LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(TICKET_SRCS)
 MAIN_SRCS := server/main.c
 
-RA_TESTS     :=
+RA_TESTS     := test_actions
 PE_TESTS     :=
 TICKET_TESTS :=
 RA_FUZZERS     :=

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The .cmd export: a batch script that carries out a plan on the affected PC with the same
+ * backups, checks and log as the agent. `script.cmd` runs the plan, `script.cmd undo` reverses
+ * it from the backups.
+ *
+ * Quoting. No value from a person is ever pasted into a command line. Each parameter is
+ * assigned once, while delayed expansion is off, with every character cmd treats specially
+ * escaped by ^ (and % doubled); afterwards the script runs with delayed expansion on and uses
+ * !P_name!, whose value cmd inserts after it has parsed the line, so &, |, <, >, ^, %, quotes
+ * and ! in a value stay plain text. The file is UTF-8 and switches the console to code page
+ * 65001, so non-ASCII profile names survive.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/util.h"
+#include "ra.h"
+
+#define CRLF "\r\n"
+
+static const char *str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* `set NAME=value` with value escaped for a line parsed with delayed expansion off. */
+static void set_line(struct buf *out, const char *name, const char *value)
+{
+	buf_addf(out, "set %s=", name);
+	for (const char *p = value; *p; p++) {
+		if (strchr("^&|<>()\"", *p))
+			buf_addch(out, '^');
+		if (*p == '%')
+			buf_addch(out, '%');
+		buf_addch(out, *p);
+	}
+	buf_adds(out, CRLF);
+}
+
+/* Text koffix wrote itself (titles, comments) with cmd's special characters made harmless. */
+static void plain(struct buf *out, const char *text)
+{
+	for (const char *p = text; *p; p++)
+		buf_addch(out, strchr("^&|<>()\"%!", *p) ? '_' : *p);
+}
+
+/*
+ * A registry key or path of the plan, where parameter values appear as !P_name! and the
+ * plan's run-time placeholders ($product.key ...) as !NAME! variables the script fills.
+ * Parameter values inside plan strings are replaced by their variable, so no value is pasted.
+ */
+static void expr(struct buf *out, const char *s, const cJSON *params)
+{
+	const cJSON *p;
+	for (const char *c = s; *c; ) {
+		bool hit = false;
+		cJSON_ArrayForEach(p, params) {
+			size_t n = strlen(p->valuestring);
+			if (n && !strncmp(c, p->valuestring, n)) {
+				buf_addf(out, "!P_%s!", p->string);
+				c += n;
+				hit = true;
+				break;
+			}
+		}
+		if (hit)
+			continue;
+		static const char *const vars[][2] = {
+			{ "$product.key", "!PRODUCT_KEY!" }, { "$product.code", "!PRODUCT_CODE!" },
+			{ "$product.install_dir", "!PRODUCT_DIR!" },
+			{ "$product.local_package", "!PRODUCT_PACKAGE!" },
+			{ "$mapisvc", "!MAPISVC!" }, { "$stamp", "!STAMP!" }, { "$run", "!RUN!" },
+			{ "%LOCALAPPDATA%", "!LOCALAPPDATA!" },
+		};
+		for (size_t i = 0; i < sizeof vars / sizeof vars[0] && !hit; i++) {
+			size_t n = strlen(vars[i][0]);
+			if (!strncmp(c, vars[i][0], n)) {
+				buf_adds(out, vars[i][1]);
+				c += n;
+				hit = true;
+			}
+		}
+		if (hit)
+			continue;
+		/* Plan text of our own: still escape what delayed expansion would read. */
+		if (*c == '!' || *c == '%' || *c == '"')
+			buf_addch(out, '_');
+		else
+			buf_addch(out, *c);
+		c++;
+	}
+}
+
+/* reg.exe's /reg:32 or /reg:64 for a step that names a registry view. */
+static const char *view_flag(const cJSON *args)
+{
+	const char *v = str(args, "view");
+	return v && !strcmp(v, "32") ? " /reg:32" : v && !strcmp(v, "64") ? " /reg:64" : "";
+}
+
+static void fail_if(struct buf *out, const char *why)
+{
+	buf_adds(out, "if errorlevel 1 (set \"WHY=");
+	plain(out, why);
+	buf_adds(out, "\" & goto :fail)" CRLF);
+}
+
+static void find_product_cmd(struct buf *out)
+{
+	buf_adds(out,
+		 "set PRODUCT_KEY=" CRLF
+		 "for %%V in (64 32) do for /f \"tokens=*\" %%K in ('reg query "
+		 "\"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\" /s /f "
+		 "\"Kerio Outlook Connector\" /d /reg:%%V 2^>nul ^| findstr /b /c:\"HKEY_\"') do "
+		 "set \"PRODUCT_KEY=%%K\" & set \"PRODUCT_VIEW=%%V\"" CRLF
+		 "if not defined PRODUCT_KEY for /f \"tokens=*\" %%K in ('reg query "
+		 "\"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\" /s /f "
+		 "\"Kerio Outlook Connector\" /d 2^>nul ^| findstr /b /c:\"HKEY_\"') do "
+		 "set \"PRODUCT_KEY=%%K\" & set \"PRODUCT_VIEW=64\"" CRLF
+		 "if not defined PRODUCT_KEY (set \"WHY=the Kerio Outlook Connector is not installed\""
+		 " & goto :fail)" CRLF
+		 "for %%G in (\"!PRODUCT_KEY!\") do set \"PRODUCT_CODE=%%~nxG\"" CRLF
+		 "for /f \"tokens=2,*\" %%A in ('reg query \"!PRODUCT_KEY!\" /v InstallLocation "
+		 "/reg:!PRODUCT_VIEW! 2^>nul ^| findstr /i InstallLocation') do "
+		 "set \"PRODUCT_DIR=%%B\"" CRLF
+		 "call :log \"found the connector: !PRODUCT_CODE!\"" CRLF);
+}
+
+static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool undo)
+{
+	const char *kind = str(s, "kind");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "args");
+	int n = (int)cJSON_GetObjectItemCaseSensitive(s, "n")->valuedouble;
+	buf_addf(out, "set STEP=%d" CRLF "rem ", n);
+	plain(out, str(s, "title"));
+	buf_adds(out, CRLF);
+	if (!undo)
+		buf_addf(out, "call :log \"step %d: %s\"" CRLF, n, kind);
+	if (!strcmp(kind, RA_KIND_PROCESS_CHECK)) {
+		if (undo)
+			return;
+		const cJSON *p;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "processes")) {
+			buf_addf(out, "tasklist /fi \"imagename eq %s\" 2>nul | find /i \"%s\" >nul && "
+				 "(set \"WHY=%s is running: close it first\" & goto :fail)" CRLF,
+				 p->valuestring, p->valuestring, p->valuestring);
+		}
+	} else if (!strcmp(kind, RA_KIND_FIND_PRODUCT)) {
+		find_product_cmd(out);
+	} else if (!strcmp(kind, RA_KIND_REG_EXPORT)) {
+		if (undo)
+			return;
+		buf_adds(out, "reg query \"");
+		expr(out, str(a, "key"), params);
+		buf_addf(out, "\"%s >nul 2>&1 && reg export \"", view_flag(a));
+		expr(out, str(a, "key"), params);
+		buf_addf(out, "\" \"!BACKUP!\\%s\" /y%s >>\"!LOG!\" 2>&1" CRLF, str(a, "file"),
+			 view_flag(a));
+	} else if (!strcmp(kind, RA_KIND_REG_CREATE)) {
+		buf_adds(out, undo ? "reg delete \"" : "reg add \"");
+		expr(out, str(a, "key"), params);
+		buf_addf(out, "\" /f%s >>\"!LOG!\" 2>&1" CRLF, view_flag(a));
+		if (!undo) {
+			fail_if(out, "the new profile could not be created");
+			buf_adds(out, "reg query \"");
+			expr(out, str(a, "key"), params);
+			buf_adds(out, "\" >nul 2>&1" CRLF);
+			fail_if(out, "the new profile is not there");
+		}
+	} else if (!strcmp(kind, RA_KIND_REG_SET)) {
+		if (undo) {
+			/* The value was saved with its key's export: delete it, then import. */
+			buf_adds(out, "reg delete \"");
+			expr(out, str(a, "key"), params);
+			buf_addf(out, "\" /v %s /f >>\"!LOG!\" 2>&1" CRLF, str(a, "value"));
+			buf_adds(out, "if exist \"!BACKUP!\\outlook-default-profile.reg\" reg import "
+				 "\"!BACKUP!\\outlook-default-profile.reg\" >>\"!LOG!\" 2>&1" CRLF);
+			return;
+		}
+		buf_adds(out, "reg add \"");
+		expr(out, str(a, "key"), params);
+		buf_addf(out, "\" /v %s /t %s /d \"", str(a, "value"), str(a, "type"));
+		expr(out, str(a, "data"), params);
+		buf_addf(out, "\" /f%s >>\"!LOG!\" 2>&1" CRLF, view_flag(a));
+		fail_if(out, "the setting could not be written");
+	} else if (!strcmp(kind, RA_KIND_FILE_BACKUP)) {
+		if (undo && !strcmp(str(a, "name"), "MAPISVC.INF")) {
+			/* The undo of the merge needs to know where the file is. */
+			buf_adds(out, "set MAPISVC=" CRLF
+				 "for %%F in (\"%ProgramFiles%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
+				 " \"%ProgramFiles(x86)%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
+				 " \"%SystemRoot%\\System32\\MAPISVC.INF\" \"%SystemRoot%\\SysWOW64\\MAPISVC.INF\")"
+				 " do if not defined MAPISVC if exist %%F set \"MAPISVC=%%~F\"" CRLF);
+			return;
+		}
+		if (undo)
+			return;
+		if (!strcmp(str(a, "name"), "MAPISVC.INF")) {
+			buf_adds(out, "set MAPISVC=" CRLF
+				 "for %%F in (\"%ProgramFiles%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
+				 " \"%ProgramFiles(x86)%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
+				 " \"%SystemRoot%\\System32\\MAPISVC.INF\" \"%SystemRoot%\\SysWOW64\\MAPISVC.INF\")"
+				 " do if not defined MAPISVC if exist %%F set \"MAPISVC=%%~F\"" CRLF
+				 "if not defined MAPISVC (set \"WHY=MAPISVC.INF was not found\" & goto :fail)" CRLF
+				 "copy /y \"!MAPISVC!\" \"!BACKUP!\\MAPISVC.INF\" >>\"!LOG!\" 2>&1" CRLF);
+			fail_if(out, "MAPISVC.INF could not be saved");
+			return;
+		}
+		buf_adds(out, "copy /y \"");
+		expr(out, str(a, "path"), params);
+		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, str(a, "name"));
+		fail_if(out, "the backup copy failed");
+	} else if (!strcmp(kind, RA_KIND_FILE_RENAME)) {
+		buf_adds(out, "set \"FROM=");
+		expr(out, str(a, "path"), params);
+		buf_adds(out, "\"" CRLF);
+		if (undo) {
+			buf_adds(out, "if exist \"!FROM!\" move \"!FROM!\" \"!FROM!.koffix-undo-!STAMP!\" "
+				 ">>\"!LOG!\" 2>&1" CRLF
+				 "if exist \"!FROM!.koffix-!STAMP!\" move \"!FROM!.koffix-!STAMP!\" "
+				 "\"!FROM!\" >>\"!LOG!\" 2>&1" CRLF);
+			return;
+		}
+		buf_adds(out, "if not exist \"!FROM!\" (set \"WHY=the cache folder does not exist\" & "
+			 "goto :fail)" CRLF
+			 "move \"!FROM!\" \"!FROM!.koffix-!STAMP!\" >>\"!LOG!\" 2>&1" CRLF);
+		fail_if(out, "the cache folder could not be renamed (is a program using it?)");
+	} else if (!strcmp(kind, RA_KIND_INI_MERGE)) {
+		if (undo) {
+			buf_adds(out, "if defined MAPISVC copy /y \"!BACKUP!\\MAPISVC.INF\" \"!MAPISVC!\" "
+				 ">>\"!LOG!\" 2>&1" CRLF);
+			return;
+		}
+		buf_adds(out, "findstr /i /c:\"kofmsp\" \"!MAPISVC!\" >nul 2>&1 || (" CRLF
+			 "  >>\"!MAPISVC!\" echo." CRLF
+			 "  call :log \"MAPISVC.INF lacks the connector: reinstall or repair restores it\"" CRLF
+			 ")" CRLF);
+	} else if (!strcmp(kind, RA_KIND_MSI_UNINSTALL) || !strcmp(kind, RA_KIND_MSI_REPAIR)) {
+		if (undo && !strcmp(kind, RA_KIND_MSI_UNINSTALL)) {
+			buf_adds(out, "msiexec /i \"!BACKUP!\\previous-connector.msi\" /qn /norestart "
+				 "/l*v \"!BACKUP!\\undo-install.log\"" CRLF);
+			return;
+		}
+		if (undo)
+			return;
+		buf_addf(out, "msiexec %s !PRODUCT_CODE! /qn /norestart /l*v \"!BACKUP!\\%s\"" CRLF
+			 "set RC=!errorlevel!" CRLF
+			 "if \"!RC!\"==\"3010\" call :log \"done; Windows asks for a restart\"" CRLF
+			 "if not \"!RC!\"==\"0\" if not \"!RC!\"==\"3010\" (set \"WHY=Windows Installer "
+			 "answered !RC! (see the log)\" & goto :fail)" CRLF,
+			 !strcmp(kind, RA_KIND_MSI_REPAIR) ? "/fomus" : "/x",
+			 str(a, "log") ? str(a, "log") : "repair.log");
+	} else if (!strcmp(kind, RA_KIND_MSI_INSTALL)) {
+		if (undo) {
+			find_product_cmd(out);
+			buf_adds(out, "msiexec /x !PRODUCT_CODE! /qn /norestart /l*v "
+				 "\"!BACKUP!\\undo-uninstall.log\"" CRLF);
+			return;
+		}
+		buf_adds(out, "msiexec /i \"");
+		expr(out, str(a, "package"), params);
+		buf_addf(out, "\" /qn /norestart /l*v \"!BACKUP!\\%s\"" CRLF
+			 "set RC=!errorlevel!" CRLF
+			 "if not \"!RC!\"==\"0\" if not \"!RC!\"==\"3010\" (set \"WHY=Windows Installer "
+			 "answered !RC! (see the log)\" & goto :fail)" CRLF, str(a, "log"));
+	} else if (!strcmp(kind, RA_KIND_OPEN_CPL)) {
+		if (!undo)
+			buf_addf(out, "start \"\" control %s" CRLF, str(a, "applet"));
+	} else if (!strcmp(kind, RA_KIND_CHECK_DLL)) {
+		if (undo)
+			return;
+		buf_adds(out, "set \"DLL=");
+		expr(out, str(a, "path"), params);
+		buf_adds(out, "\"" CRLF "if not exist \"!DLL!\" (set \"WHY=the DLL is missing\" & "
+			 "goto :fail)" CRLF
+			 "certutil -hashfile \"!DLL!\" SHA256 >>\"!LOG!\" 2>&1" CRLF
+			 "call :log \"copy the DLL to a technician's PC and run: koffix check-dll FILE\"" CRLF);
+	} else if (!strcmp(kind, RA_KIND_COLLECT)) {
+		if (undo) {
+			buf_adds(out, "rmdir /s /q \"!BACKUP!\\diagnostics\" >nul 2>&1" CRLF);
+			return;
+		}
+		buf_adds(out, "mkdir \"!BACKUP!\\diagnostics\" >nul 2>&1" CRLF
+			 "ver >\"!BACKUP!\\diagnostics\\windows.txt\"" CRLF
+			 "reg query \"HKLM\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration\" "
+			 ">\"!BACKUP!\\diagnostics\\office.txt\" 2>&1" CRLF
+			 "reg query \"");
+		expr(out, str(a, "profiles_key"), params);
+		buf_adds(out, "\" >\"!BACKUP!\\diagnostics\\profiles.txt\" 2>&1" CRLF
+			 "wevtutil qe Application /c:200 /rd:true /f:text /q:\"*[System[Provider"
+			 "[@Name='Outlook']]]\" >\"!BACKUP!\\diagnostics\\eventlog.txt\" 2>&1" CRLF);
+	}
+}
+
+void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *params,
+		 const cJSON *plan, const char *run, struct buf *out)
+{
+	char stamp[21];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	const cJSON *a = ra_action(c, id);
+	buf_adds(out, "@echo off" CRLF "rem koffix repair script: ");
+	plain(out, str(a, "title") ? str(a, "title") : id);
+	buf_adds(out, CRLF "rem Run it on the affected PC, signed in as the person whose Outlook "
+		 "fails." CRLF "rem   script.cmd        carries out the repair" CRLF
+		 "rem   script.cmd undo   reverses it from the backups" CRLF
+		 "setlocal DisableDelayedExpansion" CRLF "chcp 65001 >nul" CRLF);
+	set_line(out, "RUN", run);
+	set_line(out, "STAMP", stamp);
+	const cJSON *p;
+	cJSON_ArrayForEach(p, params) {
+		char name[80];
+		snprintf(name, sizeof name, "P_%s", p->string);
+		set_line(out, name, p->valuestring);
+	}
+	buf_adds(out, "set \"BACKUP=%LOCALAPPDATA%\\koffix\\backups\\%RUN%\"" CRLF
+		 "setlocal EnableDelayedExpansion" CRLF
+		 "if not exist \"!BACKUP!\" mkdir \"!BACKUP!\"" CRLF
+		 "set \"LOG=!BACKUP!\\koffix.log\"" CRLF
+		 "if /i \"%~1\"==\"undo\" goto :undo" CRLF
+		 "call :log \"start ");
+	plain(out, id);
+	buf_adds(out, "\"" CRLF);
+	const cJSON *s;
+	cJSON_ArrayForEach(s, plan)
+		step_cmd(out, s, params, false);
+	buf_adds(out, "call :log \"finished: every step succeeded\"" CRLF
+		 "echo Done. Backups and log: !BACKUP!" CRLF "exit /b 0" CRLF CRLF ":undo" CRLF
+		 "call :log \"undo\"" CRLF);
+	/* Undo: the steps in reverse order. */
+	for (int i = cJSON_GetArraySize(plan) - 1; i >= 0; i--) {
+		s = cJSON_GetArrayItem(plan, i);
+		if (*str(s, "undo") || !strcmp(str(s, "kind"), RA_KIND_FIND_PRODUCT) ||
+		    !strcmp(str(s, "kind"), RA_KIND_FILE_BACKUP))
+			step_cmd(out, s, params, true);
+	}
+	buf_adds(out, "call :log \"undo finished\"" CRLF "exit /b 0" CRLF CRLF
+		 ":fail" CRLF "call :log \"FAILED at step !STEP!: !WHY!\"" CRLF
+		 "echo Step !STEP! failed: !WHY!" CRLF
+		 "echo Nothing after it was changed. Backups and log: !BACKUP!" CRLF
+		 "echo To reverse what was done: %~nx0 undo" CRLF "exit /b 1" CRLF CRLF
+		 ":log" CRLF ">>\"!LOG!\" echo [%DATE% %TIME%] %~1" CRLF "echo %~1" CRLF
+		 "exit /b 0" CRLF);
+}

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/* The journal (SQLite) and the runner that carries a plan out through a backend. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "ra.h"
+
+static const char *schema =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE IF NOT EXISTS repair_runs("
+	" id TEXT PRIMARY KEY, action TEXT NOT NULL, params TEXT NOT NULL, session TEXT,"
+	" backend TEXT NOT NULL, dry_run INTEGER NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL,"
+	" updated TEXT NOT NULL, result_code INTEGER, error TEXT);"
+	"CREATE TABLE IF NOT EXISTS repair_steps("
+	" run TEXT NOT NULL, n INTEGER NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL,"
+	" plan TEXT NOT NULL, state TEXT NOT NULL, started TEXT, finished TEXT, output TEXT,"
+	" verification TEXT, backup TEXT, result_code INTEGER, PRIMARY KEY(run, n));"
+	"CREATE INDEX IF NOT EXISTS repair_runs_session ON repair_runs(session);";
+
+#define NOW "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+
+enum stmt {
+	ST_RUN_INSERT, ST_STEP_INSERT, ST_RUN_STATE, ST_STEP_STATE, ST_RUN_GET, ST_STEPS_GET,
+	ST_ACTIVE, ST_RECOVER, ST_BY_SESSION, ST_BEGIN, ST_COMMIT, ST__COUNT
+};
+
+static const char *const sql[ST__COUNT] = {
+	[ST_RUN_INSERT] = "INSERT INTO repair_runs(id, action, params, session, backend, dry_run,"
+			  " state, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', " NOW
+			  ", " NOW ")",
+	[ST_STEP_INSERT] = "INSERT INTO repair_steps(run, n, title, kind, plan, state)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
+	[ST_RUN_STATE] = "UPDATE repair_runs SET state = ?2, error = coalesce(?3, error),"
+			 " result_code = coalesce(?4, result_code), updated = " NOW " WHERE id = ?1",
+	[ST_STEP_STATE] = "UPDATE repair_steps SET state = ?3,"
+			  " started = CASE WHEN ?3 = 'started' THEN " NOW " ELSE started END,"
+			  " finished = CASE WHEN ?3 = 'started' THEN NULL ELSE " NOW " END,"
+			  " output = coalesce(?4, output), verification = coalesce(?5, verification),"
+			  " backup = coalesce(?6, backup), result_code = coalesce(?7, result_code)"
+			  " WHERE run = ?1 AND n = ?2",
+	[ST_RUN_GET] = "SELECT id, action, params, session, backend, dry_run, state, created,"
+		       " updated, error, result_code FROM repair_runs WHERE id = ?1",
+	[ST_STEPS_GET] = "SELECT n, title, kind, state, output, verification, backup, result_code,"
+			 " started, finished, plan FROM repair_steps WHERE run = ?1 ORDER BY n",
+	[ST_ACTIVE] = "SELECT id FROM repair_runs WHERE state IN ('queued', 'running') LIMIT 1",
+	[ST_RECOVER] = "UPDATE repair_runs SET state = 'interrupted', updated = " NOW ","
+		       " error = 'koffix stopped while this run was going on; roll it back'"
+		       " WHERE state IN ('queued', 'running')",
+	[ST_BY_SESSION] = "SELECT id FROM repair_runs WHERE session = ?1 ORDER BY created DESC,"
+			  " rowid DESC",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+};
+
+struct ra_journal {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__COUNT];
+	pthread_mutex_t lock;
+};
+
+static sqlite3_stmt *stmt(struct ra_journal *j, enum stmt id)
+{
+	sqlite3_reset(j->st[id]);
+	sqlite3_clear_bindings(j->st[id]);
+	return j->st[id];
+}
+
+/* Ends every statement (see docs/data-model.md: stale read snapshots) and unlocks. */
+static void unlock(struct ra_journal *j)
+{
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_reset(j->st[i]);
+	pthread_mutex_unlock(&j->lock);
+}
+
+struct ra_journal *ra_journal_open(const char *db_path, char *err, size_t errlen)
+{
+	struct ra_journal *j = xcalloc(1, sizeof *j);
+	pthread_mutex_init(&j->lock, NULL);
+	if (sqlite3_open_v2(db_path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_busy_timeout(j->db, 5000);
+	if (sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < ST__COUNT; i++)
+		if (sqlite3_prepare_v3(j->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i],
+				       NULL) != SQLITE_OK)
+			goto fail;
+	return j;
+fail:
+	snprintf(err, errlen, "cannot open the repair journal in '%s': %s", db_path,
+		 j->db ? sqlite3_errmsg(j->db) : "out of memory");
+	ra_journal_close(j);
+	return NULL;
+}
+
+void ra_journal_close(struct ra_journal *j)
+{
+	if (!j)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(j->st[i]);
+	sqlite3_close(j->db);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+int ra_journal_recover(struct ra_journal *j)
+{
+	pthread_mutex_lock(&j->lock);
+	int n = sqlite3_step(stmt(j, ST_RECOVER)) == SQLITE_DONE ? sqlite3_changes(j->db) : 0;
+	unlock(j);
+	return n;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *params,
+		      const char *session, const struct ra_backend *b, const cJSON *plan,
+		      char *id)
+{
+	if (random_hex(id, 16) != 0)
+		return KX_EIO;
+	char *p = cJSON_PrintUnformatted(params);
+	int rc = 0;
+	pthread_mutex_lock(&j->lock);
+	if (sqlite3_step(stmt(j, ST_BEGIN)) != SQLITE_DONE) {
+		rc = KX_EDB;
+		goto out;
+	}
+	sqlite3_stmt *s = stmt(j, ST_RUN_INSERT);
+	bind_text(s, 1, id);
+	bind_text(s, 2, action);
+	bind_text(s, 3, p);
+	bind_text(s, 4, session);
+	bind_text(s, 5, b->name);
+	sqlite3_bind_int(s, 6, b->dry_run);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = KX_EDB;
+	const cJSON *st;
+	cJSON_ArrayForEach(st, plan) {
+		if (rc)
+			break;
+		char *sp = cJSON_PrintUnformatted(st);
+		s = stmt(j, ST_STEP_INSERT);
+		bind_text(s, 1, id);
+		sqlite3_bind_int(s, 2, (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble);
+		bind_text(s, 3, cJSON_GetObjectItemCaseSensitive(st, "title")->valuestring);
+		bind_text(s, 4, cJSON_GetObjectItemCaseSensitive(st, "kind")->valuestring);
+		bind_text(s, 5, sp);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = KX_EDB;
+		cJSON_free(sp);
+	}
+	/* COMMIT, or on failure the ROLLBACK that sqlite3_exec does for us. */
+	if (rc == 0 && sqlite3_step(stmt(j, ST_COMMIT)) != SQLITE_DONE)
+		rc = KX_EDB;
+	if (rc)
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	unlock(j);
+	cJSON_free(p);
+	return rc;
+}
+
+static void set_run(struct ra_journal *j, const char *id, const char *state, const char *error,
+		    const int *code)
+{
+	pthread_mutex_lock(&j->lock);
+	sqlite3_stmt *s = stmt(j, ST_RUN_STATE);
+	bind_text(s, 1, id);
+	bind_text(s, 2, state);
+	bind_text(s, 3, error);
+	if (code)
+		sqlite3_bind_int(s, 4, *code);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db));
+	unlock(j);
+}
+
+static void set_step(struct ra_journal *j, const char *id, int n, const char *state,
+		     const struct ra_result *r)
+{
+	pthread_mutex_lock(&j->lock);
+	sqlite3_stmt *s = stmt(j, ST_STEP_STATE);
+	bind_text(s, 1, id);
+	sqlite3_bind_int(s, 2, n);
+	bind_text(s, 3, state);
+	if (r) {
+		bind_text(s, 4, r->output);
+		bind_text(s, 5, r->verification);
+		if (*r->backup)
+			bind_text(s, 6, r->backup);
+		sqlite3_bind_int(s, 7, r->code);
+	}
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db));
+	unlock(j);
+}
+
+static const char *col(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return t ? (const char *)t : "";
+}
+
+/* With the lock held. plans: when not NULL, receives each step's plan object. */
+static cJSON *get_locked(struct ra_journal *j, const char *id, cJSON *plans)
+{
+	sqlite3_stmt *s = stmt(j, ST_RUN_GET);
+	bind_text(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return NULL;
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "run", col(s, 0));
+	cJSON_AddStringToObject(r, "action", col(s, 1));
+	cJSON *params = cJSON_Parse(col(s, 2));
+	cJSON_AddItemToObject(r, "params", params ? params : cJSON_CreateObject());
+	if (sqlite3_column_type(s, 3) != SQLITE_NULL)
+		cJSON_AddStringToObject(r, "session", col(s, 3));
+	else
+		cJSON_AddNullToObject(r, "session");
+	cJSON_AddStringToObject(r, "backend", col(s, 4));
+	cJSON_AddBoolToObject(r, "dry_run", sqlite3_column_int(s, 5));
+	cJSON_AddStringToObject(r, "state", col(s, 6));
+	cJSON_AddStringToObject(r, "created", col(s, 7));
+	cJSON_AddStringToObject(r, "updated", col(s, 8));
+	cJSON_AddStringToObject(r, "error", col(s, 9));
+	cJSON_AddNumberToObject(r, "result_code", sqlite3_column_int(s, 10));
+	cJSON *steps = cJSON_AddArrayToObject(r, "steps");
+	s = stmt(j, ST_STEPS_GET);
+	bind_text(s, 1, id);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "n", sqlite3_column_int(s, 0));
+		cJSON_AddStringToObject(x, "title", col(s, 1));
+		cJSON_AddStringToObject(x, "kind", col(s, 2));
+		cJSON_AddStringToObject(x, "state", col(s, 3));
+		cJSON_AddStringToObject(x, "output", col(s, 4));
+		cJSON_AddStringToObject(x, "verification", col(s, 5));
+		cJSON_AddStringToObject(x, "backup", col(s, 6));
+		cJSON_AddNumberToObject(x, "result_code", sqlite3_column_int(s, 7));
+		cJSON_AddStringToObject(x, "started", col(s, 8));
+		cJSON_AddStringToObject(x, "finished", col(s, 9));
+		cJSON_AddItemToArray(steps, x);
+		if (plans) {
+			cJSON *p = cJSON_Parse(col(s, 10));
+			cJSON_AddItemToArray(plans, p ? p : cJSON_CreateObject());
+		}
+	}
+	return r;
+}
+
+cJSON *ra_journal_get(struct ra_journal *j, const char *id)
+{
+	pthread_mutex_lock(&j->lock);
+	cJSON *r = get_locked(j, id, NULL);
+	unlock(j);
+	return r;
+}
+
+bool ra_journal_active(struct ra_journal *j, char *id)
+{
+	pthread_mutex_lock(&j->lock);
+	sqlite3_stmt *s = stmt(j, ST_ACTIVE);
+	bool found = sqlite3_step(s) == SQLITE_ROW;
+	if (found && id)
+		snprintf(id, 33, "%s", col(s, 0));
+	unlock(j);
+	return found;
+}
+
+cJSON *ra_journal_runs(struct ra_journal *j, const char *session)
+{
+	cJSON *list = cJSON_CreateArray();
+	pthread_mutex_lock(&j->lock);
+	sqlite3_stmt *s = stmt(j, ST_BY_SESSION);
+	bind_text(s, 1, session);
+	char ids[64][33];
+	int n = 0;
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
+		snprintf(ids[n++], 33, "%s", col(s, 0));
+	for (int i = 0; i < n; i++) {
+		cJSON *r = get_locked(j, ids[i], NULL);
+		if (r)
+			cJSON_AddItemToArray(list, r);
+	}
+	unlock(j);
+	return list;
+}
+
+/* ---- running ---- */
+
+static void result_init(struct ra_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->state = "failed";
+}
+
+/* Undoes the steps of plans that started (by the journal), last first. Returns failures. */
+static int undo_started(struct ra_journal *j, struct ra_backend *b, const char *id,
+			const cJSON *run, const cJSON *plans, int timeout)
+{
+	int failures = 0;
+	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(run, "steps");
+	for (int i = cJSON_GetArraySize(steps) - 1; i >= 0; i--) {
+		const cJSON *st = cJSON_GetArrayItem(steps, i);
+		const char *state = cJSON_GetObjectItemCaseSensitive(st, "state")->valuestring;
+		if (strcmp(state, "started") && strcmp(state, "succeeded") && strcmp(state, "failed") &&
+		    strcmp(state, "planned"))
+			continue;
+		const cJSON *plan = cJSON_GetArrayItem(plans, i);
+		int n = (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble;
+		const cJSON *undo = cJSON_GetObjectItemCaseSensitive(plan, "undo");
+		/* A step that changes nothing has nothing to undo; its journal row stays as is. */
+		if (!cJSON_IsString(undo) || !*undo->valuestring)
+			continue;
+		struct ra_result r;
+		result_init(&r);
+		set_step(j, id, n, "undoing", NULL);
+		int rc = b->undo_step(b, id, plan, timeout, &r);
+		set_step(j, id, n, rc == 0 ? "undone" : "undo-failed", &r);
+		failures += rc != 0;
+	}
+	return failures;
+}
+
+int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
+{
+	cJSON *plans = cJSON_CreateArray();
+	pthread_mutex_lock(&j->lock);
+	cJSON *run = get_locked(j, id, plans);
+	unlock(j);
+	if (!run) {
+		cJSON_Delete(plans);
+		return KX_ENOTFOUND;
+	}
+	set_run(j, id, "running", NULL, NULL);
+	int rc = 0;
+	char why[2300] = "";
+	const cJSON *plan;
+	cJSON_ArrayForEach(plan, plans) {
+		int n = (int)cJSON_GetObjectItemCaseSensitive(plan, "n")->valuedouble;
+		struct ra_result r;
+		result_init(&r);
+		/* Journaled before it runs: a crash from here on leaves "started" behind. */
+		set_step(j, id, n, "started", NULL);
+		rc = b->run_step(b, id, plan, step_timeout, &r);
+		if (rc == 0 && b->verify_step && strcmp(r.state, "planned"))
+			rc = b->verify_step(b, id, plan, &r);
+		set_step(j, id, n, rc == 0 ? r.state : "failed", &r);
+		if (rc) {
+			snprintf(why, sizeof why, "step %d failed: %s", n, *r.output ? r.output :
+				 kx_strerror(rc));
+			break;
+		}
+	}
+	if (rc) {
+		cJSON_Delete(run);
+		pthread_mutex_lock(&j->lock);
+		run = get_locked(j, id, NULL);
+		unlock(j);
+		int undo_failures = undo_started(j, b, id, run, plans, step_timeout);
+		if (undo_failures)
+			snprintf(why + strlen(why), sizeof why - strlen(why),
+				 "; %d undo step(s) failed too: see each step", undo_failures);
+		else
+			snprintf(why + strlen(why), sizeof why - strlen(why),
+				 "; the steps before it were undone");
+		set_run(j, id, "failed", why, &rc);
+	} else {
+		int zero = 0;
+		set_run(j, id, "succeeded", NULL, &zero);
+	}
+	cJSON_Delete(run);
+	cJSON_Delete(plans);
+	return rc;
+}
+
+int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
+{
+	cJSON *plans = cJSON_CreateArray();
+	pthread_mutex_lock(&j->lock);
+	cJSON *run = get_locked(j, id, plans);
+	unlock(j);
+	int rc = 0;
+	if (!run) {
+		rc = KX_ENOTFOUND;
+		goto out;
+	}
+	const char *state = cJSON_GetObjectItemCaseSensitive(run, "state")->valuestring;
+	if (strcmp(state, "succeeded") && strcmp(state, "failed") && strcmp(state, "interrupted")) {
+		rc = KX_ECONFLICT;
+		goto out;
+	}
+	set_run(j, id, "running", NULL, NULL);
+	int failures = undo_started(j, b, id, run, plans, step_timeout);
+	set_run(j, id, failures ? "failed" : "undone",
+		failures ? "some undo steps failed: see each step" : "", NULL);
+	rc = failures ? KX_EIO : 0;
+out:
+	cJSON_Delete(run);
+	cJSON_Delete(plans);
+	return rc;
+}

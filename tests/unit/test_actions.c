@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Repair actions: every action's plan across Office versions, bitness, Click-to-Run/MSI and
+ * parameters (table-driven); parameter validation; the .cmd export's quoting; the runner with
+ * the scripted backend (failure, failed verification, hang, undo) and the journal.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../common/util.h"
+#include "../../repair-actions/ra.h"
+#include "t.h"
+
+static struct ra_catalogue *cat;
+
+static cJSON *plan_of(const char *id, const char *params_json)
+{
+	cJSON *params = cJSON_Parse(params_json), *clean, *warn;
+	char err[256];
+	int rc = ra_validate(cat, id, params, &clean, &warn, err, sizeof err);
+	T_CHECK(rc == 0, "%s %s: %s", id, params_json, err);
+	cJSON *plan = rc ? NULL : ra_plan(cat, id, clean);
+	cJSON_Delete(params);
+	cJSON_Delete(clean);
+	cJSON_Delete(warn);
+	return plan;
+}
+
+/* The plan as one line per step: "kind key" for comparison. */
+static char *summary(const cJSON *plan)
+{
+	struct buf b;
+	buf_init(&b, BUF_NOMAX);
+	const cJSON *s;
+	cJSON_ArrayForEach(s, plan) {
+		const cJSON *a = cJSON_GetObjectItem(s, "args");
+		const cJSON *key = cJSON_GetObjectItem(a, "key");
+		buf_addf(&b, "%s%s%s%s%s;", cJSON_GetObjectItem(s, "kind")->valuestring,
+			 cJSON_IsString(key) ? " " : "", cJSON_IsString(key) ? key->valuestring : "",
+			 cJSON_IsTrue(cJSON_GetObjectItem(s, "admin")) ? " [admin]" : "",
+			 *cJSON_GetObjectItem(s, "undo")->valuestring ? " [undo]" : "");
+	}
+	return buf_take(&b, NULL);
+}
+
+static void test_plans(void)
+{
+	static const struct {
+		const char *id, *params;
+		const char *contains[4];
+	} cases[] = {
+		{ "rebuild-profile", "{\"office_version\":\"2010\"}",
+		  { "registry-export HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows "
+		    "Messaging Subsystem\\Profiles;",
+		    "registry-create-key HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows "
+		    "Messaging Subsystem\\Profiles\\Outlook (koffix) [undo];",
+		    "registry-set HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows "
+		    "Messaging Subsystem\\Profiles [undo];", "open-control-panel;" } },
+		{ "rebuild-profile", "{\"office_version\":\"2013\",\"profile\":\"Kerio\"}",
+		  { "registry-export HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook\\Profiles;",
+		    "registry-export HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook;",
+		    "registry-create-key HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook\\Profiles\\Kerio",
+		    "registry-set HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook [undo];" } },
+		{ "rebuild-profile", "{\"office_version\":\"2016\"}",
+		  { "HKCU\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles;", NULL } },
+		{ "rebuild-profile", "{\"office_version\":\"365\"}",
+		  { "HKCU\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles;", NULL } },
+		{ "rebuild-profile", "{\"office_version\":\"2024\",\"profile\":\"a&b\"}",
+		  { "Profiles\\a&b [undo];", NULL } },
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\Downloads\\\\koff.msi\"}",
+		  { "process-check;find-product;registry-export $product.key;file-backup;"
+		    "msi-uninstall [admin] [undo];msi-install [admin] [undo];", NULL } },
+		{ "reinstall-koff", "{\"installer\":\"\\\\\\\\srv\\\\share\\\\koff.msi\",\"method\":\"manual\"}",
+		  { "process-check;open-control-panel;", NULL } },
+		{ "reregister-mapi", "{\"office_install\":\"c2r\",\"office_bitness\":\"x86\"}",
+		  { "process-check;find-product;file-backup;mapisvc-merge [admin] [undo];msi-repair [admin];",
+		    NULL } },
+		{ "reregister-mapi", "{\"office_install\":\"msi\",\"office_bitness\":\"x64\"}",
+		  { "mapisvc-merge [admin] [undo];", NULL } },
+		{ "reset-koff-cache", "{\"profile\":\"Outlook\"}",
+		  { "process-check;file-rename [undo];", NULL } },
+		{ "check-dll", "{}", { "find-product;check-dll;", NULL } },
+		{ "check-dll", "{\"dll_path\":\"C:\\\\x\\\\KofMsp32.dll\"}", { "check-dll;", NULL } },
+		{ "collect-diagnostics", "{}", { "collect [undo];", NULL } },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *plan = plan_of(cases[i].id, cases[i].params);
+		char *s = summary(plan);
+		for (int k = 0; k < 4 && cases[i].contains[k]; k++)
+			T_CHECK(strstr(s, cases[i].contains[k]), "case %zu (%s %s):\n  %s\n  lacks %s", i,
+				cases[i].id, cases[i].params, s, cases[i].contains[k]);
+		/* Every step: plain-words title, scope, verification; numbered in order. */
+		const cJSON *st;
+		int n = 0;
+		cJSON_ArrayForEach(st, plan) {
+			T_INT(cJSON_GetObjectItem(st, "n")->valueint, ++n);
+			T_OK(strlen(cJSON_GetObjectItem(st, "title")->valuestring) > 20);
+			T_OK(*cJSON_GetObjectItem(st, "verify")->valuestring);
+			const char *scope = cJSON_GetObjectItem(st, "scope")->valuestring;
+			T_OK(!strcmp(scope, "user") || !strcmp(scope, "machine"));
+			/* A per-user step never needs admin rights (never elevated as someone else). */
+			if (!strcmp(scope, "user"))
+				T_OK(!cJSON_IsTrue(cJSON_GetObjectItem(st, "admin")));
+		}
+		free(s);
+		cJSON_Delete(plan);
+	}
+	/* 32-bit Office: the MAPISVC lookup reads the 32-bit registry view (Wow6432Node). */
+	cJSON *plan = plan_of("reregister-mapi", "{\"office_bitness\":\"x86\"}");
+	T_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(plan, 2), "args"), "view")
+	      ->valuestring, "32");
+	cJSON_Delete(plan);
+	/* The product is found by name in all three Uninstall views, no GUID in any plan. */
+	plan = plan_of("reinstall-koff", "{\"installer\":\"C:\\\\k.msi\",\"office_bitness\":\"x64\"}");
+	const cJSON *views = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(plan, 1),
+								     "args"), "uninstall_keys");
+	T_INT(cJSON_GetArraySize(views), 3);
+	char *text = cJSON_PrintUnformatted(plan);
+	T_OK(strchr(text, '{') && !strstr(text, "{9") && !strstr(text, "-4"));
+	T_CONTAINS(text, "\"expect_machine\":\"x64\"");
+	free(text);
+	cJSON_Delete(plan);
+}
+
+static void test_validation(void)
+{
+	static const struct { const char *id, *params; int rc; const char *msg; } cases[] = {
+		{ "nope", "{}", KX_ENOTFOUND, "there is no repair action 'nope'" },
+		{ "reinstall-koff", "{}", KX_EINVAL, "parameter 'installer' is required" },
+		{ "reinstall-koff", "{\"installer\":\"koff.msi\"}", KX_EINVAL,
+		  "parameter 'installer' must be a full path" },
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\a\\\"b.msi\"}", KX_EINVAL,
+		  "parameter 'installer' contains a character Windows does not allow" },
+		{ "rebuild-profile", "{\"office_version\":\"2007\"}", KX_EINVAL,
+		  "parameter 'office_version' cannot be '2007'" },
+		{ "rebuild-profile", "{\"office_version\":\"2016\",\"profile\":\"a\\\\b\"}", KX_EINVAL,
+		  "parameter 'profile' contains a backslash" },
+		{ "rebuild-profile", "{\"office_version\":\"2016\",\"profile\":\"a\\nb\"}", KX_EINVAL,
+		  "parameter 'profile' contains a control character" },
+		{ "rebuild-profile", "{\"office_version\":\"2016\",\"profile\":\"\"}", KX_EINVAL,
+		  "parameter 'profile' is empty" },
+		{ "rebuild-profile", "{\"office_version\":2016}", KX_EINVAL,
+		  "parameter 'office_version' must be a string" },
+		{ "reset-koff-cache", "{\"profile\":\"x\",\"colour\":\"red\"}", 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *params = cJSON_Parse(cases[i].params), *clean, *warn;
+		char err[256] = "";
+		int rc = ra_validate(cat, cases[i].id, params, &clean, &warn, err, sizeof err);
+		T_CHECK(rc == cases[i].rc, "case %zu: rc %d (%s)", i, rc, err);
+		if (cases[i].msg)
+			T_CONTAINS(err, cases[i].msg);
+		if (rc == 0) {
+			/* Unknown parameters are ignored with a warning. */
+			T_OK(!cJSON_GetObjectItem(clean, "colour"));
+			T_CONTAINS(cJSON_GetArrayItem(warn, 0)->valuestring, "'colour' is not used");
+		}
+		cJSON_Delete(clean);
+		cJSON_Delete(warn);
+		cJSON_Delete(params);
+	}
+	char long_name[400];
+	memset(long_name, 'a', sizeof long_name - 1);
+	long_name[sizeof long_name - 1] = '\0';
+	cJSON *p = cJSON_CreateObject(), *clean, *warn;
+	cJSON_AddStringToObject(p, "profile", long_name);
+	char err[256];
+	T_INT(ra_validate(cat, "reset-koff-cache", p, &clean, &warn, err, sizeof err), KX_EINVAL);
+	cJSON_Delete(p);
+}
+
+static void test_cmd_quoting(void)
+{
+	static const char *const hostile[] = { "My Profile", "a&b", "50%off", "x^y", "Hi!",
+					       "say \"hi\"", "Pröfil Ü", "a|b<c>d", "(x)" };
+	for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+		cJSON *params = cJSON_CreateObject();
+		cJSON_AddStringToObject(params, "office_version", "2016");
+		cJSON_AddStringToObject(params, "profile", hostile[i]);
+		cJSON *plan = ra_plan(cat, "rebuild-profile", params);
+		struct buf out;
+		buf_init(&out, BUF_NOMAX);
+		ra_plan_cmd(cat, "rebuild-profile", params, plan, "run1", &out);
+		const char *s = buf_cstr(&out);
+		/* The value appears once, in its escaped assignment, and nowhere else. */
+		char *found = strstr(s, "set P_profile=");
+		T_CHECK(found != NULL, "no assignment for '%s'", hostile[i]);
+		int count = 0;
+		for (const char *q = s; (q = strstr(q, hostile[i])); q++)
+			count++;
+		bool plain_value = !strpbrk(hostile[i], "&%^\"|<>()");
+		T_CHECK(count == (plain_value ? 1 : 0), "'%s' appears %d times", hostile[i], count);
+		T_OK(strstr(s, "!P_profile!") != NULL);
+		T_OK(strstr(s, "setlocal DisableDelayedExpansion") < found);
+		T_OK(strstr(s, "setlocal EnableDelayedExpansion") > found);
+		/* CRLF everywhere. */
+		bool crlf = true;
+		for (const char *q = s; *q; q++)
+			if (*q == '\n' && (q == s || q[-1] != '\r'))
+				crlf = false;
+		T_OK(crlf);
+		buf_release(&out);
+		cJSON_Delete(plan);
+		cJSON_Delete(params);
+	}
+	/* The escaped assignment of a hostile value, exactly. */
+	cJSON *params = cJSON_Parse("{\"profile\":\"a&b %x% \\\"q\\\" ^!\"}");
+	cJSON *plan = ra_plan(cat, "reset-koff-cache", params);
+	struct buf out;
+	buf_init(&out, BUF_NOMAX);
+	ra_plan_cmd(cat, "reset-koff-cache", params, plan, "run2", &out);
+	T_CONTAINS(buf_cstr(&out), "set P_profile=a^&b %%x%% ^\"q^\" ^^!\r\n");
+	T_CONTAINS(buf_cstr(&out), "!LOCALAPPDATA!\\Kerio\\Outlook Connector\\!P_profile!");
+	T_CONTAINS(buf_cstr(&out), ":undo\r\n");
+	buf_release(&out);
+	cJSON_Delete(plan);
+	cJSON_Delete(params);
+}
+
+static struct ra_journal *jr;
+
+static const char *make_run(struct ra_backend *b, const char *id, const char *params, char *run)
+{
+	cJSON *p = cJSON_Parse(params);
+	cJSON *plan = ra_plan(cat, id, p);
+	T_INT(ra_journal_create(jr, id, p, "sess", b, plan, run), 0);
+	cJSON_Delete(plan);
+	cJSON_Delete(p);
+	return run;
+}
+
+static void test_runner(void)
+{
+	char db[] = "/tmp/koffix-test-ra-XXXXXX";
+	int fd = mkstemp(db);
+	close(fd);
+	char err[256];
+	jr = ra_journal_open(db, err, sizeof err);
+	T_OK(jr != NULL);
+	char run[33];
+
+	/* Dry run: every step planned, the run succeeds. */
+	struct ra_backend *b = ra_backend_plan();
+	make_run(b, "rebuild-profile", "{\"office_version\":\"2016\"}", run);
+	T_INT(ra_run(jr, b, run, 5), 0);
+	cJSON *r = ra_journal_get(jr, run);
+	T_STR(cJSON_GetObjectItem(r, "state")->valuestring, "succeeded");
+	T_OK(cJSON_IsTrue(cJSON_GetObjectItem(r, "dry_run")));
+	const cJSON *s;
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(r, "steps"))
+		T_STR(cJSON_GetObjectItem(s, "state")->valuestring, "planned");
+	cJSON_Delete(r);
+	b->free(b);
+
+	/* A failing step: the run stops there, the steps before are undone in reverse. */
+	static const struct { const char *script, *log, *why; } cases[] = {
+		/* Only steps that change something have an undo (4: new profile, 5: default). */
+		{ "fail:5", "run 1\nverify 1\nrun 2\nverify 2\nrun 3\nverify 3\nrun 4\nverify 4\n"
+			    "run 5\nundo 5\nundo 4\n",
+		  "step 5 failed: scripted failure at step 5; the steps before it were undone" },
+		{ "fail:4", "run 1\nverify 1\nrun 2\nverify 2\nrun 3\nverify 3\nrun 4\nundo 4\n",
+		  "step 4 failed: scripted failure at step 4; the steps before it were undone" },
+		{ "verify:2", "run 1\nverify 1\nrun 2\nverify 2\n",
+		  "step 2 failed: verification failed; the steps before it were undone" },
+		{ "hang:3", "run 1\nverify 1\nrun 2\nverify 2\nrun 3\n",
+		  "step 3 failed: step 3 did not finish within 1 s; the steps before it were undone" },
+		{ "ok", "run 1\nverify 1\nrun 2\nverify 2\nrun 3\nverify 3\nrun 4\nverify 4\nrun 5\n"
+			"verify 5\nrun 6\nverify 6\n", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		b = ra_backend_script(cases[i].script);
+		make_run(b, "rebuild-profile", "{\"office_version\":\"2016\"}", run);
+		int rc = ra_run(jr, b, run, 1);
+		T_CHECK((rc == 0) == !strcmp(cases[i].script, "ok"), "%s: rc %d", cases[i].script, rc);
+		T_STR(ra_backend_script_log(b), cases[i].log);
+		r = ra_journal_get(jr, run);
+		T_STR(cJSON_GetObjectItem(r, "error")->valuestring, cases[i].why);
+		T_STR(cJSON_GetObjectItem(r, "state")->valuestring, strcmp(cases[i].script, "ok") ?
+		      "failed" : "succeeded");
+		/* The failed step says so; the steps after it never ran. */
+		int at = 0;
+		sscanf(cases[i].script, "%*[a-z]:%d", &at);
+		const cJSON *fs = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "steps"), at ? at - 1 : 0);
+		if (at)
+			T_STR(cJSON_GetObjectItem(fs, "state")->valuestring,
+			      strcmp(cases[i].script, "verify:2") && strcmp(cases[i].script, "hang:3")
+			      ? "undone" : "failed");
+		const cJSON *last = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "steps"), 5);
+		if (at)
+			T_STR(cJSON_GetObjectItem(last, "state")->valuestring, "pending");
+		cJSON_Delete(r);
+		b->free(b);
+	}
+	/* Undo of a succeeded run: the undos of every step, last first; a second undo is 409. */
+	b = ra_backend_script("ok");
+	make_run(b, "rebuild-profile", "{\"office_version\":\"2016\"}", run);
+	T_INT(ra_run(jr, b, run, 1), 0);
+	T_INT(ra_undo(jr, b, run, 1), 0);
+	T_CONTAINS(ra_backend_script_log(b), "verify 6\nundo 5\nundo 4\n");
+	r = ra_journal_get(jr, run);
+	T_STR(cJSON_GetObjectItem(r, "state")->valuestring, "undone");
+	cJSON_ArrayForEach(s, cJSON_GetObjectItem(r, "steps")) {
+		int n = cJSON_GetObjectItem(s, "n")->valueint;
+		T_STR(cJSON_GetObjectItem(s, "state")->valuestring, n == 4 || n == 5 ? "undone"
+		      : "succeeded");
+	}
+	cJSON_Delete(r);
+	T_INT(ra_undo(jr, b, run, 1), KX_ECONFLICT);
+	b->free(b);
+
+	/* An interrupted run (a process that died mid-run) is found and can be rolled back. */
+	b = ra_backend_script("ok");
+	make_run(b, "reset-koff-cache", "{\"profile\":\"x\"}", run);
+	char active[33];
+	T_OK(ra_journal_active(jr, active));
+	T_INT(ra_journal_recover(jr), 1);
+	T_OK(!ra_journal_active(jr, active));
+	r = ra_journal_get(jr, run);
+	T_STR(cJSON_GetObjectItem(r, "state")->valuestring, "interrupted");
+	cJSON_Delete(r);
+	T_INT(ra_undo(jr, b, run, 1), 0);
+	b->free(b);
+	cJSON *runs = ra_journal_runs(jr, "sess");
+	T_OK(cJSON_GetArraySize(runs) >= 7);
+	cJSON_Delete(runs);
+	ra_journal_close(jr);
+	unlink(db);
+	char wal[64];
+	snprintf(wal, sizeof wal, "%s-wal", db);
+	unlink(wal);
+	snprintf(wal, sizeof wal, "%s-shm", db);
+	unlink(wal);
+}
+
+int main(void)
+{
+	char err[256];
+	cat = ra_catalogue_load("repair-actions/catalogue.json", err, sizeof err);
+	T_CHECK(cat != NULL, "%s", err);
+	if (!cat)
+		return t_done("actions");
+	test_plans();
+	test_validation();
+	test_cmd_quoting();
+	test_runner();
+	cJSON *list = ra_catalogue_list(cat);
+	T_INT(cJSON_GetArraySize(list), 6);
+	cJSON_Delete(list);
+	ra_catalogue_free(cat);
+	return t_done("actions");
+}

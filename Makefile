@@ -28,7 +28,7 @@ LIB_SRCS := \
 	kb/article.c kb/kb.c \
 	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
 	server/security.c server/form.c server/site.c server/cli.c \
-	server/wizard_routes.c wizard/flow.c wizard/engine.c wizard/store.c
+	server/wizard_routes.c server/action_routes.c server/cli_actions.c wizard/flow.c wizard/engine.c wizard/store.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
 RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c
 PE_SRCS     :=

@@ -29,15 +29,17 @@ struct ra_catalogue *ra_catalogue_load(const char *path, char *err, size_t errle
 	cJSON *root = cJSON_Parse(text);
 	free(text);
 	const cJSON *a;
-	bool ok = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "params")) &&
+	/* "params" (the parameter types) is optional: untyped parameters are checked as names. */
+	const cJSON *types = cJSON_GetObjectItemCaseSensitive(root, "params");
+	bool ok = (!types || cJSON_IsObject(types)) &&
 		  cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "actions"));
 	cJSON_ArrayForEach(a, (ok ? cJSON_GetObjectItemCaseSensitive(root, "actions") : NULL))
 		if (!str(a, "id") || !str(a, "title") ||
 		    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a, "params")))
 			ok = false;
 	if (!ok) {
-		snprintf(err, errlen, "'%s' is not a repair catalogue (params and actions with id, "
-			 "title and params)", path);
+		snprintf(err, errlen, "'%s' is not a repair catalogue ({\"actions\": [...]} with id, "
+			 "title and params each)", path);
 		cJSON_Delete(root);
 		return NULL;
 	}

@@ -26,7 +26,7 @@ static const char *schema =
 
 enum stmt {
 	ST_RUN_INSERT, ST_STEP_INSERT, ST_RUN_STATE, ST_STEP_STATE, ST_RUN_GET, ST_STEPS_GET,
-	ST_ACTIVE, ST_RECOVER, ST_BY_SESSION, ST_BEGIN, ST_COMMIT, ST__COUNT
+	ST_ACTIVE, ST_RECOVER, ST_BY_SESSION, ST_INTERRUPTED, ST_BEGIN, ST_COMMIT, ST__COUNT
 };
 
 static const char *const sql[ST__COUNT] = {
@@ -53,6 +53,8 @@ static const char *const sql[ST__COUNT] = {
 		       " WHERE state IN ('queued', 'running')",
 	[ST_BY_SESSION] = "SELECT id FROM repair_runs WHERE session = ?1 ORDER BY created DESC,"
 			  " rowid DESC",
+	[ST_INTERRUPTED] = "SELECT id, action, updated FROM repair_runs WHERE state = 'interrupted'"
+			   " ORDER BY updated DESC LIMIT 20",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 };
@@ -294,6 +296,22 @@ cJSON *ra_journal_runs(struct ra_journal *j, const char *session)
 		cJSON *r = get_locked(j, ids[i], NULL);
 		if (r)
 			cJSON_AddItemToArray(list, r);
+	}
+	unlock(j);
+	return list;
+}
+
+cJSON *ra_journal_interrupted(struct ra_journal *j)
+{
+	cJSON *list = cJSON_CreateArray();
+	pthread_mutex_lock(&j->lock);
+	sqlite3_stmt *s = stmt(j, ST_INTERRUPTED);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "run", col(s, 0));
+		cJSON_AddStringToObject(e, "action", col(s, 1));
+		cJSON_AddStringToObject(e, "updated", col(s, 2));
+		cJSON_AddItemToArray(list, e);
 	}
 	unlock(j);
 	return list;

@@ -145,6 +145,9 @@ cJSON *ra_journal_get(struct ra_journal *j, const char *id);
 /* The id of a queued or running run, into id (33 bytes); false when none. */
 bool ra_journal_active(struct ra_journal *j, char *id);
 
+/* Runs interrupted when koffix last stopped, offered for rollback: [{run, action, updated}]. */
+cJSON *ra_journal_interrupted(struct ra_journal *j);
+
 /* Runs of a wizard session, newest first (caller frees). */
 cJSON *ra_journal_runs(struct ra_journal *j, const char *session);
 

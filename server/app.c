@@ -12,6 +12,7 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
+#include "../repair-actions/ra.h"
 #include "../wizard/store.h"
 #include "../wizard/wiz.h"
 
@@ -188,30 +189,13 @@ static void free_list(char **list, size_t n)
 
 static int load_catalogue(struct app *app, char *err, size_t errlen)
 {
-	char *s;
-	if (read_file(app->catalogue_path, STATIC_MAX, &s, NULL) != 0) {
-		snprintf(err, errlen, "cannot read the repair catalogue '%s'", app->catalogue_path);
-		return KX_EIO;
-	}
-	app->catalogue = cJSON_Parse(s);
-	free(s);
-	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(app->catalogue, "actions"))) {
-		snprintf(err, errlen, "'%s' is not a catalogue ({\"actions\": [...]})",
-			 app->catalogue_path);
-		return KX_ESYNTAX;
-	}
-	return 0;
+	app->actions = ra_catalogue_load(app->catalogue_path, err, errlen);
+	return app->actions ? 0 : KX_ESYNTAX;
 }
 
 const cJSON *app_action(const struct app *app, const char *id)
 {
-	const cJSON *a;
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(app->catalogue, "actions")) {
-		const cJSON *aid = cJSON_GetObjectItemCaseSensitive(a, "id");
-		if (cJSON_IsString(aid) && id && strcmp(aid->valuestring, id) == 0)
-			return a;
-	}
-	return NULL;
+	return app->actions ? ra_action(app->actions, id) : NULL;
 }
 
 struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *report)
@@ -236,10 +220,9 @@ struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *re
 	char **articles = list_dir(articles_dir, ".md", &nart);
 	const char **actions = NULL;
 	const cJSON *a;
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(app->catalogue, "actions")) {
+	cJSON *list = app->actions ? ra_catalogue_list(app->actions) : NULL;
+	cJSON_ArrayForEach(a, list) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-		if (!cJSON_IsString(id))
-			continue;
 		actions = xrealloc(actions, (nact + 1) * sizeof *actions);
 		actions[nact++] = id->valuestring;
 	}
@@ -247,6 +230,7 @@ struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *re
 	int problems = wiz_flow_check(f, &refs, report);
 	free_list(articles, nart);
 	free(actions);
+	cJSON_Delete(list);
 	if (problems) {
 		wiz_flow_free(f);
 		return NULL;
@@ -295,6 +279,26 @@ static int load_flows(struct app *app, char *err, size_t errlen)
 	}
 	buf_release(&report);
 	return rc;
+}
+
+static int open_backend(struct app *app, const char *name, char *err, size_t errlen)
+{
+	app->step_timeout = 300;
+	if (!name || !strcmp(name, "plan")) {
+		app->backend = ra_backend_plan();
+		return 0;
+	}
+	if (!strncmp(name, "script", 6) && (name[6] == '\0' || name[6] == ':')) {
+		/* Tests only: a scripted backend that fails or hangs where told. */
+		app->backend = ra_backend_script(name[6] ? name + 7 : "ok");
+		const char *t = getenv("KOFFIX_STEP_TIMEOUT");
+		if (t && atoi(t) > 0)
+			app->step_timeout = atoi(t);
+		return 0;
+	}
+	snprintf(err, errlen, "the '%s' backend needs koffix-agent.exe, which this build does "
+		 "not have yet; use --backend plan for dry runs and .cmd scripts", name);
+	return KX_ENOTFOUND;
 }
 
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen)
@@ -347,6 +351,18 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		if (!app->sessions)
 			rc = KX_EDB;
 	}
+	if (rc == 0 && opts->need_flows) {
+		app->journal = ra_journal_open(db, err, errlen);
+		if (!app->journal)
+			rc = KX_EDB;
+	}
+	if (rc == 0 && opts->need_flows) {
+		int n = ra_journal_recover(app->journal);
+		if (n)
+			fprintf(stderr, "koffix: %d repair run(s) were interrupted when koffix last "
+				"stopped; they are offered for rollback (koffix actions undo RUN)\n", n);
+		rc = open_backend(app, opts->backend, err, errlen);
+	}
 	return rc;
 }
 
@@ -364,7 +380,10 @@ void app_close(struct app *app)
 		wiz_flow_free(app->flows[i]);
 	free(app->flows);
 	wiz_store_close(app->sessions);
-	cJSON_Delete(app->catalogue);
+	ra_catalogue_free(app->actions);
+	ra_journal_close(app->journal);
+	if (app->backend)
+		app->backend->free(app->backend);
 	cJSON_Delete(app->detected);
 	memset(app, 0, sizeof *app);
 }

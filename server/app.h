@@ -21,6 +21,9 @@ struct kb;
 struct tpl_set;
 struct wiz_flow;
 struct wiz_store;
+struct ra_catalogue;
+struct ra_journal;
+struct ra_backend;
 
 struct static_file {
 	char *name;
@@ -44,7 +47,10 @@ struct app {
 	struct wiz_flow **flows;      /* sorted by file name; the first is the default */
 	size_t nflows;
 	struct wiz_store *sessions;
-	cJSON *catalogue;             /* {"actions": [{id, title, params}]} */
+	struct ra_catalogue *actions; /* the repair catalogue */
+	struct ra_journal *journal;   /* repair runs */
+	struct ra_backend *backend;   /* how repairs reach Windows */
+	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */
 	char token[65];               /* the launch token */
 	char csrf_key[65];            /* HMAC key for CSRF tokens, kept in the data folder */
@@ -58,7 +64,9 @@ struct app_options {
 	const char *flows_dir;  /* NULL: ROOT/wizard/flows */
 	const char *catalogue;  /* NULL: ROOT/repair-actions/catalogue.json */
 	bool need_templates;
-	bool need_flows;        /* load and check every flow (refusing invalid ones) */
+	bool need_flows;        /* load and check every flow (refusing invalid ones), open the
+				 * repair journal and mark interrupted runs */
+	const char *backend;    /* plan (default), script:SPEC (tests); agent and wine later */
 	bool need_secrets;
 };
 

@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 64 bad usage, 1 other failure (DESIGN.md, Contracts).
  */
 #include "cli.h"
+#include "cli_common.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -14,25 +15,13 @@
 
 #include "../common/util.h"
 #include "../kb/kb.h"
+#include "../repair-actions/ra.h"
 #include "../wizard/wiz.h"
 #include "app.h"
 #include "http.h"
 #include "site.h"
 
-#define EXIT_USAGE 64
 
-struct cli {
-	const char *data;
-	const char *backend;
-	const char *agent;
-	const char *kb;
-	const char *flows;
-	const char *catalogue;
-	bool json;
-	bool help;
-	int argc;          /* what is left once the global options are taken out */
-	char **argv;
-};
 
 static const char usage_main[] =
 	"usage: koffix [global options] <command> [options]\n"
@@ -45,6 +34,7 @@ static const char usage_main[] =
 	"  kb search QUERY        search the knowledge base\n"
 	"  kb export-site DIR     write the knowledge base as a static web site\n"
 	"  flow check [FILE]      validate wizard flows (default: every installed flow)\n"
+	"  actions list|plan|run|undo|show   repairs: plans, .cmd scripts, runs, undo\n"
 	"  routes                 list the web app's routes\n"
 	"\n"
 	"Global options:\n"
@@ -93,7 +83,7 @@ static const char usage_routes[] =
 	"\n"
 	"Lists every route of the web app with what it needs (launch token, body size).\n";
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
+int usage_error(const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "koffix: ");
 	fprintf(stderr, fmt, arg);
@@ -136,7 +126,7 @@ static int take_global(struct cli *c, int argc, char **argv, int *i)
 }
 
 /* Reads "--name VALUE" or "--name=VALUE" at args[*i]; 1 taken, 0 other, -1 missing value. */
-static int take_value(char **args, int n, int *i, const char *name, const char **out)
+int take_value(char **args, int n, int *i, const char *name, const char **out)
 {
 	size_t len = strlen(name);
 	if (strcmp(args[*i], name) == 0) {
@@ -164,11 +154,12 @@ static bool token_shape_ok(const char *t)
 	return true;
 }
 
-static int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
+int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
 {
 	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
 				 .catalogue = c->catalogue, .need_templates = templates,
-				 .need_secrets = secrets, .need_flows = secrets };
+				 .need_secrets = secrets, .need_flows = secrets,
+				 .backend = c->backend };
 	char err[512];
 	if (app_open(app, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "koffix: %s\n", err);
@@ -366,14 +357,11 @@ static int cmd_flow(const struct cli *c)
 		return 1;
 	}
 	/* The catalogue is read here, not by app_open, so that its absence is one more problem. */
-	char *text = NULL;
-	if (read_file(app.catalogue_path, 1u << 20, &text, NULL) == 0)
-		app.catalogue = cJSON_Parse(text);
-	free(text);
 	struct buf report;
 	buf_init(&report, BUF_NOMAX);
-	if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(app.catalogue, "actions")))
-		buf_addf(&report, "%s: not a repair catalogue\n", app.catalogue_path);
+	app.actions = ra_catalogue_load(app.catalogue_path, err, sizeof err);
+	if (!app.actions)
+		buf_addf(&report, "%s\n", err);
 	char **files = NULL;
 	size_t n = 0;
 	if (c->argc == 3) {
@@ -457,7 +445,7 @@ int cli_main(int argc, char **argv)
 			c.argv[c.argc++] = argv[i];
 	}
 	if (c.backend && strcmp(c.backend, "plan") && strcmp(c.backend, "agent") &&
-	    strcmp(c.backend, "wine")) {
+	    strcmp(c.backend, "wine") && strncmp(c.backend, "script", 6)) {
 		rc = usage_error(usage_main, "--backend is plan, agent or wine, not '%s'", c.backend);
 		goto out;
 	}
@@ -470,6 +458,7 @@ int cli_main(int argc, char **argv)
 		{ "kb", cmd_kb, usage_kb },
 		{ "routes", cmd_routes, usage_routes },
 		{ "flow", cmd_flow, usage_flow },
+		{ "actions", cmd_actions, usage_actions },
 	};
 	if (c.argc == 0) {
 		if (c.help) {

@@ -16,4 +16,17 @@ int wizard_step_page(struct http_req *r);
 int wizard_answer_page(struct http_req *r);
 int wizard_back_page(struct http_req *r);
 
+int api_actions_list(struct http_req *r);
+int api_action_plan(struct http_req *r);
+int api_action_run(struct http_req *r);
+int api_run_get(struct http_req *r);
+int api_run_undo(struct http_req *r);
+int api_run_events(struct http_req *r);
+int actions_page(struct http_req *r);
+int action_page(struct http_req *r);
+int action_script(struct http_req *r);
+int action_run_page(struct http_req *r);
+int run_page(struct http_req *r);
+int run_undo_page(struct http_req *r);
+
 #endif

@@ -227,12 +227,54 @@ int http_redirect(struct http_req *r, int status, const char *location)
 	return plain(r, status, "");
 }
 
+int http_stream(struct http_req *r, const char *ctype, http_reader fn, void *cls,
+		void (*free_fn)(void *cls))
+{
+	r->reader = fn;
+	r->reader_cls = cls;
+	r->reader_free = free_fn;
+	r->ctype = ctype;
+	r->status = 200;
+	return 200;
+}
+
+struct stream {
+	http_reader fn;
+	void *cls;
+	void (*free_fn)(void *cls);
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct stream *s = cls;
+	long n = s->fn(s->cls, buf, max);
+	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+	if (s->free_fn)
+		s->free_fn(s->cls);
+	free(s);
+}
+
 static enum MHD_Result queue(struct http_req *r)
 {
 	size_t len;
 	char *body = buf_take(&r->out, &len);
-	struct MHD_Response *resp =
-		MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	struct MHD_Response *resp;
+	if (r->reader) {
+		struct stream *s = xmalloc(sizeof *s);
+		*s = (struct stream){ r->reader, r->reader_cls, r->reader_free };
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s,
+							 stream_free);
+		free(body);
+		len = 0;
+	} else {
+		resp = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	}
 	for (size_t i = 0; i < sizeof security_headers / sizeof security_headers[0]; i++)
 		MHD_add_response_header(resp, security_headers[i][0], security_headers[i][1]);
 	bool cache_set = false;

@@ -26,6 +26,13 @@ struct http_req;
 
 typedef int (*http_handler)(struct http_req *r);
 
+/*
+ * A streamed body: called (from the connection's own thread, so it may block briefly) for more
+ * bytes; returns how many it wrote into buf (at most max), 0 to be called again later, or -1
+ * at the end of the stream.
+ */
+typedef long (*http_reader)(void *cls, char *buf, size_t max);
+
 enum route_flags {
 	ROUTE_TOKEN = 1,    /* needs the launch token */
 	ROUTE_API = 2,      /* errors as JSON */
@@ -65,6 +72,9 @@ struct http_req {
 	int status;
 	const char *ctype;
 	struct buf out;
+	http_reader reader;        /* a streamed body instead of out */
+	void *reader_cls;
+	void (*reader_free)(void *cls);
 	int nheaders;
 	char *hname[HTTP_MAX_HEADERS];
 	char *hvalue[HTTP_MAX_HEADERS];
@@ -101,6 +111,9 @@ void http_add_header(struct http_req *r, const char *name, const char *value);
 int http_json(struct http_req *r, int status, cJSON *value);        /* takes ownership */
 int http_error(struct http_req *r, int status, const char *detail); /* page or JSON */
 int http_redirect(struct http_req *r, int status, const char *location);
+/* A 200 response whose body comes from fn (cls freed with free_fn at the end). */
+int http_stream(struct http_req *r, const char *ctype, http_reader fn, void *cls,
+		void (*free_fn)(void *cls));
 /* Renders template name with ctx (ownership taken) plus the common page keys. */
 int http_page(struct http_req *r, int status, const char *name, const char *title, cJSON *ctx);
 

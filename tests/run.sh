@@ -56,6 +56,7 @@ suite valgrind tests/valgrind.sh
 suite kb-facts python3 tests/kb_facts.py
 suite http env KOFFIX=build/asan/koffix python3 tests/http/test_http.py
 suite wizard-http env KOFFIX=build/asan/koffix python3 tests/http/test_wizard.py
+suite actions-http env KOFFIX=build/asan/koffix python3 tests/http/test_actions.py
 suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
 	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js

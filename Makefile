@@ -23,7 +23,7 @@ endif
 
 # Everything but main() goes into one archive that the binary, the tests and the fuzzers link.
 LIB_SRCS := \
-	common/buf.c common/util.c common/log.c \
+	common/buf.c common/util.c common/log.c common/db.c \
 	templates/tpl.c \
 	kb/article.c kb/kb.c \
 	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
@@ -51,6 +51,12 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
+
+# The Windows agent (koffix-agent.exe): pure Win32 C, cross-built with mingw-w64 when present.
+MINGW      ?= x86_64-w64-mingw32-gcc
+AGENT_SRCS :=
+AGENT_EXE  := koffix-agent.exe
+HAVE_MINGW := $(shell command -v $(MINGW) >/dev/null 2>&1 && echo yes)
 
 .SECONDARY:
 .PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind

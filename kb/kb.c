@@ -3,12 +3,12 @@
 
 #include <dirent.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../common/db.h"
 #include "../common/util.h"
 #include "article.h"
 
@@ -85,30 +85,12 @@ static const char *const sql[ST__COUNT] = {
 };
 
 struct kb {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
-	pthread_mutex_t lock;
+	struct db db;
 };
 
-/* Returns the cached statement, reset and with its bindings cleared. */
 static sqlite3_stmt *stmt(struct kb *kb, enum stmt id)
 {
-	sqlite3_stmt *s = kb->st[id];
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	return s;
-}
-
-/*
- * Resets every cached statement. A statement left on a row keeps a read transaction open, and
- * a connection whose read snapshot is older than another connection's commit cannot start a
- * write (SQLITE_BUSY_SNAPSHOT): so every public function ends with this, under the lock.
- */
-static void unlock(struct kb *kb)
-{
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_reset(kb->st[i]);
-	pthread_mutex_unlock(&kb->lock);
+	return db_stmt(&kb->db, id);
 }
 
 static int exec_simple(struct kb *kb, enum stmt id)
@@ -119,33 +101,18 @@ static int exec_simple(struct kb *kb, enum stmt id)
 struct kb *kb_open(const char *path, char *err, size_t errlen)
 {
 	struct kb *kb = xcalloc(1, sizeof *kb);
-	pthread_mutex_init(&kb->lock, NULL);
-	if (sqlite3_open_v2(path, &kb->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(kb->db, 5000);
-	if (sqlite3_exec(kb->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	for (int i = 0; i < ST__COUNT; i++)
-		if (sqlite3_prepare_v3(kb->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &kb->st[i],
-				       NULL) != SQLITE_OK)
-			goto fail;
+	if (db_open(&kb->db, path, "the knowledge base", schema, sql, ST__COUNT, err, errlen)) {
+		free(kb);
+		return NULL;
+	}
 	return kb;
-fail:
-	snprintf(err, errlen, "cannot open database '%s': %s", path,
-		 kb->db ? sqlite3_errmsg(kb->db) : "out of memory");
-	kb_close(kb);
-	return NULL;
 }
 
 void kb_close(struct kb *kb)
 {
 	if (!kb)
 		return;
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(kb->st[i]);
-	sqlite3_close(kb->db);
-	pthread_mutex_destroy(&kb->lock);
+	db_close(&kb->db);
 	free(kb);
 }
 
@@ -185,7 +152,7 @@ static char *toc_json(const struct kb_rendered *r)
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
-	sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+	db_bind_text(s, i, v);
 }
 
 /* Space-separated tags: what the FTS "tags" column holds. */
@@ -316,7 +283,7 @@ static int index_one(struct kb *kb, const char *path, const char *name, const ch
 	rc = 0;
 out:
 	if (rc == KX_EDB && errlog)
-		fprintf(errlog, "%s: cannot store article: %s\n", path, sqlite3_errmsg(kb->db));
+		fprintf(errlog, "%s: cannot store article: %s\n", path, sqlite3_errmsg(kb->db.conn));
 	free(tags);
 	free(applies);
 	free(related);
@@ -412,7 +379,7 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 	if (n)
 		qsort(paths, n, sizeof *paths, cmp_str);
 
-	pthread_mutex_lock(&kb->lock);
+	db_lock(&kb->db);
 	int rc = exec_simple(kb, ST_BEGIN);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = index_file(kb, paths[i], strrchr(paths[i], '/') + 1, rep, errlog);
@@ -448,7 +415,7 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 		rc = exec_simple(kb, ST_COMMIT);
 	if (rc)
 		exec_simple(kb, ST_ROLLBACK);
-	unlock(kb);
+	db_unlock(&kb->db);
 
 	for (size_t i = 0; i < ngone; i++)
 		free(gone[i]);
@@ -552,11 +519,11 @@ cJSON *kb_search(struct kb *kb, const char *query, int limit)
 	buf_init(&any, 4096);
 	int words = kb_fts_query(query, false, &all);
 	if (words > 0 && kb_fts_query(query, true, &any) > 0) {
-		pthread_mutex_lock(&kb->lock);
+		db_lock(&kb->db);
 		int rc = run_search(kb, buf_cstr(&all), limit, results);
 		if (rc == 0 && cJSON_GetArraySize(results) == 0 && words > 1)
 			rc = run_search(kb, buf_cstr(&any), limit, results);
-		unlock(kb);
+		db_unlock(&kb->db);
 		if (rc) {
 			cJSON_Delete(results);
 			results = NULL;
@@ -587,7 +554,7 @@ static void vote_counts(struct kb *kb, const char *slug, int *yes, int *no)
 cJSON *kb_get(struct kb *kb, const char *slug)
 {
 	cJSON *a = NULL;
-	pthread_mutex_lock(&kb->lock);
+	db_lock(&kb->db);
 	sqlite3_stmt *s = stmt(kb, ST_GET);
 	bind_text(s, 1, slug);
 	if (sqlite3_step(s) == SQLITE_ROW) {
@@ -607,14 +574,14 @@ cJSON *kb_get(struct kb *kb, const char *slug)
 		cJSON_AddNumberToObject(a, "yes", yes);
 		cJSON_AddNumberToObject(a, "no", no);
 	}
-	unlock(kb);
+	db_unlock(&kb->db);
 	return a;
 }
 
 cJSON *kb_list(struct kb *kb)
 {
 	cJSON *list = cJSON_CreateArray();
-	pthread_mutex_lock(&kb->lock);
+	db_lock(&kb->db);
 	sqlite3_stmt *s = stmt(kb, ST_LIST);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		cJSON *a = cJSON_CreateObject();
@@ -624,7 +591,7 @@ cJSON *kb_list(struct kb *kb)
 		add_parsed(a, "tags", sqlite3_column_text(s, 3));
 		cJSON_AddItemToArray(list, a);
 	}
-	unlock(kb);
+	db_unlock(&kb->db);
 	return list;
 }
 
@@ -632,7 +599,7 @@ cJSON *kb_titles(struct kb *kb, const cJSON *slugs)
 {
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *it;
-	pthread_mutex_lock(&kb->lock);
+	db_lock(&kb->db);
 	cJSON_ArrayForEach(it, slugs) {
 		if (!cJSON_IsString(it))
 			continue;
@@ -645,7 +612,7 @@ cJSON *kb_titles(struct kb *kb, const cJSON *slugs)
 			cJSON_AddItemToArray(out, a);
 		}
 	}
-	unlock(kb);
+	db_unlock(&kb->db);
 	return out;
 }
 
@@ -653,7 +620,7 @@ int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
 	    const char *comment, int *yes, int *no)
 {
 	int rc = 0;
-	pthread_mutex_lock(&kb->lock);
+	db_lock(&kb->db);
 	sqlite3_stmt *s = stmt(kb, ST_EXISTS);
 	bind_text(s, 1, slug);
 	if (sqlite3_step(s) != SQLITE_ROW) {
@@ -677,6 +644,6 @@ int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
 	if (no)
 		*no = n;
 out:
-	unlock(kb);
+	db_unlock(&kb->db);
 	return rc;
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The journal (SQLite) and the runner that carries a plan out through a backend. */
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/db.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "ra.h"
@@ -60,71 +60,44 @@ static const char *const sql[ST__COUNT] = {
 };
 
 struct ra_journal {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
-	pthread_mutex_t lock;
+	struct db db;
 };
 
 static sqlite3_stmt *stmt(struct ra_journal *j, enum stmt id)
 {
-	sqlite3_reset(j->st[id]);
-	sqlite3_clear_bindings(j->st[id]);
-	return j->st[id];
-}
-
-/* Ends every statement (see docs/data-model.md: stale read snapshots) and unlocks. */
-static void unlock(struct ra_journal *j)
-{
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_reset(j->st[i]);
-	pthread_mutex_unlock(&j->lock);
+	return db_stmt(&j->db, id);
 }
 
 struct ra_journal *ra_journal_open(const char *db_path, char *err, size_t errlen)
 {
 	struct ra_journal *j = xcalloc(1, sizeof *j);
-	pthread_mutex_init(&j->lock, NULL);
-	if (sqlite3_open_v2(db_path, &j->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(j->db, 5000);
-	if (sqlite3_exec(j->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	for (int i = 0; i < ST__COUNT; i++)
-		if (sqlite3_prepare_v3(j->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &j->st[i],
-				       NULL) != SQLITE_OK)
-			goto fail;
+	if (db_open(&j->db, db_path, "the repair journal", schema, sql, ST__COUNT, err, errlen)) {
+		free(j);
+		return NULL;
+	}
 	return j;
-fail:
-	snprintf(err, errlen, "cannot open the repair journal in '%s': %s", db_path,
-		 j->db ? sqlite3_errmsg(j->db) : "out of memory");
-	ra_journal_close(j);
-	return NULL;
 }
 
 void ra_journal_close(struct ra_journal *j)
 {
 	if (!j)
 		return;
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(j->st[i]);
-	sqlite3_close(j->db);
-	pthread_mutex_destroy(&j->lock);
+	db_close(&j->db);
 	free(j);
 }
 
 int ra_journal_recover(struct ra_journal *j)
 {
-	pthread_mutex_lock(&j->lock);
-	int n = sqlite3_step(stmt(j, ST_RECOVER)) == SQLITE_DONE ? sqlite3_changes(j->db) : 0;
-	unlock(j);
+	db_lock(&j->db);
+	int n = sqlite3_step(stmt(j, ST_RECOVER)) == SQLITE_DONE ? sqlite3_changes(j->db.conn) : 0;
+	db_unlock(&j->db);
 	return n;
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+		db_bind_text(s, i, v);
 }
 
 int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *params,
@@ -135,7 +108,7 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 		return KX_EIO;
 	char *p = cJSON_PrintUnformatted(params);
 	int rc = 0;
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	if (sqlite3_step(stmt(j, ST_BEGIN)) != SQLITE_DONE) {
 		rc = KX_EDB;
 		goto out;
@@ -168,9 +141,9 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 	if (rc == 0 && sqlite3_step(stmt(j, ST_COMMIT)) != SQLITE_DONE)
 		rc = KX_EDB;
 	if (rc)
-		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(j->db.conn, "ROLLBACK", NULL, NULL, NULL);
 out:
-	unlock(j);
+	db_unlock(&j->db);
 	cJSON_free(p);
 	return rc;
 }
@@ -178,7 +151,7 @@ out:
 static void set_run(struct ra_journal *j, const char *id, const char *state, const char *error,
 		    const int *code)
 {
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_RUN_STATE);
 	bind_text(s, 1, id);
 	bind_text(s, 2, state);
@@ -186,14 +159,14 @@ static void set_run(struct ra_journal *j, const char *id, const char *state, con
 	if (code)
 		sqlite3_bind_int(s, 4, *code);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db));
-	unlock(j);
+		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db.conn));
+	db_unlock(&j->db);
 }
 
 static void set_step(struct ra_journal *j, const char *id, int n, const char *state,
 		     const struct ra_result *r)
 {
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_STEP_STATE);
 	bind_text(s, 1, id);
 	sqlite3_bind_int(s, 2, n);
@@ -206,14 +179,13 @@ static void set_step(struct ra_journal *j, const char *id, int n, const char *st
 		sqlite3_bind_int(s, 7, r->code);
 	}
 	if (sqlite3_step(s) != SQLITE_DONE)
-		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db));
-	unlock(j);
+		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db.conn));
+	db_unlock(&j->db);
 }
 
 static const char *col(sqlite3_stmt *s, int i)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
-	return t ? (const char *)t : "";
+	return db_col(s, i);
 }
 
 /* With the lock held. plans: when not NULL, receives each step's plan object. */
@@ -265,27 +237,27 @@ static cJSON *get_locked(struct ra_journal *j, const char *id, cJSON *plans)
 
 cJSON *ra_journal_get(struct ra_journal *j, const char *id)
 {
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	cJSON *r = get_locked(j, id, NULL);
-	unlock(j);
+	db_unlock(&j->db);
 	return r;
 }
 
 bool ra_journal_active(struct ra_journal *j, char *id)
 {
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_ACTIVE);
 	bool found = sqlite3_step(s) == SQLITE_ROW;
 	if (found && id)
 		snprintf(id, 33, "%s", col(s, 0));
-	unlock(j);
+	db_unlock(&j->db);
 	return found;
 }
 
 cJSON *ra_journal_runs(struct ra_journal *j, const char *session)
 {
 	cJSON *list = cJSON_CreateArray();
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_BY_SESSION);
 	bind_text(s, 1, session);
 	char ids[64][33];
@@ -297,14 +269,14 @@ cJSON *ra_journal_runs(struct ra_journal *j, const char *session)
 		if (r)
 			cJSON_AddItemToArray(list, r);
 	}
-	unlock(j);
+	db_unlock(&j->db);
 	return list;
 }
 
 cJSON *ra_journal_interrupted(struct ra_journal *j)
 {
 	cJSON *list = cJSON_CreateArray();
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_INTERRUPTED);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		cJSON *e = cJSON_CreateObject();
@@ -313,7 +285,7 @@ cJSON *ra_journal_interrupted(struct ra_journal *j)
 		cJSON_AddStringToObject(e, "updated", col(s, 2));
 		cJSON_AddItemToArray(list, e);
 	}
-	unlock(j);
+	db_unlock(&j->db);
 	return list;
 }
 
@@ -356,9 +328,9 @@ static int undo_started(struct ra_journal *j, struct ra_backend *b, const char *
 int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
 {
 	cJSON *plans = cJSON_CreateArray();
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	cJSON *run = get_locked(j, id, plans);
-	unlock(j);
+	db_unlock(&j->db);
 	if (!run) {
 		cJSON_Delete(plans);
 		return KX_ENOTFOUND;
@@ -385,9 +357,9 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 	}
 	if (rc) {
 		cJSON_Delete(run);
-		pthread_mutex_lock(&j->lock);
+		db_lock(&j->db);
 		run = get_locked(j, id, NULL);
-		unlock(j);
+		db_unlock(&j->db);
 		int undo_failures = undo_started(j, b, id, run, plans, step_timeout);
 		if (undo_failures)
 			snprintf(why + strlen(why), sizeof why - strlen(why),
@@ -408,9 +380,9 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
 {
 	cJSON *plans = cJSON_CreateArray();
-	pthread_mutex_lock(&j->lock);
+	db_lock(&j->db);
 	cJSON *run = get_locked(j, id, plans);
-	unlock(j);
+	db_unlock(&j->db);
 	int rc = 0;
 	if (!run) {
 		rc = KX_ENOTFOUND;

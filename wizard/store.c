@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "store.h"
 
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/db.h"
 #include "../common/util.h"
 
 static const char *schema =
@@ -37,9 +37,7 @@ static const char *const sql[ST__COUNT] = {
 };
 
 struct wiz_store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST__COUNT];
-	pthread_mutex_t lock;
+	struct db db;
 };
 
 double wiz_now(void)
@@ -51,52 +49,36 @@ double wiz_now(void)
 
 static sqlite3_stmt *stmt(struct wiz_store *s, enum stmt id)
 {
-	sqlite3_reset(s->st[id]);
-	sqlite3_clear_bindings(s->st[id]);
-	return s->st[id];
+	return db_stmt(&s->db, id);
 }
 
 struct wiz_store *wiz_store_open(const char *db_path, char *err, size_t errlen)
 {
 	struct wiz_store *s = xcalloc(1, sizeof *s);
-	pthread_mutex_init(&s->lock, NULL);
-	if (sqlite3_open_v2(db_path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
-		goto fail;
-	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK)
-		goto fail;
-	for (int i = 0; i < ST__COUNT; i++)
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-				       NULL) != SQLITE_OK)
-			goto fail;
+	if (db_open(&s->db, db_path, "wizard sessions", schema, sql, ST__COUNT, err, errlen)) {
+		free(s);
+		return NULL;
+	}
 	return s;
-fail:
-	snprintf(err, errlen, "cannot open wizard sessions in '%s': %s", db_path,
-		 s->db ? sqlite3_errmsg(s->db) : "out of memory");
-	wiz_store_close(s);
-	return NULL;
 }
 
 void wiz_store_close(struct wiz_store *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < ST__COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
-	pthread_mutex_destroy(&s->lock);
+	db_close(&s->db);
 	free(s);
 }
 
+/* Held across a read-modify-write of a session; statements are reset when it is released. */
 void wiz_store_lock(struct wiz_store *s)
 {
-	pthread_mutex_lock(&s->lock);
+	db_lock(&s->db);
 }
 
 void wiz_store_unlock(struct wiz_store *s)
 {
-	pthread_mutex_unlock(&s->lock);
+	db_unlock(&s->db);
 }
 
 static bool id_ok(const char *id)
@@ -151,7 +133,7 @@ int wiz_store_save(struct wiz_store *s, const char *id, const cJSON *state)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, json, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(st, 3, wiz_now());
-	int rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) == 1 ? 0 : KX_EDB;
+	int rc = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db.conn) == 1 ? 0 : KX_EDB;
 	cJSON_free(json);
 	return rc;
 }

@@ -9,7 +9,8 @@
  * Syntax:
  *   {{name}}          value of name, HTML-escaped (escaping is the default)
  *   {{{name}}}        value of name, raw: only for HTML that koffix produced itself (cmark output)
- *   {{a.b.c}}         dotted lookup; {{.}} is the current context
+ *   {{a.b.c}}         dotted lookup (a digit segment indexes an array: {{#list.0}}); {{.}} is
+ *                     the current context
  *   {{#name}}..{{/name}}  section: an array renders once per element (element pushed as
  *                     context), an object renders once with the object pushed, true/non-empty
  *                     string/non-zero number renders once; false, null, missing, "" , 0 and []
@@ -45,7 +46,8 @@ struct tpl_set *tpl_set_new(void);
 
 /*
  * Adds template name compiled from src (len bytes). Partials are resolved by tpl_set_link(),
- * so templates may be added in any order. 0, or KX_ESYNTAX with a message in err.
+ * so templates may be added in any order. 0, or with a message in err: KX_ESYNTAX (syntax,
+ * nesting over 64), KX_ETOOBIG (source over 1 MiB), KX_ECONFLICT (the name is taken).
  */
 int tpl_set_add(struct tpl_set *set, const char *name, const char *src, size_t len,
 		char *err, size_t errlen);
@@ -60,7 +62,8 @@ int tpl_set_has(const struct tpl_set *set, const char *name);
 
 /*
  * Renders template name with ctx (may be NULL) appending to out. Returns 0; KX_ENOTFOUND for
- * an unknown template or variable (message in err); KX_ETOOBIG when out's bound is reached.
+ * an unknown template or variable (message in err); KX_EINVAL for a variable that names an
+ * object or array; KX_ETOOBIG when out's bound is reached or partials nest too deeply.
  * On error out may hold a partial rendering: callers discard it.
  */
 int tpl_render(const struct tpl_set *set, const char *name, const cJSON *ctx, struct buf *out,

@@ -440,7 +440,23 @@ static cJSON *params_from(struct http_req *r, const char *id, bool form)
 int actions_page(struct http_req *r)
 {
 	cJSON *ctx = cJSON_CreateObject();
-	cJSON_AddItemToObject(ctx, "actions", ra_catalogue_list(r->app->actions));
+	cJSON *list = ra_catalogue_list(r->app->actions);
+	cJSON *a;
+	/* The page lists parameters in order: an array of {name, doc, required}. */
+	cJSON_ArrayForEach(a, list) {
+		cJSON *arr = cJSON_CreateArray(), *p;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "params")) {
+			cJSON *e = cJSON_CreateObject();
+			const cJSON *doc = cJSON_GetObjectItemCaseSensitive(p, "doc");
+			cJSON_AddStringToObject(e, "name", p->string);
+			cJSON_AddStringToObject(e, "doc", cJSON_IsString(doc) ? doc->valuestring : "");
+			cJSON_AddBoolToObject(e, "required", cJSON_IsTrue(
+				cJSON_GetObjectItemCaseSensitive(p, "required")));
+			cJSON_AddItemToArray(arr, e);
+		}
+		cJSON_ReplaceItemInObjectCaseSensitive(a, "params", arr);
+	}
+	cJSON_AddItemToObject(ctx, "actions", list);
 	cJSON *runs = ra_journal_interrupted(r->app->journal);
 	const cJSON *e;
 	cJSON_ArrayForEach(e, runs) {

@@ -253,12 +253,222 @@
 		window.addEventListener("popstate", onWizardPopState);
 	}
 
+	/*
+	 * The repair review form (action.html). "Update the plan" is a GET back to the review page;
+	 * without this it carries the CSRF token and the confirmation into the address, which the
+	 * server ignores but history keeps. The Run button is not sent twice.
+	 */
+	function enhanceActionForm(form) {
+		var lastClicked = null;
+
+		form.addEventListener("click", function (ev) {
+			var t = ev.target && ev.target.closest ? ev.target.closest("button") : null;
+			if (t && t.form === form) {
+				lastClicked = t;
+			}
+		});
+
+		form.addEventListener("submit", function (ev) {
+			var submitter = ev.submitter || lastClicked;
+			lastClicked = null;
+			if (submitter && submitter.hasAttribute("data-review-button")) {
+				var drop = form.querySelectorAll("input[name='csrf_token'], input[name='confirm']");
+				for (var i = 0; i < drop.length; i++) {
+					drop[i].disabled = true;
+				}
+				return;
+			}
+			if ((form.getAttribute("method") || "").toLowerCase() !== "post") {
+				return;
+			}
+			if (form.getAttribute("data-busy")) {
+				ev.preventDefault();
+				return;
+			}
+			form.setAttribute("data-busy", "1");
+		});
+
+		/* Coming back with the Back button: the page may be restored as it was left. */
+		window.addEventListener("pageshow", function () {
+			form.removeAttribute("data-busy");
+			var off = form.querySelectorAll("input[disabled]");
+			for (var i = 0; i < off.length; i++) {
+				off[i].disabled = false;
+			}
+		});
+	}
+
+	/*
+	 * A repair run (run.html) while it is queued or running: follow its Server-Sent Events, update
+	 * the step rows in place and announce each change; at the end reload once for the result.
+	 * Without EventSource the page reloads every 2 s, like the <noscript> refresh does.
+	 */
+	var RUN_FOCUS_KEY = "koffix-run-finished";
+
+	function stateClass(state) {
+		return String(state).toLowerCase().replace(/[^a-z0-9-]/g, "");
+	}
+
+	function swapClass(el, prefix, state) {
+		var kept = [];
+		var parts = (el.getAttribute("class") || "").split(/\s+/);
+		for (var i = 0; i < parts.length; i++) {
+			if (parts[i] && parts[i].indexOf(prefix) !== 0) {
+				kept.push(parts[i]);
+			}
+		}
+		kept.push(prefix + stateClass(state));
+		el.setAttribute("class", kept.join(" "));
+	}
+
+	function setStepField(row, name, value) {
+		if (typeof value !== "string") {
+			return;
+		}
+		var wrap = row.querySelector("[data-step-wrap='" + name + "']");
+		var field = row.querySelector("[data-step-field='" + name + "']");
+		if (field) {
+			field.textContent = value;
+		}
+		if (wrap) {
+			wrap.hidden = value === "";
+		}
+	}
+
+	function initRun() {
+		var box = document.querySelector("[data-run]");
+		if (!box) {
+			return;
+		}
+		var run = box.getAttribute("data-run") || "";
+		var storage = null;
+		try {
+			storage = window.sessionStorage;
+		} catch (e) {
+			storage = null; /* storage disabled */
+		}
+
+		if (!box.hasAttribute("data-run-active")) {
+			/* Just reloaded at the end of a run: bring its result into view and to the reader. */
+			if (storage && storage.getItem(RUN_FOCUS_KEY) === run) {
+				storage.removeItem(RUN_FOCUS_KEY);
+				var banner = document.getElementById("run-banner");
+				if (banner && typeof banner.focus === "function") {
+					banner.focus();
+				}
+			}
+			return;
+		}
+
+		var live = box.querySelector("[data-run-live]");
+		var rows = box.querySelectorAll("[data-step]");
+		var total = rows.length;
+		var reloading = false;
+
+		function reloadOnce(delay) {
+			if (reloading) {
+				return;
+			}
+			reloading = true;
+			window.setTimeout(function () {
+				window.location.reload();
+			}, delay);
+		}
+
+		function announce(text) {
+			if (live) {
+				live.textContent = text;
+			}
+		}
+
+		function findRow(n) {
+			for (var i = 0; i < rows.length; i++) {
+				if (rows[i].getAttribute("data-step") === String(n)) {
+					return rows[i];
+				}
+			}
+			return null;
+		}
+
+		if (!window.EventSource || !window.JSON) {
+			reloadOnce(2000);
+			return;
+		}
+
+		var es = new EventSource("/api/runs/" + encodeURIComponent(run) + "/events");
+
+		es.addEventListener("step", function (ev) {
+			var d;
+			try {
+				d = JSON.parse(ev.data);
+			} catch (e) {
+				return;
+			}
+			if (!d || typeof d.n !== "number") {
+				return;
+			}
+			var row = findRow(d.n);
+			if (!row) {
+				return;
+			}
+			var state = typeof d.state === "string" ? d.state : "";
+			var badge = row.querySelector("[data-step-state]");
+			var before = badge ? badge.textContent : "";
+			if (state !== "") {
+				swapClass(row, "step-state-", state);
+				if (badge) {
+					swapClass(badge, "badge-state-", state);
+					badge.textContent = state;
+				}
+			}
+			setStepField(row, "output", d.output);
+			setStepField(row, "verification", d.verification);
+			/* The first events repeat what the page already shows: only changes are news. */
+			if (state !== "" && state !== before) {
+				announce("Step " + d.n + " of " + total + ": " + state);
+			}
+		});
+
+		es.addEventListener("end", function (ev) {
+			es.close();
+			var state = "";
+			try {
+				state = JSON.parse(ev.data).state || "";
+			} catch (e) {
+				state = "";
+			}
+			announce(state ? "The repair has finished: " + state + "." :
+				"The repair has finished.");
+			if (storage) {
+				try {
+					storage.setItem(RUN_FOCUS_KEY, run);
+				} catch (e) {
+					/* quota or private mode: the result just is not focused */
+				}
+			}
+			reloadOnce(300);
+		});
+
+		es.addEventListener("error", function () {
+			/* A refused stream (not a dropped one, which EventSource retries by itself):
+			 * fall back to reloading, like the page does without JavaScript. */
+			if (es.readyState === 2) {
+				reloadOnce(2000);
+			}
+		});
+	}
+
 	function init() {
 		var forms = document.querySelectorAll("form.vote-form");
 		for (var i = 0; i < forms.length; i++) {
 			enhanceVoteForm(forms[i]);
 		}
 		initWizard();
+		var actionForms = document.querySelectorAll("form[data-action-form]");
+		for (var j = 0; j < actionForms.length; j++) {
+			enhanceActionForm(actionForms[j]);
+		}
+		initRun();
 	}
 
 	if (document.readyState === "loading") {

@@ -441,11 +441,11 @@ int actions_page(struct http_req *r)
 {
 	cJSON *ctx = cJSON_CreateObject();
 	cJSON *list = ra_catalogue_list(r->app->actions);
-	cJSON *a;
+	cJSON *act;
 	/* The page lists parameters in order: an array of {name, doc, required}. */
-	cJSON_ArrayForEach(a, list) {
+	cJSON_ArrayForEach(act, list) {
 		cJSON *arr = cJSON_CreateArray(), *p;
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "params")) {
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(act, "params")) {
 			cJSON *e = cJSON_CreateObject();
 			const cJSON *doc = cJSON_GetObjectItemCaseSensitive(p, "doc");
 			cJSON_AddStringToObject(e, "name", p->string);
@@ -454,7 +454,7 @@ int actions_page(struct http_req *r)
 				cJSON_GetObjectItemCaseSensitive(p, "required")));
 			cJSON_AddItemToArray(arr, e);
 		}
-		cJSON_ReplaceItemInObjectCaseSensitive(a, "params", arr);
+		cJSON_ReplaceItemInObjectCaseSensitive(act, "params", arr);
 	}
 	cJSON_AddItemToObject(ctx, "actions", list);
 	cJSON *runs = ra_journal_interrupted(r->app->journal);

@@ -30,18 +30,18 @@ LIB_SRCS := \
 	server/security.c server/form.c server/site.c server/cli.c \
 	server/wizard_routes.c server/action_routes.c server/cli_actions.c wizard/flow.c wizard/engine.c wizard/store.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
-RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c
-PE_SRCS     :=
-TICKET_SRCS :=
+RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c repair-actions/agent_backend.c
+PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/store.c server/multipart.c server/dll_routes.c server/cli_checkdll.c
+TICKET_SRCS := ticket/text.c ticket/db.c ticket/model.c ticket/redact.c ticket/render.c ticket/export.c server/ticket_routes.c server/cli_ticket.c
 LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(TICKET_SRCS)
 MAIN_SRCS := server/main.c
 
 RA_TESTS     := test_actions
-PE_TESTS     :=
-TICKET_TESTS :=
+PE_TESTS     := test_pe test_pe_check test_pe_upload
+TICKET_TESTS := test_ticket
 RA_FUZZERS     :=
-PE_FUZZERS     :=
-TICKET_FUZZERS :=
+PE_FUZZERS     := fuzz_pe fuzz_sig fuzz_pe_multipart
+TICKET_FUZZERS := fuzz_ticket
 UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard \
               $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS)
 FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow \
@@ -54,13 +54,37 @@ FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
 
 # The Windows agent (koffix-agent.exe): pure Win32 C, cross-built with mingw-w64 when present.
 MINGW      ?= x86_64-w64-mingw32-gcc
-AGENT_SRCS :=
+AGENT_SRCS := agent/main.c agent/json.c agent/util.c agent/reg.c agent/steps.c agent/msi.c \
+              agent/mapisvc.c agent/detect.c
+AGENT_RC   := agent/agent.rc
+WINDRES    ?= $(MINGW:gcc=windres)
+AGENT_CFLAGS := -std=c11 -municode -DUNICODE -D_UNICODE -D_WIN32_WINNT=0x0601 $(WARN) -O2 -g0 -MMD -MP
+AGENT_LIBS := -lmsi -ladvapi32 -lbcrypt -lversion -lshell32
+AGENT_OBJS := $(AGENT_SRCS:%.c=build/mingw/%.o) build/mingw/agent/agent.res
 AGENT_EXE  := koffix-agent.exe
 HAVE_MINGW := $(shell command -v $(MINGW) >/dev/null 2>&1 && echo yes)
 
 .SECONDARY:
 .PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind
 all: $(BIN)
+ifeq ($(HAVE_MINGW),yes)
+all: $(AGENT_EXE)
+endif
+
+# The agent is built once (never with ASan: it runs under Wine or on Windows).
+build/mingw/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  MINGW   $<"
+	@$(MINGW) $(AGENT_CFLAGS) -c -o $@ $<
+
+build/mingw/agent/agent.res: $(AGENT_RC) agent/koffix-agent.manifest
+	@mkdir -p $(dir $@)
+	@echo "  WINDRES $<"
+	@$(WINDRES) -I agent $< -O coff -o $@
+
+$(AGENT_EXE): $(AGENT_OBJS)
+	@echo "  LD      $@"
+	@$(MINGW) -municode -static-libgcc -o $@ $^ $(AGENT_LIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -125,6 +149,7 @@ bench: all
 	@scripts/bench.sh
 
 clean:
-	rm -rf build koffix
+	rm -rf build koffix $(AGENT_EXE)
 
+-include $(AGENT_SRCS:%.c=build/mingw/%.d)
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(UNIT_TESTS:%=$(B)/tests/unit/%.d) $(FUZZERS:%=$(B)/tests/fuzz/%.d)

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The journal (SQLite) and the runner that carries a plan out through a backend. */
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "../common/db.h"
 #include "../common/log.h"
@@ -15,7 +18,7 @@ static const char *schema =
 	"CREATE TABLE IF NOT EXISTS repair_runs("
 	" id TEXT PRIMARY KEY, action TEXT NOT NULL, params TEXT NOT NULL, session TEXT,"
 	" backend TEXT NOT NULL, dry_run INTEGER NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL,"
-	" updated TEXT NOT NULL, result_code INTEGER, error TEXT);"
+	" updated TEXT NOT NULL, result_code INTEGER, error TEXT, owner_pid INTEGER);"
 	"CREATE TABLE IF NOT EXISTS repair_steps("
 	" run TEXT NOT NULL, n INTEGER NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL,"
 	" plan TEXT NOT NULL, state TEXT NOT NULL, started TEXT, finished TEXT, output TEXT,"
@@ -26,13 +29,14 @@ static const char *schema =
 
 enum stmt {
 	ST_RUN_INSERT, ST_STEP_INSERT, ST_RUN_STATE, ST_STEP_STATE, ST_RUN_GET, ST_STEPS_GET,
-	ST_ACTIVE, ST_RECOVER, ST_BY_SESSION, ST_INTERRUPTED, ST_BEGIN, ST_COMMIT, ST__COUNT
+	ST_ACTIVE, ST_RECOVER, ST_OWNERS, ST_OWN, ST_BY_SESSION, ST_INTERRUPTED, ST_BEGIN, ST_COMMIT,
+	ST__COUNT
 };
 
 static const char *const sql[ST__COUNT] = {
 	[ST_RUN_INSERT] = "INSERT INTO repair_runs(id, action, params, session, backend, dry_run,"
-			  " state, created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', " NOW
-			  ", " NOW ")",
+			  " state, created, updated, owner_pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+			  " 'queued', " NOW ", " NOW ", ?7)",
 	[ST_STEP_INSERT] = "INSERT INTO repair_steps(run, n, title, kind, plan, state)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
 	[ST_RUN_STATE] = "UPDATE repair_runs SET state = ?2, error = coalesce(?3, error),"
@@ -50,7 +54,10 @@ static const char *const sql[ST__COUNT] = {
 	[ST_ACTIVE] = "SELECT id FROM repair_runs WHERE state IN ('queued', 'running') LIMIT 1",
 	[ST_RECOVER] = "UPDATE repair_runs SET state = 'interrupted', updated = " NOW ","
 		       " error = 'koffix stopped while this run was going on; roll it back'"
-		       " WHERE state IN ('queued', 'running')",
+		       " WHERE id = ?1 AND state IN ('queued', 'running')",
+	[ST_OWNERS] = "SELECT id, coalesce(owner_pid, 0) FROM repair_runs"
+		      " WHERE state IN ('queued', 'running')",
+	[ST_OWN] = "UPDATE repair_runs SET owner_pid = ?2 WHERE id = ?1",
 	[ST_BY_SESSION] = "SELECT id FROM repair_runs WHERE session = ?1 ORDER BY created DESC,"
 			  " rowid DESC",
 	[ST_INTERRUPTED] = "SELECT id, action, updated FROM repair_runs WHERE state = 'interrupted'"
@@ -86,12 +93,29 @@ void ra_journal_close(struct ra_journal *j)
 	free(j);
 }
 
+/* true when the process that owns a run is still alive (then the run is not interrupted). */
+static bool owner_alive(long long pid)
+{
+	return pid > 0 && pid != (long long)getpid() && kill((pid_t)pid, 0) == 0;
+}
+
 int ra_journal_recover(struct ra_journal *j)
 {
+	char ids[64][33];
+	int n = 0, found = 0;
 	db_lock(&j->db);
-	int n = sqlite3_step(stmt(j, ST_RECOVER)) == SQLITE_DONE ? sqlite3_changes(j->db.conn) : 0;
+	sqlite3_stmt *s = stmt(j, ST_OWNERS);
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
+		if (!owner_alive(sqlite3_column_int64(s, 1)))
+			snprintf(ids[n++], sizeof ids[0], "%s", db_col(s, 0));
+	for (int i = 0; i < n; i++) {
+		s = stmt(j, ST_RECOVER);
+		db_bind_text(s, 1, ids[i]);
+		if (sqlite3_step(s) == SQLITE_DONE)
+			found += sqlite3_changes(j->db.conn);
+	}
 	db_unlock(&j->db);
-	return n;
+	return found;
 }
 
 static void bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -120,6 +144,7 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 	bind_text(s, 4, session);
 	bind_text(s, 5, b->name);
 	sqlite3_bind_int(s, 6, b->dry_run);
+	sqlite3_bind_int64(s, 7, (long long)getpid());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = KX_EDB;
 	const cJSON *st;
@@ -160,6 +185,17 @@ static void set_run(struct ra_journal *j, const char *id, const char *state, con
 		sqlite3_bind_int(s, 4, *code);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db.conn));
+	db_unlock(&j->db);
+}
+
+/* The process carrying the run out: another process finding it running checks it is alive. */
+static void set_owner(struct ra_journal *j, const char *id)
+{
+	db_lock(&j->db);
+	sqlite3_stmt *s = stmt(j, ST_OWN);
+	db_bind_text(s, 1, id);
+	sqlite3_bind_int64(s, 2, (long long)getpid());
+	sqlite3_step(s);
 	db_unlock(&j->db);
 }
 
@@ -336,6 +372,7 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 		return KX_ENOTFOUND;
 	}
 	set_run(j, id, "running", NULL, NULL);
+	set_owner(j, id);
 	int rc = 0;
 	char why[2300] = "";
 	const cJSON *plan;
@@ -394,6 +431,7 @@ int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step
 		goto out;
 	}
 	set_run(j, id, "running", NULL, NULL);
+	set_owner(j, id);
 	int failures = undo_started(j, b, id, run, plans, step_timeout);
 	set_run(j, id, failures ? "failed" : "undone",
 		failures ? "some undo steps failed: see each step" : "", NULL);

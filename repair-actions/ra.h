@@ -119,6 +119,14 @@ struct ra_backend *ra_backend_plan(void);
 struct ra_backend *ra_backend_script(const char *script);
 const char *ra_backend_script_log(struct ra_backend *b);
 
+/*
+ * The agent backend (agent_backend.c): koffix-agent.exe at path, started once per step, under
+ * `wine` when wine is true (WINEPREFIX must be set). detect() returns the agent's answers with
+ * its facts as the member "facts" (an object; the wizard only takes string answers). NULL with
+ * a message in err when the agent is not there or Wine has no prefix.
+ */
+struct ra_backend *ra_backend_agent(const char *path, bool wine, char *err, size_t errlen);
+
 /* ---- journal and runs ---- */
 
 struct ra_journal;
@@ -127,8 +135,9 @@ struct ra_journal *ra_journal_open(const char *db_path, char *err, size_t errlen
 void ra_journal_close(struct ra_journal *j);
 
 /*
- * Marks every run left "running" or "queued" by an earlier process "interrupted" (the process
- * died mid-run). Returns how many were found.
+ * Marks every run left "running" or "queued" by a process that is no longer alive
+ * "interrupted" (it died mid-run); a run another live koffix is carrying out is left alone.
+ * Returns how many were found.
  */
 int ra_journal_recover(struct ra_journal *j);
 

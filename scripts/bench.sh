@@ -49,3 +49,27 @@ rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
 build/bench/bench_search "$tmp/data/koffix.db" "${BENCH_ROUNDS:-2000}"
 node scripts/bench/lunr_search.js kb/articles "${BENCH_ROUNDS:-2000}"
 echo "start   cold start to first response ${cold} ms; RSS after load ${rss} KiB"
+
+# DLL check: `koffix check-dll` against `osslsigncode verify` on the same signed fixtures, one
+# process per check for both (each loads the system's CA store), the same CA trusted.
+tests/pe/build-fixtures.sh >/dev/null
+fx=build/pe-fixtures
+dlls=(vendor-x86.dll vendor-x64.dll expired-timestamped.dll nested.dll big-resources.dll)
+rounds=${BENCH_DLL_ROUNDS:-20}
+t0=$(date +%s%N)
+for ((i = 0; i < rounds; i++)); do
+	for f in "${dlls[@]}"; do ./koffix check-dll --ca-file "$fx/ca.pem" "$fx/$f" >/dev/null || true; done
+done
+kd=$(( ($(date +%s%N) - t0) / 1000000 ))
+t0=$(date +%s%N)
+for ((i = 0; i < rounds; i++)); do
+	for f in "${dlls[@]}"; do
+		osslsigncode verify -CAfile "$fx/ca.pem" -TSA-CAfile "$fx/ca.pem" -in "$fx/$f" >/dev/null 2>&1 || true
+	done
+done
+od=$(( ($(date +%s%N) - t0) / 1000000 ))
+n=$((rounds * ${#dlls[@]}))
+echo "dll     koffix check-dll ${kd} ms, osslsigncode verify ${od} ms for $n checks each" \
+	"($(awk -v a="$kd" -v n="$n" 'BEGIN {printf "%.1f", a / n}') vs" \
+	"$(awk -v a="$od" -v n="$n" 'BEGIN {printf "%.1f", a / n}') ms per file), ratio" \
+	"$(awk -v a="$kd" -v b="$od" 'BEGIN {printf "%.2f", a / b}')"

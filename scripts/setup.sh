@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 mode=${1:---runtime}
 runtime=(gcc make pkg-config libmicrohttpd-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
          libsqlite3-dev libcjson-dev libssl-dev)
-testing=(python3 chromium valgrind)
-bench=(nginx wrk curl)
+testing=(python3 chromium valgrind gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl)
+bench=(nginx wrk curl gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl)
 
 case "$mode" in
 	--runtime) want=("${runtime[@]}") ;;
@@ -52,5 +52,10 @@ if [[ $mode == --all ]]; then
 	if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
 		echo "setup: installing playwright-core for the browser tests" >&2
 		(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+	fi
+	# ajv validates the support ticket's JSON against docs/ticket-schema.json.
+	if [[ ! -d tests/tools/node_modules/ajv-formats ]]; then
+		echo "setup: installing ajv for the ticket schema tests" >&2
+		(cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
 	fi
 fi

@@ -23,6 +23,7 @@
 
 /* Serialises "is a run active? then start one" so that two requests cannot both start. */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static int jobs;   /* repair threads still going, under start_lock */
 
 struct job {
 	struct app *app;
@@ -39,6 +40,9 @@ static void *job_main(void *arg)
 		ra_run(j->app->journal, j->app->backend, j->run, j->app->step_timeout);
 	log_kv(LOG_INFO, j->undo ? "repair undone" : "repair finished", 1, "run", j->run);
 	free(j);
+	pthread_mutex_lock(&start_lock);
+	jobs--;
+	pthread_mutex_unlock(&start_lock);
 	return NULL;
 }
 
@@ -52,9 +56,12 @@ static void start_job(struct app *app, const char *run, bool undo)
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	/* Called with start_lock held. */
+	jobs++;
 	if (pthread_create(&t, &attr, job_main, j) != 0) {
 		log_kv(LOG_ERROR, "cannot start a repair thread", 1, "run", run);
 		free(j);
+		jobs--;
 	}
 	pthread_attr_destroy(&attr);
 }
@@ -152,6 +159,14 @@ static int start_undo(struct app *app, const char *run, char *err, size_t errlen
 	pthread_mutex_unlock(&start_lock);
 	cJSON_Delete(r);
 	return status;
+}
+
+int actions_running(void)
+{
+	pthread_mutex_lock(&start_lock);
+	int n = jobs;
+	pthread_mutex_unlock(&start_lock);
+	return n;
 }
 
 /* ---- JSON API ---- */

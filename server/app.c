@@ -281,7 +281,8 @@ static int load_flows(struct app *app, char *err, size_t errlen)
 	return rc;
 }
 
-static int open_backend(struct app *app, const char *name, char *err, size_t errlen)
+static int open_backend(struct app *app, const char *name, const char *agent, char *err,
+			size_t errlen)
 {
 	app->step_timeout = 300;
 	if (!name || !strcmp(name, "plan")) {
@@ -296,9 +297,34 @@ static int open_backend(struct app *app, const char *name, char *err, size_t err
 			app->step_timeout = atoi(t);
 		return 0;
 	}
-	snprintf(err, errlen, "the '%s' backend needs koffix-agent.exe, which this build does "
-		 "not have yet; use --backend plan for dry runs and .cmd scripts", name);
-	return KX_ENOTFOUND;
+	const char *t = getenv("KOFFIX_STEP_TIMEOUT");
+	if (t && atoi(t) > 0)
+		app->step_timeout = atoi(t);
+	if (!strcmp(name, "agent")) {
+		/* Native runs of koffix-agent.exe need a Windows build of koffix (issue 8). */
+		snprintf(err, errlen, "the 'agent' backend runs koffix-agent.exe natively on Windows; "
+			 "on Linux use --backend wine (with WINEPREFIX) or --backend plan");
+		return KX_ENOTFOUND;
+	}
+	/* The agent: --agent PATH, else KOFFIX_AGENT, else beside koffix, else in the install root. */
+	char path[APP_PATH_MAX + 32] = "";
+	if (agent && *agent) {
+		snprintf(path, sizeof path, "%s", agent);
+	} else if (getenv("KOFFIX_AGENT") && *getenv("KOFFIX_AGENT")) {
+		snprintf(path, sizeof path, "%s", getenv("KOFFIX_AGENT"));
+	} else {
+		char exe[APP_PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+		char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof path, "%s/koffix-agent.exe", exe);
+		}
+		if (access(path, R_OK) != 0)
+			snprintf(path, sizeof path, "%.4000s/koffix-agent.exe", app->root);
+	}
+	app->backend = ra_backend_agent(path, true, err, errlen);
+	return app->backend ? 0 : KX_ENOTFOUND;
 }
 
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen)
@@ -361,7 +387,7 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		if (n)
 			fprintf(stderr, "koffix: %d repair run(s) were interrupted when koffix last "
 				"stopped; they are offered for rollback (koffix actions undo RUN)\n", n);
-		rc = open_backend(app, opts->backend, err, errlen);
+		rc = open_backend(app, opts->backend, opts->agent, err, errlen);
 	}
 	return rc;
 }

@@ -66,7 +66,8 @@ struct app_options {
 	bool need_templates;
 	bool need_flows;        /* load and check every flow (refusing invalid ones), open the
 				 * repair journal and mark interrupted runs */
-	const char *backend;    /* plan (default), script:SPEC (tests); agent and wine later */
+	const char *backend;    /* plan (default), script:SPEC (tests), wine; agent on Windows */
+	const char *agent;      /* koffix-agent.exe (NULL: KOFFIX_AGENT, else beside koffix) */
 	bool need_secrets;
 };
 

@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "cli_common.h"
+#include "cli_checkdll.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include "../repair-actions/ra.h"
 #include "../wizard/wiz.h"
 #include "app.h"
+#include "handlers.h"
 #include "http.h"
 #include "site.h"
 
@@ -35,7 +37,10 @@ static const char usage_main[] =
 	"  kb export-site DIR     write the knowledge base as a static web site\n"
 	"  flow check [FILE]      validate wizard flows (default: every installed flow)\n"
 	"  actions list|plan|run|undo|show   repairs: plans, .cmd scripts, runs, undo\n"
+	"  ticket SESSION --format json|eml|html|osticket|zammad   support ticket export\n"
+	"  check-dll FILE         is this kofmsp.dll genuine, suspicious or malicious?\n"
 	"  routes                 list the web app's routes\n"
+	"  detect                 what the backend detects on the affected PC (--json)\n"
 	"\n"
 	"Global options:\n"
 	"  --data DIR             database and state folder (default ./data)\n"
@@ -159,7 +164,7 @@ int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
 	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
 				 .catalogue = c->catalogue, .need_templates = templates,
 				 .need_secrets = secrets, .need_flows = secrets,
-				 .backend = c->backend };
+				 .backend = c->backend, .agent = c->agent };
 	char err[512];
 	if (app_open(app, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "koffix: %s\n", err);
@@ -223,6 +228,9 @@ static int cmd_serve(const struct cli *c)
 		cJSON_Delete(det);
 		return 1;
 	}
+	/* With a backend that reaches a machine (wine, agent), detect on it unless a file says. */
+	if (!det && app.backend && app.backend->detect)
+		det = app.backend->detect(app.backend);
 	app.detected = det;
 	if (bind)
 		snprintf(app.bind_addr, sizeof app.bind_addr, "%s", bind);
@@ -261,6 +269,13 @@ static int cmd_serve(const struct cli *c)
 	sigwait(&set, &sig);
 	fprintf(stderr, "koffix: stopping (signal %d)\n", sig);
 	http_stop(d);
+	if (actions_running()) {
+		/* The repair thread still uses the journal: leave it be. Its run stays "running"
+		 * in the journal, so the next start marks it interrupted and offers the rollback. */
+		fprintf(stderr, "koffix: a repair was still running; the next start offers to roll "
+			"it back\n");
+		return 0;
+	}
 	app_close(&app);
 	return 0;
 }
@@ -400,6 +415,52 @@ static int cmd_flow(const struct cli *c)
 	return rc;
 }
 
+static const char usage_detect[] =
+	"usage: koffix detect [--json]\n"
+	"\n"
+	"Detects, through the backend, what the wizard would otherwise ask: Windows version, Office\n"
+	"version, bitness and Click-to-Run or MSI, classic or new Outlook, the Outlook profiles and\n"
+	"the default one, the profiles that hold the Kerio service, the connector and its DLL, and\n"
+	"which mail programs run. --backend wine runs koffix-agent.exe in WINEPREFIX; the plan\n"
+	"backend detects nothing (exit 1). --json prints {\"answers\", \"facts\"}.\n";
+
+static int cmd_detect(const struct cli *c)
+{
+	if (c->argc != 1)
+		return usage_error(usage_detect, "unexpected argument '%s'", c->argv[1]);
+	struct app app;
+	if (open_app(c, &app, false, true))
+		return 1;
+	cJSON *d = app.backend->detect ? app.backend->detect(app.backend) : NULL;
+	int rc = 0;
+	if (!d) {
+		fprintf(stderr, "koffix: the '%s' backend detects nothing%s\n", app.backend->name,
+			strcmp(app.backend->name, "plan") ? "" : ": use --backend wine or run koffix on "
+			"the affected PC");
+		rc = 1;
+	} else {
+		cJSON *facts = cJSON_DetachItemFromObjectCaseSensitive(d, "facts");
+		if (c->json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddItemToObject(o, "answers", d);
+			cJSON_AddItemToObject(o, "facts", facts ? facts : cJSON_CreateObject());
+			char *s = cJSON_Print(o);
+			puts(s);
+			cJSON_free(s);
+			cJSON_Delete(o);
+		} else {
+			const cJSON *a;
+			cJSON_ArrayForEach(a, d)
+				if (cJSON_IsString(a))
+					printf("%-16s %s\n", a->string, a->valuestring);
+			cJSON_Delete(d);
+			cJSON_Delete(facts);
+		}
+	}
+	app_close(&app);
+	return rc;
+}
+
 static int cmd_routes(const struct cli *c)
 {
 	if (c->argc != 1)
@@ -459,6 +520,9 @@ int cli_main(int argc, char **argv)
 		{ "routes", cmd_routes, usage_routes },
 		{ "flow", cmd_flow, usage_flow },
 		{ "actions", cmd_actions, usage_actions },
+		{ "ticket", cmd_ticket, usage_ticket },
+		{ "check-dll", cmd_check_dll, usage_check_dll },
+		{ "detect", cmd_detect, usage_detect },
 	};
 	if (c.argc == 0) {
 		if (c.help) {

@@ -37,5 +37,7 @@ int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
 /* Command implementations in their own files. */
 int cmd_actions(const struct cli *c);
 extern const char usage_actions[];
+int cmd_ticket(const struct cli *c);
+extern const char usage_ticket[];
 
 #endif

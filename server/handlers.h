@@ -16,6 +16,8 @@ int wizard_step_page(struct http_req *r);
 int wizard_answer_page(struct http_req *r);
 int wizard_back_page(struct http_req *r);
 
+/* How many repair threads are still going (the server must not free what they use). */
+int actions_running(void);
 int api_actions_list(struct http_req *r);
 int api_action_plan(struct http_req *r);
 int api_action_run(struct http_req *r);
@@ -28,5 +30,30 @@ int action_script(struct http_req *r);
 int action_run_page(struct http_req *r);
 int run_page(struct http_req *r);
 int run_undo_page(struct http_req *r);
+
+/* The DLL check (dll_routes.c). */
+int dll_check_page(struct http_req *r);
+int dll_check_form(struct http_req *r);
+int api_dll_check(struct http_req *r);
+
+/* Support tickets (ticket_routes.c). */
+#include <stddef.h>
+int ticket_page(struct http_req *r);
+int api_ticket(struct http_req *r);
+/* Records an article view (kind "view") in the wizard session named by the request's cookie. */
+void ticket_note_view(struct http_req *r, const char *slug);
+
+struct app;
+struct cJSON;
+struct ticket_config;
+/*
+ * The ticket model of wizard session id (shared by the pages and `koffix ticket`): requester
+ * name and email as given (checked: KX_EINVAL with a message), redacted when redact is not 0,
+ * votes of voter (NULL: none). cfg receives DATA/ticket.json (defaults when absent). 0 and
+ * *model (caller frees), or KX_ENOTFOUND for no such session.
+ */
+int ticket_make(struct app *app, const char *id, const char *name, const char *email,
+		int redact, const char *voter, struct ticket_config *cfg, struct cJSON **model,
+		char *err, size_t errlen);
 
 #endif

@@ -14,6 +14,7 @@
 #include "../common/util.h"
 #include "../templates/tpl.h"
 #include "app.h"
+#include "multipart.h"
 #include "security.h"
 
 #define PAGE_MAX (8u << 20)
@@ -92,7 +93,18 @@ int http_body_json(struct http_req *r, cJSON **out)
 	*out = NULL;
 	if (r->body.len == 0)
 		return 0;
-	cJSON *j = cJSON_ParseWithLength(buf_cstr(&r->body), r->body.len);
+	/* A \u0000 escape would end C strings early and hide the rest of a value: refuse it. */
+	const char *b = buf_cstr(&r->body);
+	for (size_t i = 0; i + 1 < r->body.len; i++) {
+		if (b[i] != '\\')
+			continue;
+		if (b[i + 1] == 'u' && i + 5 < r->body.len && !strncmp(b + i + 2, "0000", 4))
+			return http_error(r, 400, "the body holds a NUL character (\\u0000)");
+		i++; /* skip the escaped character, so "\\\\u0000" is a backslash and text */
+	}
+	if (memchr(b, '\0', r->body.len))
+		return http_error(r, 400, "the body holds a NUL byte");
+	cJSON *j = cJSON_ParseWithLength(b, r->body.len);
 	if (!cJSON_IsObject(j)) {
 		cJSON_Delete(j);
 		return http_error(r, 400, "the body is not a JSON object");
@@ -407,6 +419,12 @@ static int dispatch(struct http_req *r)
 		const char *tok = http_header(r, SEC_CSRF_HEADER);
 		if (!tok)
 			tok = form_get(&r->form, SEC_CSRF_FIELD);
+		/* A file upload form (multipart) carries the token as one of its parts. */
+		char mtok[65];
+		if (!tok && ctype && str_starts(ctype, "multipart/form-data") &&
+		    multipart_field(ctype, r->body.data, r->body.len, SEC_CSRF_FIELD, mtok,
+				    sizeof mtok) == 0)
+			tok = mtok;
 		const char *cookie = r->new_csrf_cookie ? NULL : r->csrf_cookie;
 		if (!sec_csrf_ok(r->app->csrf_key, cookie, tok))
 			return http_error(r, 403, "The form's safety token is missing or out of date. "

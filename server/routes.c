@@ -16,6 +16,7 @@
 
 #define FORM_BODY_MAX (16u << 10)
 #define JSON_BODY_MAX (1u << 20)
+#define DLL_BODY_MAX (32u << 20)
 #define COMMENT_MAX 1000
 #define QUERY_MAX 200
 
@@ -54,6 +55,8 @@ static int article(struct http_req *r)
 	cJSON *a = is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
 	if (!a)
 		return http_error(r, 404, "There is no help article at this address.");
+	/* "KB articles viewed" of the support ticket, when a wizard session is open. */
+	ticket_note_view(r, slug);
 	char etag[128];
 	article_etag(r, a, etag, sizeof etag);
 	http_add_header(r, "ETag", etag);
@@ -230,6 +233,15 @@ const struct route http_routes[] = {
 	  "a run's steps as Server-Sent Events" },
 	{ { "POST", "/api/runs/{run}/undo" }, api_run_undo, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
 	  "undo a run: 202 {run}" },
+	{ { "GET", "/wizard/{id}/ticket" }, ticket_page, ROUTE_TOKEN, 0,
+	  "contact support: ticket preview and downloads" },
+	{ { "GET", "/api/tickets/{id}" }, api_ticket, ROUTE_TOKEN | ROUTE_API, 0,
+	  "support ticket (format=json|eml|html|osticket|zammad, redact=1, name, email)" },
+	{ { "GET", "/dll-check" }, dll_check_page, ROUTE_TOKEN, 0, "DLL check: upload form" },
+	{ { "POST", "/dll-check" }, dll_check_form, ROUTE_TOKEN, DLL_BODY_MAX,
+	  "DLL check: result page (multipart upload)" },
+	{ { "POST", "/api/dll-check" }, api_dll_check, ROUTE_TOKEN | ROUTE_API, DLL_BODY_MAX,
+	  "DLL check: verdict JSON (multipart: file, windows_path, session)" },
 	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
 	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
 	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },

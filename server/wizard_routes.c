@@ -329,6 +329,10 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 			cJSON_AddStringToObject(a, "id", aid);
 			cJSON_AddStringToObject(a, "title", cJSON_IsString(title) ? title->valuestring
 										  : aid);
+			/* An action with a page of its own (the DLL check's upload form). */
+			const cJSON *page = cJSON_GetObjectItemCaseSensitive(cat, "page");
+			if (cJSON_IsString(page) && page->valuestring[0] == '/')
+				cJSON_AddStringToObject(a, "page", page->valuestring);
 			cJSON *params = sorted_params(cJSON_GetObjectItemCaseSensitive(e, "params"));
 			cJSON_AddBoolToObject(a, "has_params", cJSON_GetArraySize(params) > 0);
 			cJSON_AddItemToObject(a, "params", params);

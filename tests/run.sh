@@ -40,6 +40,8 @@ one() {  # one NAME COMMAND...: a single check that passes when the command exit
 	rm -f /tmp/koffix-one.$$
 }
 
+# The DLL check's fixtures (mingw-w64 DLLs, osslsigncode signatures) before the suites that read them.
+suite pe-fixtures tests/pe/build-fixtures.sh
 for t in build/asan/tests/test_*; do
 	suite "unit:$(basename "$t")" "$t"
 done
@@ -57,6 +59,8 @@ suite kb-facts python3 tests/kb_facts.py
 suite http env KOFFIX=build/asan/koffix python3 tests/http/test_http.py
 suite wizard-http env KOFFIX=build/asan/koffix python3 tests/http/test_wizard.py
 suite actions-http env KOFFIX=build/asan/koffix python3 tests/http/test_actions.py
+suite ticket-http env KOFFIX=build/asan/koffix python3 tests/http/test_ticket.py
+suite dllcheck-http env KOFFIX=build/asan/koffix python3 tests/http/test_dllcheck.py
 suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
 	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js

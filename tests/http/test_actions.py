@@ -230,6 +230,11 @@ def test_killed_mid_step():
         if row:
             run = row[0]
             break
+    if run:
+        live = subprocess.run([KOFFIX, "--data", data, "--json", "actions", "show", run],
+                              capture_output=True, text=True)
+        t.check("another koffix leaves a live run alone (not interrupted)",
+                json.loads(live.stdout)["state"] == "running", live.stdout[:200])
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()

@@ -166,6 +166,8 @@ def test_detection_and_bad_input():
              {"node": "symptom", "answer": 3}, 400),
             ("back to unanswered node", "POST", f"/api/wizard/{sid}/back", {"node": "nope"}, 409),
             ("back node not a string", "POST", f"/api/wizard/{sid}/back", {"node": 1}, 400),
+            ("NUL inside an answer", "POST", f"/api/wizard/{sid}/answer",
+             '{"node": "symptom", "answer": "mapi_load_error\\u0000x"}', 400),
             ("create with bad preset value", "POST", "/api/wizard",
              {"answers": {"office_version": "1999"}}, 400),
             ("create with unknown preset", "POST", "/api/wizard", {"answers": {"colour": "red"}}, 400),

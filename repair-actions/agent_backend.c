@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent backend: carries each step out by starting koffix-agent.exe once per step (so that
+ * every step is journaled and can be timed out and killed on its own), writing the request as
+ * JSON on its stdin and reading its events, one JSON object per line, from its stdout.
+ *
+ * Every line is validated: an unknown event, a malformed line, a step number that is not the
+ * step's, or an agent that ends without its "result" event fails the step. A step that has not
+ * finished within its timeout has its agent killed (the whole process group: under Wine the
+ * agent is a tree of processes) and fails with ERROR_TIMEOUT (1460).
+ *
+ * Spawning is behind agent_spawn(): on Linux the agent runs under `wine` (the "wine" backend,
+ * WINEPREFIX from the environment). A native Windows build of koffix would start it with
+ * CreateProcess there.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/util.h"
+#include "ra.h"
+
+extern char **environ;
+
+#define LINE_MAX_BYTES (256u * 1024)
+#define OUTPUT_MAX (1u << 20)
+#define DETECT_TIMEOUT 120
+
+struct agent {
+	char path[4096];
+	bool wine;
+};
+
+struct child {
+	pid_t pid;
+	int in, out;
+};
+
+/* Starts the agent with pipes on stdin and stdout; stderr goes to /dev/null unless
+ * KOFFIX_AGENT_STDERR is set. The child leads its own process group. 0 or KX_EIO. */
+static int agent_spawn(const struct agent *a, struct child *c)
+{
+	int in[2], out[2];
+	if (pipe(in))
+		return KX_EIO;
+	if (pipe(out)) {
+		close(in[0]);
+		close(in[1]);
+		return KX_EIO;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	if (!getenv("KOFFIX_AGENT_STDERR"))
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclose(&fa, in[1]);
+	posix_spawn_file_actions_addclose(&fa, out[0]);
+	posix_spawnattr_setpgroup(&attr, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	/* Wine's own debug chatter would fill stderr: quiet unless WINEDEBUG says otherwise. The
+	 * environment is copied, never changed (the server has threads). */
+	size_t nenv = 0;
+	while (environ[nenv])
+		nenv++;
+	char **envp = xcalloc(nenv + 2, sizeof *envp);
+	memcpy(envp, environ, nenv * sizeof *envp);
+	if (a->wine && !getenv("WINEDEBUG"))
+		envp[nenv] = (char *)"WINEDEBUG=-all";
+	char *argv[3];
+	int rc;
+	if (a->wine) {
+		argv[0] = (char *)"wine";
+		argv[1] = (char *)a->path;
+		argv[2] = NULL;
+		rc = posix_spawnp(&c->pid, "wine", &fa, &attr, argv, envp);
+	} else {
+		argv[0] = (char *)a->path;
+		argv[1] = NULL;
+		rc = posix_spawn(&c->pid, a->path, &fa, &attr, argv, envp);
+	}
+	free(envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(in[0]);
+	close(out[1]);
+	if (rc) {
+		close(in[1]);
+		close(out[0]);
+		errno = rc;
+		return KX_EIO;
+	}
+	c->in = in[1];
+	c->out = out[0];
+	fcntl(c->in, F_SETFD, FD_CLOEXEC);
+	fcntl(c->out, F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What one agent call produced. */
+struct reply {
+	struct buf output;      /* output and verified texts, one per line */
+	cJSON *detected;        /* the detected event (owned) */
+	bool started, done, failed, have_result, timed_out;
+	int result;             /* the result event's code */
+	int fail_code;          /* the failed event's Win32 or MSI code */
+	char error[1024];       /* the failed event's text, or why the exchange failed */
+	char result_msg[256];
+	char backup[512];
+	char verified[512];
+	bool protocol_error;
+};
+
+static void reply_init(struct reply *r)
+{
+	memset(r, 0, sizeof *r);
+	buf_init(&r->output, OUTPUT_MAX);
+}
+
+static void reply_release(struct reply *r)
+{
+	buf_release(&r->output);
+	cJSON_Delete(r->detected);
+}
+
+static void protocol_error(struct reply *r, const char *what, const char *line)
+{
+	if (r->protocol_error)
+		return;
+	r->protocol_error = true;
+	snprintf(r->error, sizeof r->error, "the agent broke the protocol: %s: '%.200s'", what, line);
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool jint(const cJSON *o, const char *k, int *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int)v->valuedouble)
+		return false;
+	*out = (int)v->valuedouble;
+	return true;
+}
+
+/* One event line (without its line end). step is the step number the events must carry (0 for
+ * detect). */
+static void take_event(struct reply *r, char *line, int step)
+{
+	cJSON *e = cJSON_Parse(line);
+	const char *ev = jstr(e, "event");
+	int n = 0;
+	if (!cJSON_IsObject(e) || !ev) {
+		protocol_error(r, "not a JSON event", line);
+		goto out;
+	}
+	if (r->have_result) {
+		protocol_error(r, "an event after the result", line);
+		goto out;
+	}
+	bool stepped = strcmp(ev, "detected") && strcmp(ev, "result");
+	if (stepped && (!jint(e, "step", &n) || n != step)) {
+		protocol_error(r, "an event for another step", line);
+		goto out;
+	}
+	if (!strcmp(ev, "started")) {
+		r->started = true;
+	} else if (!strcmp(ev, "output") || !strcmp(ev, "verified")) {
+		const char *t = jstr(e, "text");
+		if (!t) {
+			protocol_error(r, "an output event without text", line);
+			goto out;
+		}
+		if (r->output.len)
+			buf_addch(&r->output, '\n');
+		buf_adds(&r->output, t);
+		if (!strcmp(ev, "verified"))
+			snprintf(r->verified, sizeof r->verified, "%s", t);
+	} else if (!strcmp(ev, "failed")) {
+		const char *t = jstr(e, "error");
+		if (!t || !jint(e, "code", &r->fail_code)) {
+			protocol_error(r, "a failed event without code and error", line);
+			goto out;
+		}
+		r->failed = true;
+		snprintf(r->error, sizeof r->error, "%s", t);
+	} else if (!strcmp(ev, "done")) {
+		const char *b = jstr(e, "backup");
+		if (!b) {
+			protocol_error(r, "a done event without backup", line);
+			goto out;
+		}
+		r->done = true;
+		snprintf(r->backup, sizeof r->backup, "%s", b);
+	} else if (!strcmp(ev, "detected")) {
+		if (step || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "answers")) ||
+		    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "facts"))) {
+			protocol_error(r, "a detected event out of place", line);
+			goto out;
+		}
+		cJSON_Delete(r->detected);
+		r->detected = e;
+		e = NULL;
+	} else if (!strcmp(ev, "result")) {
+		const char *m = jstr(e, "message");
+		if (!m || !jint(e, "code", &r->result)) {
+			protocol_error(r, "a result event without code and message", line);
+			goto out;
+		}
+		r->have_result = true;
+		snprintf(r->result_msg, sizeof r->result_msg, "%s", m);
+	} else {
+		protocol_error(r, "an unknown event", line);
+	}
+out:
+	cJSON_Delete(e);
+}
+
+/* Runs the agent with request, reading events until it exits or timeout seconds pass. */
+static int call_agent(const struct agent *a, const char *request, int step, int timeout,
+		      struct reply *r)
+{
+	struct child c;
+	if (agent_spawn(a, &c)) {
+		snprintf(r->error, sizeof r->error, "the agent could not be started (%s%.800s): %s",
+			 a->wine ? "wine " : "", a->path, strerror(errno));
+		return KX_EIO;
+	}
+	/* The request is small (well under a pipe's buffer), so one write cannot block. */
+	size_t len = strlen(request), put = 0;
+	signal(SIGPIPE, SIG_IGN);
+	while (put < len) {
+		ssize_t w = write(c.in, request + put, len - put);
+		if (w <= 0)
+			break;
+		put += (size_t)w;
+	}
+	close(c.in);
+	long long deadline = now_ms() + (long long)timeout * 1000;
+	char *line = xmalloc(LINE_MAX_BYTES + 1);
+	size_t have = 0;
+	bool eof = false;
+	while (!eof) {
+		long long left = deadline - now_ms();
+		if (left <= 0) {
+			r->timed_out = true;
+			break;
+		}
+		struct pollfd p = { c.out, POLLIN, 0 };
+		int pr = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			continue;
+		ssize_t got = read(c.out, line + have, LINE_MAX_BYTES - have);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			eof = true;
+			got = 0;
+		}
+		have += (size_t)got;
+		/* Complete lines ("\n"; a "\r" before it is dropped: Wine consoles add them). */
+		char *start = line, *nl;
+		while ((nl = memchr(start, '\n', have - (size_t)(start - line)))) {
+			*nl = '\0';
+			if (nl > start && nl[-1] == '\r')
+				nl[-1] = '\0';
+			if (*start)
+				take_event(r, start, step);
+			start = nl + 1;
+		}
+		have -= (size_t)(start - line);
+		memmove(line, start, have);
+		if (have == LINE_MAX_BYTES) {
+			line[have] = '\0';
+			protocol_error(r, "a line longer than 256 KiB", line);
+			have = 0;
+		}
+		if (eof && have) {
+			line[have] = '\0';
+			protocol_error(r, "a last line without its line end", line);
+		}
+	}
+	free(line);
+	close(c.out);
+	int status = 0;
+	if (r->timed_out) {
+		kill(-c.pid, SIGKILL);
+		kill(c.pid, SIGKILL);
+	}
+	while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (r->timed_out) {
+		snprintf(r->error, sizeof r->error, "the agent did not finish within %d s and was "
+			 "stopped", timeout);
+		return KX_EIO;
+	}
+	if (!r->have_result && !r->protocol_error) {
+		snprintf(r->error, sizeof r->error, "the agent ended without a result (exit %d%s)",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+			 WIFSIGNALED(status) ? ", killed" : "");
+		r->protocol_error = true;
+	}
+	if (r->protocol_error)
+		return KX_EIO;
+	if (WIFEXITED(status) && WEXITSTATUS(status) != (r->result & 0xff)) {
+		/* Wine passes the exit code through; a mismatch means something else ended it. */
+		snprintf(r->error, sizeof r->error, "the agent's exit code %d differs from its result "
+			 "%d", WEXITSTATUS(status), r->result);
+		r->protocol_error = true;
+		return KX_EIO;
+	}
+	return 0;
+}
+
+static char *step_request(const char *command, const char *run, const cJSON *step)
+{
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "command", command);
+	cJSON_AddStringToObject(req, "run", run);
+	cJSON_AddItemToObject(req, "step", cJSON_Duplicate(step, 1));
+	cJSON_AddItemToObject(req, "params", cJSON_CreateObject());
+	char *s = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	return s;
+}
+
+static int step_no(const cJSON *step)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(step, "n");
+	return cJSON_IsNumber(n) ? n->valueint : 0;
+}
+
+/* One step command through the agent, into res. */
+static int agent_step(struct ra_backend *b, const char *command, const char *run,
+		      const cJSON *step, int timeout, struct ra_result *res)
+{
+	const struct agent *a = b->state;
+	struct reply r;
+	reply_init(&r);
+	char *req = step_request(command, run, step);
+	int rc = call_agent(a, req, step_no(step), timeout, &r);
+	cJSON_free(req);
+	snprintf(res->output, sizeof res->output, "%s", buf_cstr(&r.output));
+	snprintf(res->backup, sizeof res->backup, "%s", r.backup);
+	if (rc == 0 && r.result == 0 && r.done && !r.failed) {
+		res->code = 0;
+		if (!strcmp(command, "verify-step"))
+			snprintf(res->verification, sizeof res->verification, "%s", r.verified);
+		goto out;
+	}
+	if (rc == 0)
+		rc = KX_EIO;
+	/* MSI and Win32 results keep their code; otherwise the agent's result code. */
+	res->code = r.timed_out ? 1460 : r.failed && r.fail_code ? r.fail_code :
+		    r.have_result ? r.result : 1;
+	size_t n = strlen(res->output);
+	snprintf(res->output + n, sizeof res->output - n, "%s%s%s%s", n ? "\n" : "",
+		 r.error[0] ? r.error : "the step failed",
+		 r.have_result && !r.protocol_error ? " — " : "",
+		 r.have_result && !r.protocol_error ? r.result_msg : "");
+	if (!strcmp(command, "verify-step"))
+		snprintf(res->verification, sizeof res->verification, "%.500s", r.error);
+out:
+	reply_release(&r);
+	return rc;
+}
+
+static int agent_run(struct ra_backend *b, const char *run, const cJSON *step, int timeout,
+		     struct ra_result *res)
+{
+	res->state = "succeeded";
+	int rc = agent_step(b, "run-step", run, step, timeout, res);
+	if (rc)
+		res->state = "failed";
+	return rc;
+}
+
+static int agent_verify(struct ra_backend *b, const char *run, const cJSON *step,
+			struct ra_result *res)
+{
+	/* Verification reads state back: it is quick, but Wine may start slowly. */
+	struct ra_result v;
+	memset(&v, 0, sizeof v);
+	int rc = agent_step(b, "verify-step", run, step, DETECT_TIMEOUT, &v);
+	snprintf(res->verification, sizeof res->verification, "%s", v.verification);
+	if (rc) {
+		res->code = v.code;
+		size_t n = strlen(res->output);
+		snprintf(res->output + n, sizeof res->output - n, "%sverification failed: %s",
+			 n ? "\n" : "", v.verification[0] ? v.verification : v.output);
+	}
+	return rc;
+}
+
+static int agent_undo(struct ra_backend *b, const char *run, const cJSON *step, int timeout,
+		      struct ra_result *res)
+{
+	int rc = agent_step(b, "undo-step", run, step, timeout, res);
+	res->state = rc ? "failed" : "undone";
+	return rc;
+}
+
+static cJSON *agent_detect(struct ra_backend *b)
+{
+	const struct agent *a = b->state;
+	struct reply r;
+	reply_init(&r);
+	cJSON *out = NULL;
+	int rc = call_agent(a, "{\"command\":\"detect\"}", 0, DETECT_TIMEOUT, &r);
+	if (rc == 0 && r.result == 0 && r.detected) {
+		/* The answers are the wizard's detected values; the facts ride along (the wizard
+		 * ignores values that are not strings). */
+		out = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(r.detected, "answers"), 1);
+		cJSON_AddItemToObject(out, "facts", cJSON_Duplicate(
+			cJSON_GetObjectItemCaseSensitive(r.detected, "facts"), 1));
+	} else {
+		fprintf(stderr, "koffix: detection through the agent failed: %s\n",
+			r.error[0] ? r.error : "no detected event");
+	}
+	reply_release(&r);
+	return out;
+}
+
+static void agent_free(struct ra_backend *b)
+{
+	free(b->state);
+	free(b);
+}
+
+struct ra_backend *ra_backend_agent(const char *path, bool wine, char *err, size_t errlen)
+{
+	struct stat st;
+	if (!path || !*path || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "the Windows agent '%s' is not there: build it with `make` "
+			 "(needs mingw-w64) or name it with --agent PATH or KOFFIX_AGENT",
+			 path && *path ? path : "koffix-agent.exe");
+		return NULL;
+	}
+	if (wine) {
+		const char *prefix = getenv("WINEPREFIX");
+		if (!prefix || !*prefix) {
+			snprintf(err, errlen, "--backend wine runs the agent in the Wine prefix named by "
+				 "WINEPREFIX, which is not set");
+			return NULL;
+		}
+	}
+	struct ra_backend *b = xcalloc(1, sizeof *b);
+	struct agent *a = xcalloc(1, sizeof *a);
+	snprintf(a->path, sizeof a->path, "%s", path);
+	a->wine = wine;
+	b->name = wine ? "wine" : "agent";
+	b->dry_run = false;
+	b->detect = agent_detect;
+	b->run_step = agent_run;
+	b->verify_step = agent_verify;
+	b->undo_step = agent_undo;
+	b->free = agent_free;
+	b->state = a;
+	return b;
+}

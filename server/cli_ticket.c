@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `koffix ticket`: the support ticket of a wizard session, on standard output or in a file.
+ * It only reads: the app is opened without the repair journal's start-up recovery (which
+ * would mark a run that a running server is carrying out as interrupted), and the flows and
+ * sessions are loaded here.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/util.h"
+#include "../ticket/ticket.h"
+#include "../repair-actions/ra.h"
+#include "../wizard/store.h"
+#include "../wizard/wiz.h"
+#include "app.h"
+#include "cli_common.h"
+#include "handlers.h"
+
+const char usage_ticket[] =
+	"usage: koffix ticket SESSION --format json|eml|html|osticket|zammad [--redact]\n"
+	"                     [--name NAME] [--email ADDRESS] [--to ADDRESS] [--group GROUP]\n"
+	"                     [-o FILE]\n"
+	"\n"
+	"Exports the support ticket of a wizard session (the id in the wizard's address): the\n"
+	"answers, the diagnosis, the repairs run with their logs, the DLL checks and the articles\n"
+	"read. Writes to standard output, or to FILE (atomically: a temporary file beside it, then\n"
+	"a rename; readable by you only).\n"
+	"\n"
+	"  --format F     json      the ticket as data (schema: docs/ticket-schema.json)\n"
+	"                 eml       an unsent e-mail (opens as a draft) with the JSON and logs attached\n"
+	"                 html      a printable page\n"
+	"                 osticket  the body of a POST to osTicket's /api/tickets.json\n"
+	"                 zammad    the body of a POST to Zammad's /api/v1/tickets\n"
+	"  --redact       replace user names, e-mail addresses and host names everywhere\n"
+	"                 (user-1, host-1, email-1@redacted.invalid)\n"
+	"  --name NAME    your name (optional)\n"
+	"  --email ADDR   your e-mail address, for the answer (needed by eml, osticket, zammad)\n"
+	"  --to ADDR      the support desk's address for the e-mail's To: (default: helpdesk_email\n"
+	"                 of DATA/ticket.json; else the e-mail has no To: and you fill it in)\n"
+	"  --group G      the Zammad group (default: zammad_group of DATA/ticket.json, else Users)\n"
+	"  -o FILE        write FILE instead of standard output\n"
+	"\n"
+	"Exit status: 0 done, 64 bad usage (including an address koffix refuses), 1 no such\n"
+	"session or another failure.\n";
+
+/* The flows (every *.json of the flows folder that loads) and the session store. */
+static int open_sessions(struct app *app, char *err, size_t errlen)
+{
+	char db[APP_PATH_MAX + 16], data[APP_PATH_MAX + 16];
+	snprintf(db, sizeof db, "%s/koffix.db", app->data_dir);
+	app->sessions = wiz_store_open(db, err, errlen);
+	if (!app->sessions)
+		return KX_EDB;
+	/* Titles of repair actions; without the catalogue the ids stand in. */
+	app->actions = ra_catalogue_load(app->catalogue_path, err, errlen);
+	snprintf(data, sizeof data, "%s/../data", app->flows_dir);
+	DIR *d = opendir(app->flows_dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		char path[APP_PATH_MAX * 2];
+		snprintf(path, sizeof path, "%s/%s", app->flows_dir, e->d_name);
+		char ferr[512];
+		struct wiz_flow *f = wiz_flow_load(path, data, ferr, sizeof ferr);
+		if (!f || app_flow(app, wiz_flow_id(f))) {
+			wiz_flow_free(f);
+			continue;
+		}
+		app->flows = xrealloc(app->flows, (app->nflows + 1) * sizeof *app->flows);
+		app->flows[app->nflows++] = f;
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+int cmd_ticket(const struct cli *c)
+{
+	const char *session = NULL, *format = NULL, *name = NULL, *email = NULL, *to = NULL;
+	const char *group = NULL, *file = NULL;
+	int redact = 0;
+	for (int i = 1; i < c->argc; i++) {
+		static const char *const opts[] = { "--format", "--name", "--email", "--to",
+						    "--group", "-o", "--output" };
+		const char **slots[] = { &format, &name, &email, &to, &group, &file, &file };
+		int t = 0;
+		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !t; k++)
+			t = take_value(c->argv, c->argc, &i, opts[k], slots[k]);
+		if (t < 0)
+			return usage_error(usage_ticket, "option '%s' needs a value", c->argv[i]);
+		if (t)
+			continue;
+		if (strcmp(c->argv[i], "--redact") == 0)
+			redact = 1;
+		else if (c->argv[i][0] == '-' || session)
+			return usage_error(usage_ticket, "unexpected argument '%s'", c->argv[i]);
+		else
+			session = c->argv[i];
+	}
+	enum ticket_format f;
+	if (!session)
+		return usage_error(usage_ticket, "%s", "ticket needs a SESSION (the id in the wizard's address)");
+	if (!format)
+		return usage_error(usage_ticket, "%s", "ticket needs --format json|eml|html|osticket|zammad");
+	if (ticket_format_parse(format, &f) != 0)
+		return usage_error(usage_ticket, "--format is json, eml, html, osticket or zammad, not '%s'", format);
+	char err[512];
+	if (ticket_requester_check(name, email, f, err, sizeof err) != 0)
+		return usage_error(usage_ticket, "%s", err);
+	if (to && *to && !ticket_email_ok(to))
+		return usage_error(usage_ticket, "--to '%s' is not an e-mail address koffix accepts", to);
+	if (file && !*file)
+		return usage_error(usage_ticket, "%s", "-o needs a file name");
+
+	struct app app;
+	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
+				 .catalogue = c->catalogue };
+	if (app_open(&app, &o, err, sizeof err) != 0 || open_sessions(&app, err, sizeof err)) {
+		fprintf(stderr, "koffix: %s\n", err);
+		app_close(&app);
+		return 1;
+	}
+	struct ticket_config cfg;
+	cJSON *model = NULL;
+	int rc = ticket_make(&app, session, name, email, redact, NULL, &cfg, &model, err,
+			     sizeof err);
+	if (rc) {
+		fprintf(stderr, "koffix: %s '%s'\n", rc == KX_ENOTFOUND ? "no wizard session"
+			: "cannot make the ticket of session", session);
+		app_close(&app);
+		return 1;
+	}
+	struct ticket_options opts = { .helpdesk = to && *to ? to : cfg.helpdesk,
+				       .group = group && *group ? group : cfg.group };
+	struct buf out;
+	buf_init(&out, TICKET_OUT_MAX);
+	rc = ticket_export(model, f, &opts, &out);
+	cJSON_Delete(model);
+	app_close(&app);
+	if (rc) {
+		fprintf(stderr, "koffix: cannot export the ticket: %s\n", kx_strerror(rc));
+		buf_release(&out);
+		return 1;
+	}
+	if (file) {
+		/* A ticket holds personal details: the file is the person's own (0600). */
+		mode_t old = umask(077);
+		rc = write_file_atomic(file, out.data ? out.data : "", out.len);
+		umask(old);
+		if (rc)
+			fprintf(stderr, "koffix: cannot write '%s'\n", file);
+	} else if (fwrite(out.data ? out.data : "", 1, out.len, stdout) != out.len ||
+		   fflush(stdout) != 0) {
+		fprintf(stderr, "koffix: cannot write the ticket to standard output\n");
+		rc = KX_EIO;
+	}
+	buf_release(&out);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,513 @@
+# SPDX-License-Identifier: MIT
+"""Repairs proven on a Windows registry, Windows Installer and file system: Wine.
+
+Each scenario copies the template prefix, breaks it the way the field does, drives the wizard
+over HTTP with detection on (`koffix serve --backend wine`), runs the recommended action through
+koffix-agent.exe, and checks with `wine reg query` / `wine reg export` and the file system that
+the machine is repaired, that nothing was lost, and that undo restores the previous state (the
+touched keys exported before and after compared).
+
+Scenarios: MAPISVC.INF rewritten without the Kerio service (reregister-mapi); a corrupt profile
+(rebuild-profile); a deleted KofMsp32.dll (reinstall-koff); a 32-bit connector under 64-bit
+Office (reinstall-koff, and the wrong installer refused by verification and rolled back); a
+connector older than the server (reinstall-koff); a cache folder in use (reset-koff-cache);
+check-dll and collect-diagnostics; Outlook running (process check); a step sabotaged behind
+its back (verification fails, the step is undone); the agent killed mid-run (rollback); the
+.cmd export under Wine's cmd.exe; `koffix detect --backend wine --json`.
+"""
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
+from harness import Checks  # noqa: E402
+import testbed as tb  # noqa: E402
+
+t = Checks("wine-scenarios")
+ONLY = set(filter(None, os.environ.get("KOFFIX_WINE_ONLY", "").split(",")))
+
+
+def scenario(fn):
+    name = fn.__name__.replace("test_", "")
+    if ONLY and name not in ONLY:
+        return
+    start = time.time()
+    pfx = tb.Prefix(TESTBED, name[:20])
+    try:
+        fn(pfx)
+    except Exception as e:  # a broken scenario is one failure, the others still run
+        import traceback
+        traceback.print_exc()
+        t.check(f"{name}: ran to the end", False, repr(e))
+    finally:
+        pfx.close()
+    print(f"   {name}: {time.time() - start:.1f} s")
+
+
+def steps_of(run):
+    return [s["state"] for s in run["steps"]]
+
+
+def mapisvc_unix(pfx):
+    return pfx.unix(tb.MAPISVC)
+
+
+def backups(pfx, run):
+    return pfx.unix(f"{pfx.localappdata}\\koffix\\backups\\{run}")
+
+
+# ---- scenarios ----
+
+def test_detect(pfx):
+    p = pfx.koffix("--json", "detect")
+    t.check("detect: exit 0", p.returncode == 0, p.stderr[-500:])
+    d = json.loads(p.stdout or "{}")
+    a, f = d.get("answers", {}), d.get("facts", {})
+    t.check("detect: Windows 10", a.get("windows_version") == "10", a)
+    t.check("detect: Office 365, 64-bit, Click-to-Run, classic Outlook",
+            a.get("office_version") == "365" and a.get("office_bitness") == "x64"
+            and f.get("office", {}).get("install") == "c2r"
+            and f["office"].get("version_to_report") == "16.0.17928.20114"
+            and a.get("outlook_kind") == "classic", (a, f.get("office")))
+    prof = f.get("profiles", {})
+    names = {x["name"]: x for x in prof.get("list", [])}
+    t.check("detect: every profile, the default marked",
+            set(names) == {"Outlook", "Büro"} and names["Outlook"]["default"]
+            and not names["Büro"]["default"] and prof.get("default") == "Outlook", prof)
+    t.check("detect: the Kerio service's profile", prof.get("kerio") == ["Outlook"]
+            and len(names["Outlook"]["kerio_sections"]) == 2, prof)
+    c = f.get("connector", {})
+    t.check("detect: the connector's version, product code and folder",
+            a.get("koff_version") == "10.0.2" and c.get("version") == "10.0.2"
+            and c.get("product_code", "").startswith("{6F1E3C2A-0064")
+            and c.get("install_dir") == tb.KOFF_DIR and c.get("windows_installer") is True, c)
+    t.check("detect: the DLL, present and x64", a.get("dll_present") == "yes"
+            and a.get("koff_bitness") == "x64" and f.get("dll", {}).get("machine") == "x64", f.get("dll"))
+    t.check("detect: MAPISVC.INF found beside Outlook's MAPI and listing the connector",
+            f.get("mapisvc", {}).get("path") == tb.MAPISVC and f["mapisvc"]["lists_connector"],
+            f.get("mapisvc"))
+    release = pfx.start_holder("C:\\users\\outlook-lock.txt", as_name="OUTLOOK.EXE")
+    p = pfx.koffix("--json", "detect")
+    running = json.loads(p.stdout or "{}").get("facts", {}).get("processes", {}).get("running", [])
+    open(release, "w").close()
+    t.check("detect: a running OUTLOOK.EXE is named", [r["name"] for r in running] == ["OUTLOOK.EXE"],
+            running)
+
+
+def test_mapisvc_without_kerio(pfx):
+    ini = mapisvc_unix(pfx)
+    good = tb.read(ini)
+    text = good.decode("latin-1")
+    broken = text[:text.index("[KOFF]")].replace(
+        "KOFF=Kerio Outlook Connector (Offline Edition)\r\n", "").encode("latin-1")
+    with open(ini, "wb") as f:
+        f.write(broken)
+    before = {k: pfx.reg_export(k) for k in (tb.PROFILES, tb.UNINSTALL)}
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        state, asked = wiz.walk({"symptom": "mapi_load_error", "recent_update": "office",
+                                 "server_version": "10.0.2"})
+        out = state["outcome"]
+        t.check("mapisvc: the wizard (detection on) diagnoses a registration cut by an update",
+                out["id"] == "registry_severed_by_update"
+                and "office_version" not in asked and "office_bitness" not in asked, (out["id"], asked))
+        act = out["actions"][0]
+        t.check("mapisvc: it recommends reregister-mapi with the detected Office",
+                act["id"] == "reregister-mapi" and act["params"].get("office_version") == "365"
+                and act["params"].get("office_bitness") == "x64", act)
+        run = wiz.run(act["id"], act["params"], state["session"])
+        t.check("mapisvc: the run succeeds, every step verified",
+                run["state"] == "succeeded" and set(steps_of(run)) == {"succeeded"}, run)
+        t.check("mapisvc: MAPISVC.INF lists the connector again with the full DLL path",
+                tb.read(ini) == good, tb.read(ini).decode("latin-1")[-600:])
+        t.check("mapisvc: the previous MAPISVC.INF is kept in the backups",
+                tb.read(os.path.join(backups(pfx, run["run"]), "MAPISVC.INF")) == broken
+                and os.path.exists(os.path.join(backups(pfx, run["run"]), "step5-msi.log")),
+                os.listdir(backups(pfx, run["run"])))
+        t.check("mapisvc: the journal names where the entries came from",
+                "mapisvc.inf" in run["steps"][3]["output"].lower(), run["steps"][3]["output"])
+        undone = wiz.undo(run["run"])
+        t.check("mapisvc: undo restores the previous MAPISVC.INF byte for byte",
+                undone["state"] == "undone" and tb.read(ini) == broken, undone["state"])
+        after = {k: pfx.reg_export(k) for k in (tb.PROFILES, tb.UNINSTALL)}
+        t.check("mapisvc: profiles and the connector's registry untouched", before == after)
+    finally:
+        srv.stop()
+
+
+def test_corrupt_profile(pfx):
+    sec = tb.PROFILES + r"\Profiles\Outlook\9375CFF0413111d3B88A00104B2A6676"
+    pfx.wine(["reg", "add", sec, "/v", "001f3d0b", "/t", "REG_BINARY", "/d", "ffff00", "/f"], check=True)
+    before = pfx.reg_export(tb.PROFILES)
+    cache = pfx.unix(pfx.localappdata + r"\Kerio\Outlook Connector\Outlook")
+    cache_before = tb.tree(cache)
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        state, _ = wiz.walk({"symptom": "stuck_loading_profile", "recent_update": "none",
+                             "server_version": "10.0.2"})
+        out = state["outcome"]
+        ids = [a["id"] for a in out["actions"]]
+        t.check("profile: the wizard diagnoses a damaged cache or profile",
+                out["id"] == "profile_corrupt" and "rebuild-profile" in ids, (out["id"], ids))
+        params = dict(next(a for a in out["actions"] if a["id"] == "rebuild-profile")["params"])
+        params["profile"] = "Outlook (koffix)"
+        run = wiz.run("rebuild-profile", params, state["session"])
+        t.check("profile: the run succeeds (Mail control panel opened)",
+                run["state"] == "succeeded" and set(steps_of(run)) == {"succeeded"},
+                [(s["state"], s["output"][:200]) for s in run["steps"]])
+        new = tb.PROFILES + r"\Profiles\Outlook (koffix)"
+        t.check("profile: a new empty profile beside the old one, and it is the default",
+                pfx.reg_exists(new) and pfx.reg_value(tb.PROFILES, "DefaultProfile") == "Outlook (koffix)")
+        after = pfx.reg_export(tb.PROFILES + r"\Profiles\Outlook")
+        t.check("profile: the old profile is untouched",
+                after is not None and after.split("\n", 2)[2] in before, after and after[:300])
+        t.check("profile: the cache is untouched", tb.tree(cache) == cache_before)
+        b = backups(pfx, run["run"])
+        exported = tb.read(os.path.join(b, "outlook-profiles.reg")).decode("utf-16")
+        t.check("profile: the profiles are saved as an importable .reg",
+                exported.startswith("Windows Registry Editor Version 5.00")
+                and "[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles\\Büro]"
+                in exported, exported[:200])
+        undone = wiz.undo(run["run"])
+        t.check("profile: undo restores the profiles and DefaultProfile exactly",
+                undone["state"] == "undone" and pfx.reg_export(tb.PROFILES) == before,
+                undone["state"])
+    finally:
+        srv.stop()
+
+
+def reinstall(pfx, answers, installer, expect, label, check_dll_version=None):
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        state, _ = wiz.walk(answers)
+        out = state["outcome"]
+        act = next((a for a in out["actions"] if a["id"] == "reinstall-koff"), None)
+        t.check(f"{label}: the wizard diagnoses {expect} and recommends reinstall-koff",
+                out["id"] == expect and act is not None, (out["id"], out["actions"]))
+        params = dict(act["params"] if act else {})
+        params["installer"] = pfx.msi(installer)
+        before = pfx.reg_export(tb.UNINSTALL)
+        run = wiz.run("reinstall-koff", params, state["session"])
+        t.check(f"{label}: the reinstall succeeds, every step verified",
+                run["state"] == "succeeded" and set(steps_of(run)) == {"succeeded"},
+                [(s["n"], s["state"], s["output"][-300:]) for s in run["steps"]])
+        dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
+        t.check(f"{label}: KofMsp32.dll is back, 64-bit", os.path.exists(dll)
+                and tb.read(dll)[:2] == b"MZ" and b"PE\0\0d\x86" in tb.read(dll)[:512])
+        if check_dll_version:
+            t.check(f"{label}: the new connector version is installed",
+                    check_dll_version.encode("utf-16-le") in tb.read(dll)
+                    and f"DisplayVersion    REG_SZ    {check_dll_version}" in
+                    pfx.wine(["reg", "query", tb.UNINSTALL, "/s"]).stdout.decode(errors="replace"))
+        b = backups(pfx, run["run"])
+        names = set(os.listdir(b))
+        t.check(f"{label}: backups: the Uninstall entry, the previous package, verbose logs",
+                {"connector-uninstall-entry.reg", "previous-connector.msi", "uninstall.log",
+                 "install.log"} <= names, names)
+        log = tb.read(os.path.join(b, "install.log")).decode("utf-16", "replace") \
+            if tb.read(os.path.join(b, "install.log"))[:2] == b"\xff\xfe" else \
+            tb.read(os.path.join(b, "install.log")).decode("latin-1")
+        t.check(f"{label}: the install log is verbose", len(log) > 1000, len(log))
+        undone = wiz.undo(run["run"])
+        after = pfx.reg_export(tb.UNINSTALL)
+        return run, undone, before, after
+    finally:
+        srv.stop()
+
+
+def uninstall_facts(export):
+    """The product entries of an Uninstall export, without what Windows Installer rewrites
+    on every installation (InstallSource, InstallDate, LocalPackage-derived paths)."""
+    keep = ("DisplayName", "DisplayVersion", "Publisher", "UninstallString", "ModifyPath",
+            "WindowsInstaller", "Language", "Version")
+    out, key = {}, None
+    for line in (export or "").splitlines():
+        if line.startswith("["):
+            key = line
+        elif key and "Kerio" in (export or "") and line.split("=")[0].strip('"') in keep:
+            out.setdefault(key, []).append(line)
+    return {k: v for k, v in out.items() if any("Kerio" in x for x in v)}
+
+
+def test_dll_deleted(pfx):
+    dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
+    os.unlink(dll)
+    run, undone, before, after = reinstall(
+        pfx, {"symptom": "dll_missing", "recent_update": "none", "server_version": "10.0.2"},
+        "koff-10.0.2-x64.msi", "dll_missing", "dll-deleted")
+    t.check("dll-deleted: undo puts the previous product back (same product, version, entry)",
+            undone["state"] == "undone" and uninstall_facts(before) == uninstall_facts(after)
+            and uninstall_facts(after), (undone["state"], uninstall_facts(after)))
+
+
+def install_x86(pfx):
+    p = pfx.wine(["msiexec", "/x", "{6F1E3C2A-0064-4B7E-9A51-000000001002}", "/qn"])
+    q = pfx.wine(["msiexec", "/i", pfx.msi("koff-10.0.2-x86.msi"), "/qn"])
+    return p.returncode == 0 and q.returncode == 0
+
+
+def test_bitness_mismatch(pfx):
+    t.check("bitness: the 32-bit connector replaces the 64-bit one", install_x86(pfx))
+    x86 = pfx.unix(r"C:\Program Files (x86)\Kerio\Outlook Connector (Offline Edition)\KofMsp32.dll")
+    t.check("bitness: the 32-bit KofMsp32.dll is in Program Files (x86)", os.path.exists(x86))
+    p = pfx.koffix("--json", "detect")
+    a = json.loads(p.stdout or "{}").get("answers", {})
+    t.check("bitness: detect names a 32-bit connector under 64-bit Office",
+            a.get("koff_bitness") == "x86" and a.get("office_bitness") == "x64", a)
+    # The wrong installer (32-bit again): verification refuses it and the run rolls back.
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        state, _ = wiz.walk({"symptom": "mapi_load_error", "recent_update": "none",
+                             "server_version": "10.0.2"})
+        act = next((a for a in state["outcome"]["actions"] if a["id"] == "reinstall-koff"), None)
+        params = dict(act["params"] if act else {}, installer=pfx.msi("koff-10.0.2-x86.msi"))
+        run = wiz.run("reinstall-koff", params, state["session"])
+        states = steps_of(run)
+        t.check("bitness: a 32-bit installer fails verification (bitness) and the run rolls back",
+                run["state"] == "failed" and states[-1] == "undone" and "x86" in run["error"]
+                and "x64" in run["error"], (states, run.get("error")))
+        t.check("bitness: after the rollback the 32-bit connector is installed as before",
+                os.path.exists(x86) and "{6F1E3C2A-0032" in
+                json.dumps(json.loads(pfx.koffix("--json", "detect").stdout or "{}")))
+    finally:
+        srv.stop()
+    run, undone, before, after = reinstall(
+        pfx, {"symptom": "mapi_load_error", "recent_update": "none", "server_version": "10.0.2"},
+        "koff-10.0.2-x64.msi", "bitness_mismatch", "bitness")
+    t.check("bitness: the 32-bit build is gone after the reinstall", not os.path.exists(x86)
+            or undone["state"] == "undone")
+    t.check("bitness: undo brings the 32-bit connector back",
+            undone["state"] == "undone" and os.path.exists(x86)
+            and uninstall_facts(before) == uninstall_facts(after), undone["state"])
+
+
+def test_older_than_server(pfx):
+    run, undone, before, after = reinstall(
+        pfx, {"symptom": "outlook_wont_start", "recent_update": "none", "server_version": "10.0.4"},
+        "koff-10.0.4-x64.msi", "version_mismatch", "older", check_dll_version="10.0.4")
+    dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
+    t.check("older: undo puts 10.0.2 back", undone["state"] == "undone"
+            and "10.0.2".encode("utf-16-le") in tb.read(dll)
+            and uninstall_facts(before) == uninstall_facts(after), undone["state"])
+
+
+def test_cache_in_use(pfx):
+    win = pfx.localappdata + r"\Kerio\Outlook Connector\Outlook"
+    cache = pfx.unix(win)
+    content = tb.tree(cache)
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        state, _ = wiz.walk({"symptom": "stuck_loading_profile", "recent_update": "none",
+                             "server_version": "10.0.2"})
+        ids = [a["id"] for a in state["outcome"]["actions"]]
+        t.check("cache: the wizard recommends reset-koff-cache first", ids[:1] == ["reset-koff-cache"], ids)
+        release = pfx.start_holder(win)
+        run = wiz.run("reset-koff-cache", {"profile": "Outlook"}, state["session"])
+        t.check("cache: while the folder is in use the rename fails cleanly",
+                run["state"] == "failed" and "could not be renamed" in run["error"]
+                and run["steps"][1]["result_code"] == 32, (run["state"], run.get("error")))
+        t.check("cache: nothing changed", tb.tree(cache) == content
+                and not [d for d in os.listdir(os.path.dirname(cache)) if "koffix" in d])
+        open(release, "w").close()
+        time.sleep(1)
+        run = wiz.run("reset-koff-cache", {"profile": "Outlook"}, state["session"])
+        t.check("cache: once it is closed the reset succeeds", run["state"] == "succeeded",
+                [(s["state"], s["output"][:200]) for s in run["steps"]])
+        renamed = [d for d in os.listdir(os.path.dirname(cache)) if d.startswith("Outlook.koffix-")]
+        t.check("cache: the old cache is kept beside, renamed, with every file",
+                not os.path.exists(cache) and len(renamed) == 1
+                and tb.tree(os.path.join(os.path.dirname(cache), renamed[0])) == content, renamed)
+        # The connector makes a new cache before undo: undo keeps it aside, never deletes it.
+        os.makedirs(cache)
+        with open(os.path.join(cache, "new.fdb"), "wb") as f:
+            f.write(b"new")
+        undone = wiz.undo(run["run"])
+        aside = [d for d in os.listdir(os.path.dirname(cache)) if "koffix-undo" in d]
+        t.check("cache: undo renames the old cache back; the newer one is set aside",
+                undone["state"] == "undone" and tb.tree(cache) == content and len(aside) == 1,
+                (undone["state"], os.listdir(os.path.dirname(cache))))
+    finally:
+        srv.stop()
+
+
+def test_check_and_collect(pfx):
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        state, _ = wiz.walk({"symptom": "mapi_load_error", "recent_update": "none",
+                             "server_version": "10.0.2"})
+        run = wiz.run("check-dll", {"office_bitness": "x64"}, state["session"])
+        dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
+        sha = hashlib.sha256(tb.read(dll)).hexdigest()
+        out = run["steps"][-1]["output"] if run["steps"] else ""
+        t.check("check-dll: path, PE machine, version and SHA-256 of the installed DLL",
+                run["state"] == "succeeded" and sha in out and "x64" in out
+                and "10.0.2.0" in out and "matches Office" in out, out)
+        run = wiz.run("collect-diagnostics", {"office_version": "365"}, state["session"])
+        folder = pfx.unix(pfx.localappdata + "\\koffix\\diagnostics\\" + run["run"])
+        names = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+        t.check("collect: detect.json, profiles.reg, MAPISVC.INF and the event log collected",
+                run["state"] == "succeeded" and {"detect.json", "profiles.reg", "MAPISVC.INF",
+                                                 "eventlog.txt"} <= names, names)
+        det = json.loads(tb.read(os.path.join(folder, "detect.json"))) if names else {}
+        t.check("collect: detect.json holds the profiles and the connector",
+                det.get("facts", {}).get("profiles", {}).get("kerio") == ["Outlook"])
+        undone = wiz.undo(run["run"])
+        t.check("collect: undo deletes the collected folder",
+                undone["state"] == "undone" and not os.path.exists(folder))
+    finally:
+        srv.stop()
+
+
+def test_outlook_running(pfx):
+    release = pfx.start_holder("C:\\users\\outlook-lock.txt", as_name="OUTLOOK.EXE")
+    before = pfx.reg_export(tb.PROFILES)
+    p = pfx.koffix("--json", "actions", "run", "rebuild-profile", "--param",
+                   "office_version=365", "--yes")
+    open(release, "w").close()
+    run = json.loads(p.stdout or "{}")
+    t.check("outlook-running: the run stops at the process check and names OUTLOOK.EXE",
+            p.returncode == 1 and run.get("state") == "failed"
+            and "OUTLOOK.EXE" in run.get("error", "")
+            and run["steps"][0]["result_code"] == 4 or "OUTLOOK.EXE" in run["steps"][0]["output"],
+            run.get("error"))
+    t.check("outlook-running: nothing changed", pfx.reg_export(tb.PROFILES) == before)
+
+
+def test_sabotage(pfx):
+    """The state is changed behind a step's back between its run and its verification: the
+    verification reads the state back, fails, and the undo restores the previous state."""
+    before = pfx.reg_export(tb.PROFILES)
+    run = "5" * 32
+    step = {"n": 4, "kind": "registry-set", "args": {"key": tb.PROFILES, "value": "DefaultProfile",
+                                                     "data": "Neu", "type": "REG_SZ"}}
+    ev, rc = pfx.agent({"command": "run-step", "run": run, "step": step})
+    t.check("sabotage: the step runs", rc == 0 and ev[-1] == {"event": "result", "code": 0,
+                                                             "message": "step 4: run-step finished"}, ev)
+    pfx.wine(["reg", "add", tb.PROFILES, "/v", "DefaultProfile", "/d", "Someone else", "/f"],
+             check=True)
+    ev, rc = pfx.agent({"command": "verify-step", "run": run, "step": step})
+    failed = [e for e in ev if e["event"] == "failed"]
+    t.check("sabotage: verification reads the sabotaged value back and fails (result 3)",
+            rc == 3 and failed and "Someone else" in failed[0]["error"], ev)
+    ev, rc = pfx.agent({"command": "undo-step", "run": run, "step": step})
+    t.check("sabotage: the undo restores the previous state exactly",
+            rc == 0 and pfx.reg_export(tb.PROFILES) == before, ev)
+    # The protocol refuses what it does not know.
+    ev, rc = pfx.agent({"command": "format-disk"})
+    t.check("agent: an unknown command is a bad request (1)", rc == 1 and ev[-1]["code"] == 1, ev)
+    ev, rc = pfx.agent({"command": "run-step", "run": "../../x", "step": step})
+    t.check("agent: a run id that is not 32 hex digits is refused", rc == 1, ev)
+    ev, rc = pfx.agent({"command": "run-step", "run": run, "step": dict(step, kind="format-c")})
+    t.check("agent: an unknown step kind is refused", rc == 1, ev)
+
+
+def test_killed_mid_run(pfx):
+    db = os.path.join(pfx.data, "koffix.db")
+    proc = subprocess.Popen([tb.KOFFIX, "--data", pfx.data, "--backend", "wine", "actions", "run",
+                             "reinstall-koff", "--param", "installer=" + pfx.msi("koff-10.0.4-x64.msi"),
+                             "--yes"], env=pfx.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run = None
+    for _ in range(3000):
+        time.sleep(0.01)
+        try:
+            row = sqlite3.connect(db).execute(
+                "SELECT run FROM repair_steps WHERE n = 6 AND state = 'started'").fetchone()
+        except sqlite3.Error:
+            row = None
+        if row:
+            run = row[0]
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    t.check("killed: koffix died during the install step (6), after the uninstall", run is not None)
+    if not run:
+        return
+    time.sleep(3)  # the orphaned agent finishes its step
+    show = pfx.koffix("--json", "actions", "show", run)
+    r = json.loads(show.stdout or "{}")
+    t.check("killed: the next start finds the run interrupted", r.get("state") == "interrupted",
+            r.get("state"))
+    undo = pfx.koffix("--json", "actions", "undo", run, "--yes")
+    r = json.loads(undo.stdout or "{}")
+    dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
+    t.check("killed: rollback completes and the previous connector 10.0.2 is back",
+            undo.returncode == 0 and r.get("state") == "undone" and os.path.exists(dll)
+            and "10.0.2".encode("utf-16-le") in tb.read(dll),
+            (undo.returncode, [(s["n"], s["state"], s["output"][-200:]) for s in r.get("steps", [])]))
+
+
+CMD_CASES = [
+    # action, params, expected end state check, known Wine limit (or None)
+    ("reset-koff-cache", {"profile": "Outlook"}, "cache", None),
+    ("rebuild-profile", {"office_version": "365", "profile": "Outlook (koffix)"}, "profile", None),
+    ("check-dll", {"dll_path": tb.KOFF_DIR + r"\KofMsp32.dll"}, "none", None),
+    ("collect-diagnostics", {"office_version": "365"}, "none", None),
+]
+
+
+def test_cmd_export(pfx):
+    """Each action's .cmd script under Wine's cmd.exe reaches the agent's end state."""
+    for action, params, kind, _ in CMD_CASES:
+        args = ["actions", "plan", action, "--format", "cmd"]
+        for k, v in params.items():
+            args += ["--param", f"{k}={v}"]
+        p = pfx.koffix(*args)
+        script = os.path.join(pfx.tmp, f"{action}.cmd")
+        with open(script, "wb") as f:
+            f.write(p.stdout.encode())
+        before_reg = pfx.reg_export(tb.PROFILES)
+        cache = pfx.unix(pfx.localappdata + r"\Kerio\Outlook Connector\Outlook")
+        content = tb.tree(cache)
+        r = pfx.wine(["cmd", "/c", "Z:" + script.replace("/", "\\")])
+        out = r.stdout.decode("utf-8", "replace")
+        ok = r.returncode == 0 and "Done." in out
+        if kind == "cache":
+            renamed = [d for d in os.listdir(os.path.dirname(cache)) if d.startswith("Outlook.koffix-")]
+            ok = ok and not os.path.exists(cache) and len(renamed) == 1 and \
+                tb.tree(os.path.join(os.path.dirname(cache), renamed[0])) == content
+        elif kind == "profile":
+            ok = ok and pfx.reg_exists(tb.PROFILES + r"\Profiles\Outlook (koffix)") and \
+                pfx.reg_value(tb.PROFILES, "DefaultProfile") == "Outlook (koffix)"
+        t.check(f".cmd {action}: runs under wine cmd and reaches the agent's end state", ok,
+                (r.returncode, out[-800:]))
+        u = pfx.wine(["cmd", "/c", "Z:" + script.replace("/", "\\"), "undo"])
+        if kind == "cache":
+            t.check(f".cmd {action} undo: the cache is back", u.returncode == 0
+                    and tb.tree(cache) == content, u.stdout.decode(errors="replace")[-400:])
+        elif kind == "profile":
+            t.check(f".cmd {action} undo: the profiles are back exactly",
+                    u.returncode == 0 and pfx.reg_export(tb.PROFILES) == before_reg,
+                    u.stdout.decode(errors="replace")[-400:])
+
+
+def main():
+    global TESTBED
+    start = time.time()
+    TESTBED = tb.build()
+    print(f"   testbed {TESTBED} ready in {time.time() - start:.1f} s")
+    for fn in (test_detect, test_mapisvc_without_kerio, test_corrupt_profile, test_dll_deleted,
+               test_bitness_mismatch, test_older_than_server, test_cache_in_use,
+               test_check_and_collect, test_outlook_running, test_sabotage, test_killed_mid_run,
+               test_cmd_export):
+        scenario(fn)
+    print(f"   all scenarios: {time.time() - start:.1f} s")
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

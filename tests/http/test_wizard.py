@@ -276,6 +276,20 @@ def test_pages_without_js():
         t.check("start page offers to resume", f"/wizard/{sid}" in page.text)
         r = srv.get("/wizard/" + "f" * 32)
         t.check("unknown session page is 404", r.status == 404, r.status)
+        # The malware outcome leads to the DLL check's own page, tied to the session.
+        r = srv.request("POST", "/api/wizard", body=json.dumps({"answers": {
+            "symptom": "av_flagged", "dll_location": "temp_or_downloads",
+            "dll_signature": "unsigned", "dll_present": "yes"}}),
+            headers={"X-CSRF-Token": tok, "Content-Type": "application/json"})
+        msid = r.json()["session"]
+        t.check("pre-answers alone reach possible_malware",
+                (r.json()["outcome"] or {}).get("id") == "possible_malware", r.text[:200])
+        page = srv.get(f"/wizard/{msid}")
+        t.check("possible_malware offers the DLL check page for this session",
+                f'href="/dll-check?session={msid}"' in page.text
+                and "reinstall-koff" not in page.text, page.text[-2000:])
+        r = srv.get(f"/dll-check?session={msid}")
+        t.check("the DLL check page opens for the session", r.status == 200, r.status)
         # Regression: a vote right after wizard writes (two connections on one database).
         srv.get("/kb/reset-koff-cache")
         r = srv.request("POST", "/kb/reset-koff-cache/feedback", headers=form,

@@ -91,7 +91,15 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* Escapes into a scratch buffer first so that a failed append leaves b untouched. */
+/* Undoes a partial append after a failure, so that the buffer is exactly as it was. */
+static int rollback(struct buf *b, size_t start, int rc)
+{
+	b->len = start;
+	if (b->data)
+		b->data[start] = '\0';
+	return rc;
+}
+
 int buf_add_html(struct buf *b, const char *s, size_t n)
 {
 	size_t start = b->len;
@@ -106,12 +114,8 @@ int buf_add_html(struct buf *b, const char *s, size_t n)
 		default: break;
 		}
 		int rc = rep ? buf_adds(b, rep) : buf_add(b, s + i, 1);
-		if (rc) {
-			b->len = start;
-			if (b->data)
-				b->data[start] = '\0';
-			return rc;
-		}
+		if (rc)
+			return rollback(b, start, rc);
 	}
 	return 0;
 }
@@ -134,12 +138,8 @@ int buf_adds_url(struct buf *b, const char *s)
 			char esc[3] = { '%', hex[*p >> 4], hex[*p & 15] };
 			rc = buf_add(b, esc, 3);
 		}
-		if (rc) {
-			b->len = start;
-			if (b->data)
-				b->data[start] = '\0';
-			return rc;
-		}
+		if (rc)
+			return rollback(b, start, rc);
 	}
 	return 0;
 }

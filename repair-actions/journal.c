@@ -361,16 +361,26 @@ static int undo_started(struct ra_journal *j, struct ra_backend *b, const char *
 	return failures;
 }
 
-int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
+/* The run and, in *plans, each step's plan object; NULL (and *plans NULL) for no such run. */
+static cJSON *load(struct ra_journal *j, const char *id, cJSON **plans)
 {
-	cJSON *plans = cJSON_CreateArray();
+	*plans = cJSON_CreateArray();
 	db_lock(&j->db);
-	cJSON *run = get_locked(j, id, plans);
+	cJSON *run = get_locked(j, id, *plans);
 	db_unlock(&j->db);
 	if (!run) {
-		cJSON_Delete(plans);
-		return KX_ENOTFOUND;
+		cJSON_Delete(*plans);
+		*plans = NULL;
 	}
+	return run;
+}
+
+int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
+{
+	cJSON *plans;
+	cJSON *run = load(j, id, &plans);
+	if (!run)
+		return KX_ENOTFOUND;
 	set_run(j, id, "running", NULL, NULL);
 	set_owner(j, id);
 	int rc = 0;
@@ -416,10 +426,8 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 
 int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
 {
-	cJSON *plans = cJSON_CreateArray();
-	db_lock(&j->db);
-	cJSON *run = get_locked(j, id, plans);
-	db_unlock(&j->db);
+	cJSON *plans;
+	cJSON *run = load(j, id, &plans);
 	int rc = 0;
 	if (!run) {
 		rc = KX_ENOTFOUND;

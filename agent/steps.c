@@ -725,9 +725,10 @@ static int open_cpl_run(struct step *st)
 		return fail(st, AGENT_R_STEP_FAILED, GetLastError(), L"the system folder is unknown");
 	const wchar_t *exe = st_wprintf(st, L"%ls\\control.exe", sys);
 	wchar_t *cmdline = st_wprintf(st, L"\"%ls\" %ls", exe, applet);
-	STARTUPINFOW si = { .cb = sizeof si };
+	/* No standard handles: Control Panel must not keep the agent's output pipe open. */
+	STARTUPINFOW si = { .cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES };
 	PROCESS_INFORMATION pi;
-	if (!CreateProcessW(exe, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, &pi))
+	if (!CreateProcessW(exe, cmdline, NULL, NULL, FALSE, DETACHED_PROCESS, NULL, NULL, &si, &pi))
 		return fail(st, result_of(GetLastError()), GetLastError(), L"%ls could not be started",
 			    exe);
 	ctx_set(st, "cpl.pid", st_wprintf(st, L"%lu", (unsigned long)pi.dwProcessId));

@@ -306,16 +306,31 @@ static int call_agent(const struct agent *a, const char *request, int step, int 
 			line[have] = '\0';
 			protocol_error(r, "a last line without its line end", line);
 		}
+		/* The result is the last event. Do not wait for the end of the pipe: a program the
+		 * agent's Wine started (its services) may hold it open after the agent has ended. */
+		if (r->have_result && !have)
+			break;
 	}
 	free(line);
 	close(c.out);
 	int status = 0;
+	pid_t w = 0;
+	while (!r->timed_out && (w = waitpid(c.pid, &status, WNOHANG)) == 0) {
+		if (now_ms() >= deadline) {
+			r->timed_out = true;
+			break;
+		}
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 	if (r->timed_out) {
 		kill(-c.pid, SIGKILL);
 		kill(c.pid, SIGKILL);
+		while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR)
+			;
+	} else if (w < 0) {
+		status = 0;
 	}
-	while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR)
-		;
 	if (r->timed_out) {
 		snprintf(r->error, sizeof r->error, "the agent did not finish within %d s and was "
 			 "stopped", timeout);

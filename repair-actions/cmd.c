@@ -108,24 +108,35 @@ static void fail_if(struct buf *out, const char *why)
 	buf_adds(out, "\" & goto :fail)" CRLF);
 }
 
+/*
+ * Finds the connector by its DisplayName in the three Uninstall lists. Every subkey is read
+ * with its own `reg query` (reg.exe's /f search is not everywhere, Wine's lacks it), and pipes
+ * are followed by `if not errorlevel 1`, never `&&`, which some cmd.exe versions mishandle.
+ */
 static void find_product_cmd(struct buf *out)
 {
+	static const char *const lists[][2] = {
+		{ "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall", "64" },
+		{ "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall", "32" },
+		{ "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall", "64" },
+	};
+	buf_adds(out, "set PRODUCT_KEY=" CRLF);
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		buf_addf(out,
+			 "if not defined PRODUCT_KEY for /f \"tokens=*\" %%%%K in ('reg query \"%s\" "
+			 "/reg:%s 2^>nul') do if not defined PRODUCT_KEY (" CRLF
+			 "  reg query \"%%%%K\" /v DisplayName /reg:%s 2>nul | find \"Kerio Outlook "
+			 "Connector\" >nul" CRLF
+			 "  if not errorlevel 1 (set \"PRODUCT_KEY=%%%%K\" & set \"PRODUCT_VIEW=%s\")" CRLF
+			 ")" CRLF, lists[i][0], lists[i][1], lists[i][1], lists[i][1]);
 	buf_adds(out,
-		 "set PRODUCT_KEY=" CRLF
-		 "for %%V in (64 32) do for /f \"tokens=*\" %%K in ('reg query "
-		 "\"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\" /s /f "
-		 "\"Kerio Outlook Connector\" /d /reg:%%V 2^>nul ^| findstr /b /c:\"HKEY_\"') do "
-		 "set \"PRODUCT_KEY=%%K\" & set \"PRODUCT_VIEW=%%V\"" CRLF
-		 "if not defined PRODUCT_KEY for /f \"tokens=*\" %%K in ('reg query "
-		 "\"HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\" /s /f "
-		 "\"Kerio Outlook Connector\" /d 2^>nul ^| findstr /b /c:\"HKEY_\"') do "
-		 "set \"PRODUCT_KEY=%%K\" & set \"PRODUCT_VIEW=64\"" CRLF
 		 "if not defined PRODUCT_KEY (set \"WHY=the Kerio Outlook Connector is not installed\""
 		 " & goto :fail)" CRLF
-		 "for %%G in (\"!PRODUCT_KEY!\") do set \"PRODUCT_CODE=%%~nxG\"" CRLF
-		 "for /f \"tokens=2,*\" %%A in ('reg query \"!PRODUCT_KEY!\" /v InstallLocation "
-		 "/reg:!PRODUCT_VIEW! 2^>nul ^| findstr /i InstallLocation') do "
-		 "set \"PRODUCT_DIR=%%B\"" CRLF
+		 /* %...% here: these lines stand alone, and some cmd.exe versions (Wine's) do not
+		  * expand !...! inside a for's list. */
+		 "for %%G in (\"%PRODUCT_KEY%\") do set \"PRODUCT_CODE=%%~nxG\"" CRLF
+		 "for /f \"tokens=2,*\" %%A in ('reg query \"%PRODUCT_KEY%\" /v InstallLocation "
+		 "/reg:%PRODUCT_VIEW% 2^>nul') do if /i \"%%A\"==\"REG_SZ\" set \"PRODUCT_DIR=%%B\"" CRLF
 		 "call :log \"found the connector: !PRODUCT_CODE!\"" CRLF);
 }
 
@@ -144,21 +155,23 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			return;
 		const cJSON *p;
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "processes")) {
-			buf_addf(out, "tasklist /fi \"imagename eq %s\" 2>nul | find /i \"%s\" >nul && "
-				 "(set \"WHY=%s is running: close it first\" & goto :fail)" CRLF,
-				 p->valuestring, p->valuestring, p->valuestring);
+			buf_addf(out, "tasklist /fi \"imagename eq %s\" 2>nul | find /i \"%s\" >nul" CRLF
+				 "if not errorlevel 1 (set \"WHY=%s is running: close it first\" & "
+				 "goto :fail)" CRLF, p->valuestring, p->valuestring, p->valuestring);
 		}
 	} else if (!strcmp(kind, RA_KIND_FIND_PRODUCT)) {
 		find_product_cmd(out);
 	} else if (!strcmp(kind, RA_KIND_REG_EXPORT)) {
 		if (undo)
 			return;
+		/* The connector's own entry lives in the registry view it was found in. */
+		const char *view = !strcmp(str(a, "key"), "$product.key") ? " /reg:!PRODUCT_VIEW!"
+									 : view_flag(a);
 		buf_adds(out, "reg query \"");
 		expr(out, str(a, "key"), params);
-		buf_addf(out, "\"%s >nul 2>&1 && reg export \"", view_flag(a));
+		buf_addf(out, "\"%s >nul 2>&1" CRLF "if not errorlevel 1 reg export \"", view);
 		expr(out, str(a, "key"), params);
-		buf_addf(out, "\" \"!BACKUP!\\%s\" /y%s >>\"!LOG!\" 2>&1" CRLF, str(a, "file"),
-			 view_flag(a));
+		buf_addf(out, "\" \"!BACKUP!\\%s\" /y%s >>\"!LOG!\" 2>&1" CRLF, str(a, "file"), view);
 	} else if (!strcmp(kind, RA_KIND_REG_CREATE)) {
 		buf_adds(out, undo ? "reg delete \"" : "reg add \"");
 		expr(out, str(a, "key"), params);
@@ -209,6 +222,16 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			fail_if(out, "MAPISVC.INF could not be saved");
 			return;
 		}
+		if (!strcmp(str(a, "path"), "$product.local_package")) {
+			/* Windows keeps the installed version's package under a name only Windows
+			 * Installer knows; a script cannot always find it. Then undo needs the old
+			 * installer from the server, and the log says so. */
+			buf_adds(out, "if defined PRODUCT_PACKAGE (copy /y \"!PRODUCT_PACKAGE!\" "
+				 "\"!BACKUP!\\previous-connector.msi\" >>\"!LOG!\" 2>&1) else call :log "
+				 "\"the installed version's package was not found: to undo, install the "
+				 "previous connector from its installer\"" CRLF);
+			return;
+		}
 		buf_adds(out, "copy /y \"");
 		expr(out, str(a, "path"), params);
 		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, str(a, "name"));
@@ -234,13 +257,15 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 				 ">>\"!LOG!\" 2>&1" CRLF);
 			return;
 		}
-		buf_adds(out, "findstr /i /c:\"kofmsp\" \"!MAPISVC!\" >nul 2>&1 || (" CRLF
-			 "  >>\"!MAPISVC!\" echo." CRLF
-			 "  call :log \"MAPISVC.INF lacks the connector: reinstall or repair restores it\"" CRLF
-			 ")" CRLF);
+		/* Rewriting an INI file's sections is beyond what cmd does safely: the script
+		 * checks, and the MSI repair that follows restores the entries. */
+		buf_adds(out, "find /i \"kofmsp\" \"!MAPISVC!\" >nul 2>&1" CRLF
+			 "if errorlevel 1 call :log \"MAPISVC.INF lacks the connector's entries: the "
+			 "repair of the next step restores them\"" CRLF);
 	} else if (!strcmp(kind, RA_KIND_MSI_UNINSTALL) || !strcmp(kind, RA_KIND_MSI_REPAIR)) {
 		if (undo && !strcmp(kind, RA_KIND_MSI_UNINSTALL)) {
-			buf_adds(out, "msiexec /i \"!BACKUP!\\previous-connector.msi\" /qn /norestart "
+			buf_adds(out, "if exist \"!BACKUP!\\previous-connector.msi\" msiexec /i "
+				 "\"!BACKUP!\\previous-connector.msi\" /qn /norestart "
 				 "/l*v \"!BACKUP!\\undo-install.log\"" CRLF);
 			return;
 		}

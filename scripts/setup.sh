@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 mode=${1:---runtime}
 runtime=(gcc make pkg-config libmicrohttpd-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
          libsqlite3-dev libcjson-dev libssl-dev)
-testing=(python3 chromium valgrind gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl)
+testing=(python3 chromium valgrind gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl
+         wine wine64 wixl msitools)
 bench=(nginx wrk curl gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl)
 
 case "$mode" in

@@ -59,6 +59,13 @@ suite kb-facts python3 tests/kb_facts.py
 suite http env KOFFIX=build/asan/koffix python3 tests/http/test_http.py
 suite wizard-http env KOFFIX=build/asan/koffix python3 tests/http/test_wizard.py
 suite actions-http env KOFFIX=build/asan/koffix python3 tests/http/test_actions.py
+# The Windows agent under Wine: the testbed is built once and cached (tests/wine/build_testbed.sh).
+if command -v wine >/dev/null && command -v wixl >/dev/null && [[ -f koffix-agent.exe ]]; then
+	suite wine-scenarios env KOFFIX=build/asan/koffix python3 tests/wine/test_scenarios.py
+else
+	echo "!! SKIPPING the Wine tests: wine, wixl or koffix-agent.exe is missing (make deps && make)"
+	echo "RESULT wine-scenarios passed=0 failed=0 skipped=1" >>"$log"
+fi
 suite ticket-http env KOFFIX=build/asan/koffix python3 tests/http/test_ticket.py
 suite dllcheck-http env KOFFIX=build/asan/koffix python3 tests/http/test_dllcheck.py
 suite make-run tests/make_run.sh
@@ -74,5 +81,6 @@ passed=$(grep -o 'passed=[0-9]*' "$log" | awk -F= '{s += $2} END {print s + 0}')
 failed=$(grep -o 'failed=[0-9]*' "$log" | awk -F= '{s += $2} END {print s + 0}')
 echo
 grep 'failed=[1-9]' "$log" | sed 's/^RESULT /FAILED SUITE: /'
-echo "${passed:-0} passed, ${failed:-0} failed"
+skipped=$(grep -o 'skipped=[0-9]*' "$log" | awk -F= '{s += $2} END {print s + 0}')
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [[ ${failed:-0} -eq 0 ]]

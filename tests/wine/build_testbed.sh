@@ -27,7 +27,9 @@ mkdir -p "$tmp/bin" "$tmp/msi" "$tmp/src"
 cp "$here"/fixtures/* "$tmp/src/"
 cd "$tmp/src"
 log=$tmp/build.log
-exec 3>&2 2>>"$log"
+# Progress on fd 3, the cache folder on fd 4, everything else in the log (Wine's services
+# inherit stdout: it must not be a caller's pipe).
+exec 3>&2 4>&1 >>"$log" 2>&1
 
 echo "build_testbed: fixtures" >&3
 x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -Werror -municode -o "$tmp/bin/holder.exe" holder.c
@@ -76,11 +78,9 @@ printf '[Account]\r\nServer=mail.example.test\r\n' > "$cache_dir/settings.ini"
 head -c 4096 /dev/urandom > "$cache_dir/attachments/0001.bin"
 echo "$lad" > "$tmp/localappdata.txt"
 wineserver -w
-exec 2>&3
-WINEPREFIX= true
 rm -rf "$tmp/src"
 touch "$tmp/ready"
 trap - EXIT
 rm -rf "$dir"
 mv "$tmp" "$dir"
-echo "$dir"
+echo "$dir" >&4

@@ -30,9 +30,23 @@ KOFF_DIR = r"C:\Program Files\Kerio\Outlook Connector (Offline Edition)"
 MAPISVC = r"C:\Program Files\Microsoft Office\root\Office16\MAPISVC.INF"
 
 
+def run(args, env, input=None, timeout=300, text=False):
+    """subprocess.run with stdout and stderr in files, not pipes: Wine's services, started by
+    the first program that needs them, inherit the standard handles and would hold a pipe open
+    after the program itself has ended."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        p = subprocess.run(args, env=env, input=input, stdout=out, stderr=err, timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        o, e = out.read(), err.read()
+    if text:
+        o, e = o.decode("utf-8", "replace"), e.decode("utf-8", "replace")
+    return subprocess.CompletedProcess(args, p.returncode, o, e)
+
+
 def build():
     """The cache folder of the built testbed (built on first use)."""
-    p = subprocess.run([os.path.join(HERE, "build_testbed.sh")], capture_output=True, text=True)
+    p = run([os.path.join(HERE, "build_testbed.sh")], dict(os.environ), timeout=900, text=True)
     if p.returncode:
         raise RuntimeError("the testbed could not be built:\n" + p.stderr[-3000:])
     return p.stdout.strip().splitlines()[-1]
@@ -72,17 +86,21 @@ class Prefix:
         self.data = os.path.join(self.tmp, "data")
         with open(os.path.join(testbed, "localappdata.txt")) as f:
             self.localappdata = f.read().strip()
-        subprocess.run(["wineserver", "-p"], env=self.env, check=True)
+        # Not inheriting our stdout: a persistent wineserver would hold the pipe open.
+        subprocess.run(["wineserver", "-p"], env=self.env, check=True, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.wine(["cmd", "/c", "ver"])
 
     def close(self):
-        subprocess.run(["wineserver", "-k"], env=self.env, capture_output=True)
-        subprocess.run(["wineserver", "-w"], env=self.env, capture_output=True)
+        run(["wineserver", "-k"], self.env)
+        run(["wineserver", "-w"], self.env)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def wine(self, args, check=False, **kw):
-        return subprocess.run(["wine", *args], env=self.env, capture_output=True, check=check,
-                              timeout=120, **kw)
+    def wine(self, args, check=False):
+        p = run(["wine", *args], self.env, timeout=120)
+        if check and p.returncode:
+            raise RuntimeError(f"wine {args}: exit {p.returncode}: {p.stderr[-500:]!r}")
+        return p
 
     def unix(self, winpath):
         """The Linux path of a C:\\ path inside the prefix."""
@@ -121,14 +139,12 @@ class Prefix:
     # ---- koffix and the agent ----
 
     def koffix(self, *args, timeout=300):
-        p = subprocess.run([KOFFIX, "--data", self.data, "--backend", "wine", *args],
-                           env=self.env, capture_output=True, text=True, timeout=timeout)
-        return p
+        return run([KOFFIX, "--data", self.data, "--backend", "wine", *args], self.env,
+                   timeout=timeout, text=True)
 
     def agent(self, request):
         """The agent's events for one request (list of dicts) and its exit code."""
-        p = subprocess.run(["wine", AGENT], input=json.dumps(request).encode(), env=self.env,
-                           capture_output=True, timeout=120)
+        p = run(["wine", AGENT], self.env, input=json.dumps(request).encode(), timeout=120)
         events = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
         return events, p.returncode
 

@@ -407,6 +407,30 @@ out:
 	return rc;
 }
 
+/*
+ * The agent reports the file it checked as "PATH: N bytes, ..." (agent/steps.c); koffix runs
+ * the full legitimacy check on it and adds the verdict to the step's output.
+ */
+static void inspect_found(struct ra_backend *b, const cJSON *step, struct ra_result *res)
+{
+	const char *sep = strstr(res->output, " bytes, PE machine");
+	const char *colon = NULL;
+	for (const char *p = res->output; sep && p < sep; p++)
+		if (p[0] == ':' && p[1] == ' ')
+			colon = p;
+	if (!colon)
+		return;
+	char path[1024], summary[1200];
+	snprintf(path, sizeof path, "%.*s", (int)(colon - res->output), res->output);
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(step, "args");
+	const cJSON *bits = cJSON_GetObjectItemCaseSensitive(args, "office_bitness");
+	if (b->inspect(b->inspect_cls, path, cJSON_IsString(bits) ? bits->valuestring : NULL,
+		       summary, sizeof summary) != 0)
+		return;
+	size_t n = strlen(res->output);
+	snprintf(res->output + n, sizeof res->output - n, "\n%s", summary);
+}
+
 static int agent_run(struct ra_backend *b, const char *run, const cJSON *step, int timeout,
 		     struct ra_result *res)
 {
@@ -414,6 +438,9 @@ static int agent_run(struct ra_backend *b, const char *run, const cJSON *step, i
 	int rc = agent_step(b, "run-step", run, step, timeout, res);
 	if (rc)
 		res->state = "failed";
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(step, "kind");
+	if (rc == 0 && b->inspect && cJSON_IsString(kind) && !strcmp(kind->valuestring, "check-dll"))
+		inspect_found(b, step, res);
 	return rc;
 }
 

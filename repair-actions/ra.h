@@ -106,6 +106,14 @@ struct ra_backend {
 			 struct ra_result *res);
 	void (*free)(struct ra_backend *b);
 	void *state;
+	/*
+	 * Optional, set by the program that owns the backend: the full DLL legitimacy check of a
+	 * file a check-dll step found (path as Windows writes it), run by koffix itself; writes a
+	 * short summary for people into out. 0, or a kx_err when the file cannot be checked.
+	 */
+	int (*inspect)(void *cls, const char *windows_path, const char *office_bitness, char *out,
+		       size_t outlen);
+	void *inspect_cls;
 };
 
 /* The dry-run backend: detects nothing, plans everything. */

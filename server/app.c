@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
+#include "../pe/check.h"
+#include "../pe/sig.h"
 #include "../repair-actions/ra.h"
 #include "../wizard/store.h"
 #include "../wizard/wiz.h"
@@ -281,6 +284,51 @@ static int load_flows(struct app *app, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The check-dll step's full check: the agent found the file; koffix reads it (under Wine from
+ * the prefix's drive_c, natively as it is) and runs the legitimacy check on it.
+ */
+static int inspect_dll(void *cls, const char *windows_path, const char *office_bitness,
+		       char *out, size_t outlen)
+{
+	struct app *app = cls;
+	const char *prefix = getenv("WINEPREFIX");
+	if (!prefix || strncasecmp(windows_path, "C:\\", 3))
+		return KX_ENOTFOUND;
+	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
+	char err[512];
+	snprintf(local, sizeof local, "%s/drive_c/%s", prefix, windows_path + 3);
+	for (char *p = local + strlen(prefix); *p; p++)
+		if (*p == '\\')
+			*p = '/';
+	char *data;
+	size_t len;
+	if (read_file(local, 64u << 20, &data, &len) != 0)
+		return KX_EIO;
+	snprintf(dir, sizeof dir, "%s/pe/data", app->root);
+	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
+	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
+	struct pe_trust *trust = NULL;
+	if (rules)
+		trust = pe_trust_new(NULL, true, pinned, err, sizeof err);
+	int rc = KX_EIO;
+	if (rules && trust) {
+		struct pe_check_opts o = { .windows_path = windows_path,
+					   .office_bitness = office_bitness, .trust = trust };
+		cJSON *rep = NULL;
+		enum pe_verdict v = pe_check(rules, data, len, &o, &rep);
+		const cJSON *reason = cJSON_GetObjectItemCaseSensitive(rep, "reason");
+		snprintf(out, outlen, "Full check by koffix: %s. %s", pe_verdict_name(v),
+			 cJSON_IsString(reason) ? reason->valuestring : "");
+		cJSON_Delete(rep);
+		rc = 0;
+	}
+	pe_trust_free(trust);
+	pe_rules_free(rules);
+	free(data);
+	return rc;
+}
+
 static int open_backend(struct app *app, const char *name, const char *agent, char *err,
 			size_t errlen)
 {
@@ -324,7 +372,11 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 			snprintf(path, sizeof path, "%.4000s/koffix-agent.exe", app->root);
 	}
 	app->backend = ra_backend_agent(path, true, err, errlen);
-	return app->backend ? 0 : KX_ENOTFOUND;
+	if (!app->backend)
+		return KX_ENOTFOUND;
+	app->backend->inspect = inspect_dll;
+	app->backend->inspect_cls = app;
+	return 0;
 }
 
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen)

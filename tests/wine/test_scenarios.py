@@ -355,6 +355,9 @@ def test_check_and_collect(pfx):
         t.check("check-dll: path, PE machine, version and SHA-256 of the installed DLL",
                 run["state"] == "succeeded" and sha in out and "x64" in out
                 and "10.0.2.0" in out and "matches Office" in out, out)
+        # The fixture DLL is unsigned: koffix's own check of the file the agent found says so.
+        t.check("check-dll: koffix runs the full legitimacy check on the file the agent found",
+                "Full check by koffix: suspicious." in out, out)
         run = wiz.run("collect-diagnostics", {"office_version": "365"}, state["session"])
         folder = pfx.unix(pfx.localappdata + "\\koffix\\diagnostics\\" + run["run"])
         names = set(os.listdir(folder)) if os.path.isdir(folder) else set()

@@ -44,7 +44,7 @@ PE_FUZZERS     := fuzz_pe fuzz_sig fuzz_pe_multipart
 TICKET_FUZZERS := fuzz_ticket
 UNIT_TESTS := test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard \
               $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS)
-FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow \
+FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow fuzz_agent_json \
               $(RA_FUZZERS) $(PE_FUZZERS) $(TICKET_FUZZERS)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
@@ -112,6 +112,21 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o $(B)/libkoffix.a
 	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench/%: $(B)/scripts/bench/%.o $(B)/libkoffix.a
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The agent's JSON reader is fuzzed on Linux against a small <windows.h> stand-in; its
+# allocation helpers are renamed so that they do not collide with common/util.c's.
+AGENT_SHIM := -Itests/fuzz/win32shim -Dxmalloc=agent_xmalloc -Dxcalloc=agent_xcalloc \
+              -Dxstrdup=agent_xstrdup -Dxwcsdup=agent_xwcsdup
+$(B)/shim/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (win32 shim)"
+	@$(CC) $(ALL_CFLAGS) $(AGENT_SHIM) -c -o $@ $<
+
+$(B)/fuzz/fuzz_agent_json: $(B)/shim/tests/fuzz/fuzz_agent_json.o $(B)/shim/agent/json.o \
+			   $(B)/tests/fuzz/replay.o $(B)/libkoffix.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)

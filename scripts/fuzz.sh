@@ -14,9 +14,16 @@ for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	target=${name#fuzz_}
 	bin=build/libfuzzer/$name
+	extra=()
+	if [[ $name == fuzz_agent_json ]]; then
+		# The agent's JSON reader, against the <windows.h> stand-in (see the Makefile).
+		extra=(-Itests/fuzz/win32shim -Dxmalloc=agent_xmalloc -Dxcalloc=agent_xcalloc
+		       -Dxstrdup=agent_xstrdup -Dxwcsdup=agent_xwcsdup agent/json.c)
+	fi
 	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
 		-fsanitize=fuzzer,address,undefined $(pkg-config --cflags $pkgs) -o "$bin" "$src" \
-		build/libfuzzer/libkoffix.a $(pkg-config --libs $pkgs) -lcmark-gfm-extensions -lpthread -lm
+		"${extra[@]}" build/libfuzzer/libkoffix.a $(pkg-config --libs $pkgs) \
+		-lcmark-gfm-extensions -lpthread -lm
 	mkdir -p "build/fuzz-corpus/$target" build/fuzz-crashes
 	dict=()
 	[[ -f tests/fuzz/$target.dict ]] && dict=(-dict="tests/fuzz/$target.dict")

@@ -15,6 +15,9 @@ ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFL
 LDLIBS   := $(PKG_LIBS) -lcmark-gfm-extensions -lpthread -lm
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The platform layer (common/platform.h): posix here; win32 for the Windows build.
+PLATFORM ?= posix
+
 ifeq ($(B),build)
 BIN := koffix
 else
@@ -23,7 +26,7 @@ endif
 
 # Everything but main() goes into one archive that the binary, the tests and the fuzzers link.
 LIB_SRCS := \
-	common/buf.c common/util.c common/log.c common/db.c \
+	common/buf.c common/util.c common/log.c common/db.c common/platform_$(PLATFORM).c \
 	templates/tpl.c \
 	kb/article.c kb/kb.c \
 	server/app.c server/http.c server/router.c server/routes.c server/pages.c \

@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "util.h"
 
+#include "platform.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -118,7 +120,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 {
 	size_t plen = strlen(path);
 	char *tmp = xmalloc(plen + 32);
-	snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+	snprintf(tmp, plen + 32, "%s.tmp.%lld", path, plat_pid());
 	int rc = KX_EIO;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
@@ -137,11 +139,11 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		p += w;
 		left -= (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (plat_fsync(fd) != 0 || close(fd) != 0) {
 		unlink(tmp);
 		goto out;
 	}
-	if (rename(tmp, path) != 0) {
+	if (plat_replace(tmp, path) != 0) {
 		unlink(tmp);
 		goto out;
 	}
@@ -159,7 +161,7 @@ int mkdir_p(const char *path)
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 			*s = '\0';
-			if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			if (plat_mkdir(p) != 0) {
 				rc = KX_EIO;
 				break;
 			}
@@ -214,18 +216,14 @@ int random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char *raw = xmalloc(n);
-	int rc = KX_EIO;
-	FILE *f = fopen("/dev/urandom", "rb");
-	if (f && fread(raw, 1, n, f) == n) {
+	int rc = plat_random(raw, n);
+	if (rc == 0) {
 		for (size_t i = 0; i < n; i++) {
 			out[2 * i] = hex[raw[i] >> 4];
 			out[2 * i + 1] = hex[raw[i] & 15];
 		}
 		out[2 * n] = '\0';
-		rc = 0;
 	}
-	if (f)
-		fclose(f);
 	free(raw);
 	return rc;
 }

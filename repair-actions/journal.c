@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The journal (SQLite) and the runner that carries a plan out through a backend. */
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "../common/db.h"
 #include "../common/log.h"
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "ra.h"
 
@@ -100,11 +98,6 @@ void ra_journal_close(struct ra_journal *j)
 	free(j);
 }
 
-/* true when the process that owns a run is still alive (then the run is not interrupted). */
-static bool owner_alive(long long pid)
-{
-	return pid > 0 && pid != (long long)getpid() && kill((pid_t)pid, 0) == 0;
-}
 
 int ra_journal_recover(struct ra_journal *j)
 {
@@ -113,7 +106,7 @@ int ra_journal_recover(struct ra_journal *j)
 	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_OWNERS);
 	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
-		if (!owner_alive(sqlite3_column_int64(s, 1)))
+		if (!plat_process_alive(sqlite3_column_int64(s, 1)))
 			snprintf(ids[n++], sizeof ids[0], "%s", db_col(s, 0));
 	for (int i = 0; i < n; i++) {
 		s = stmt(j, ST_RECOVER);
@@ -151,7 +144,7 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 	bind_text(s, 4, session);
 	bind_text(s, 5, b->name);
 	sqlite3_bind_int(s, 6, b->dry_run);
-	sqlite3_bind_int64(s, 7, (long long)getpid());
+	sqlite3_bind_int64(s, 7, plat_pid());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = KX_EDB;
 	const cJSON *st;
@@ -201,7 +194,7 @@ static void set_owner(struct ra_journal *j, const char *id)
 	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_OWN);
 	db_bind_text(s, 1, id);
-	sqlite3_bind_int64(s, 2, (long long)getpid());
+	sqlite3_bind_int64(s, 2, plat_pid());
 	sqlite3_step(s);
 	db_unlock(&j->db);
 }

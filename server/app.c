@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
@@ -30,7 +31,7 @@ static bool has_templates(const char *dir)
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static void find_root(char *root, size_t len)
+void app_find_root(char *root, size_t len)
 {
 	const char *home = getenv("KOFFIX_HOME");
 	if (home && *home) {
@@ -38,23 +39,17 @@ static void find_root(char *root, size_t len)
 		return;
 	}
 	char exe[APP_PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			/* build/asan/koffix and the like live below the tree they came from. */
-			for (int up = 0; up < 3; up++) {
-				if (has_templates(exe)) {
-					snprintf(root, len, "%s", exe);
-					return;
-				}
-				slash = strrchr(exe, '/');
-				if (!slash || slash == exe)
-					break;
-				*slash = '\0';
+	if (plat_exe_dir(exe, sizeof exe) == 0) {
+		/* build/asan/koffix and the like live below the tree they came from. */
+		for (int up = 0; up < 3; up++) {
+			if (has_templates(exe)) {
+				snprintf(root, len, "%s", exe);
+				return;
 			}
+			char *slash = strrchr(exe, '/');
+			if (!slash || slash == exe)
+				break;
+			*slash = '\0';
 		}
 	}
 	snprintf(root, len, ".");
@@ -362,12 +357,8 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 		snprintf(path, sizeof path, "%s", getenv("KOFFIX_AGENT"));
 	} else {
 		char exe[APP_PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-		char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-		if (slash) {
-			*slash = '\0';
+		if (plat_exe_dir(exe, sizeof exe) == 0)
 			snprintf(path, sizeof path, "%s/koffix-agent.exe", exe);
-		}
 		if (access(path, R_OK) != 0)
 			snprintf(path, sizeof path, "%.4000s/koffix-agent.exe", app->root);
 	}
@@ -384,7 +375,7 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	memset(app, 0, sizeof *app);
 	snprintf(app->bind_addr, sizeof app->bind_addr, "127.0.0.1");
 	app->port = 8080;
-	find_root(app->root, sizeof app->root);
+	app_find_root(app->root, sizeof app->root);
 	if (opts->kb_dir)
 		snprintf(app->kb_dir, sizeof app->kb_dir, "%s", opts->kb_dir);
 	else

@@ -79,6 +79,10 @@ struct app_options {
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen);
 void app_close(struct app *app);
 
+/* The install root: KOFFIX_HOME, else the executable's folder (or up to two folders above it)
+ * when it holds the page templates, else the current folder. */
+void app_find_root(char *root, size_t len);
+
 /* Indexes the KB folder, printing refused articles on stderr; 0 or a kx_err. */
 int app_index(struct app *app, bool quiet);
 

@@ -8,12 +8,12 @@
 #include "cli_checkdll.h"
 
 #include <dirent.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../repair-actions/ra.h"
@@ -248,13 +248,8 @@ static int cmd_serve(const struct cli *c)
 		return 1;
 	}
 
-	/* Block the signals before MHD starts its threads so that only sigwait() sees them. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* Before MHD starts its threads, so that only the main thread sees a stop request. */
+	plat_prepare_stop();
 
 	char err[256];
 	struct MHD_Daemon *d = http_start(&app, err, sizeof err);
@@ -265,8 +260,7 @@ static int cmd_serve(const struct cli *c)
 	}
 	printf("http://%s:%u/?token=%s\n", app.bind_addr, app.port, app.token);
 	fflush(stdout);
-	int sig = 0;
-	sigwait(&set, &sig);
+	int sig = plat_wait_for_stop();
 	fprintf(stderr, "koffix: stopping (signal %d)\n", sig);
 	http_stop(d);
 	if (actions_running()) {

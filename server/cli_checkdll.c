@@ -3,6 +3,7 @@
  * `koffix check-dll FILE [options]`: reads FILE, runs the DLL legitimacy check and prints the
  * verdict for people (or the JSON of DESIGN.md with --json). The exit status is the verdict.
  */
+#include "app.h"
 #include "cli_checkdll.h"
 
 #include <errno.h>
@@ -50,37 +51,12 @@ static int usage(const char *fmt, const char *arg)
 	return usage_error(usage_check_dll, fmt, arg);
 }
 
-static bool has_rules(const char *dir)
-{
-	char p[4200];
-	struct stat st;
-	snprintf(p, sizeof p, "%s/trusted-signers.json", dir);
-	return stat(p, &st) == 0;
-}
-
 void cli_pe_data_dir(char *out, size_t len)
 {
-	const char *home = getenv("KOFFIX_HOME");
-	if (home && *home) {
-		snprintf(out, len, "%s/pe/data", home);
-		return;
-	}
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		/* koffix sits in the tree's root; build/asan/koffix two levels below it. */
-		for (int up = 0; up < 3; up++) {
-			char *slash = strrchr(exe, '/');
-			if (!slash || slash == exe)
-				break;
-			*slash = '\0';
-			snprintf(out, len, "%s/pe/data", exe);
-			if (has_rules(out))
-				return;
-		}
-	}
-	snprintf(out, len, "pe/data");
+	/* The DLL check's data sits in the install root, beside the templates. */
+	char root[4096];
+	app_find_root(root, sizeof root);
+	snprintf(out, len, "%.4000s/pe/data", root);
 }
 
 static const char *level_label(const char *level)

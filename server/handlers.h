@@ -6,6 +6,9 @@
 
 struct http_req;
 
+/* The cookie that remembers this browser's last wizard session (resume, articles viewed). */
+#define WIZARD_COOKIE "koffix_wizard"
+
 int api_wizard_create(struct http_req *r);
 int api_wizard_get(struct http_req *r);
 int api_wizard_answer(struct http_req *r);

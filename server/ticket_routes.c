@@ -20,7 +20,6 @@
 #include "handlers.h"
 #include "http.h"
 
-#define WIZARD_COOKIE "koffix_wizard"
 
 int ticket_make(struct app *app, const char *id, const char *name, const char *email,
 		int redact, const char *voter, struct ticket_config *cfg, cJSON **model,

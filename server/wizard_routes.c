@@ -16,7 +16,6 @@
 #include "handlers.h"
 #include "http.h"
 
-#define WIZARD_COOKIE "koffix_wizard"
 
 /* A session and its flow, loaded under the store's lock (released by session_done). */
 struct session {

@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 
-#include <arpa/inet.h>
+#include "net.h"
+
 #include <microhttpd.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "../common/log.h"

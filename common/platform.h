@@ -43,4 +43,30 @@ void plat_prepare_stop(void);
  * returns a number naming the request, for the log. */
 int plat_wait_for_stop(void);
 
+/*
+ * A child process with pipes on its stdin and stdout, in a group of its own so that it can be
+ * ended with everything it started (a process group on POSIX, a job object on Windows).
+ * argv[0] is looked up in PATH when it has no slash. stderr goes to the null device unless
+ * show_stderr. env_add (may be NULL) is one extra "NAME=value" for the child. 0 or KX_EIO.
+ */
+struct plat_child;
+int plat_spawn(const char *const *argv, bool show_stderr, const char *env_add,
+	       struct plat_child **out);
+
+/* Writes all of data to the child's stdin, then closes it. 0 or KX_EIO. */
+int plat_child_send(struct plat_child *c, const void *data, size_t len);
+
+/* Reads what the child wrote, waiting at most timeout_ms: > 0 bytes, 0 nothing yet, -1 end. */
+long plat_child_read(struct plat_child *c, void *buf, size_t max, int timeout_ms);
+
+/* Waits at most timeout_ms for the child to end: 1 ended (*code its exit code, or 128 +
+ * signal), 0 still running. */
+int plat_child_wait(struct plat_child *c, int timeout_ms, int *code);
+
+/* Ends the child and everything in its group, and reaps it. */
+void plat_child_kill(struct plat_child *c);
+
+/* Closes the pipes and frees (the child must have ended or been killed). */
+void plat_child_free(struct plat_child *c);
+
 #endif

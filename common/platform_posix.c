@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The POSIX side of common/platform.h (Linux). */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -77,4 +83,144 @@ int plat_wait_for_stop(void)
 	int sig = 0;
 	sigwait(&stop_set, &sig);
 	return sig;
+}
+
+extern char **environ;
+
+struct plat_child {
+	pid_t pid;
+	int in, out;
+	bool reaped;
+	int status;
+};
+
+int plat_spawn(const char *const *argv, bool show_stderr, const char *env_add,
+	       struct plat_child **out)
+{
+	int in[2], outp[2];
+	if (pipe(in))
+		return KX_EIO;
+	if (pipe(outp)) {
+		close(in[0]);
+		close(in[1]);
+		return KX_EIO;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+	if (!show_stderr)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addclose(&fa, in[1]);
+	posix_spawn_file_actions_addclose(&fa, outp[0]);
+	posix_spawnattr_setpgroup(&attr, 0);
+	sigset_t none;
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+	/* The environment is copied, never changed: a server has threads. */
+	size_t nenv = 0;
+	while (environ[nenv])
+		nenv++;
+	char **envp = xcalloc(nenv + 2, sizeof *envp);
+	memcpy(envp, environ, nenv * sizeof *envp);
+	if (env_add)
+		envp[nenv] = (char *)env_add;
+	struct plat_child *c = xcalloc(1, sizeof *c);
+	int rc = strchr(argv[0], '/')
+		? posix_spawn(&c->pid, argv[0], &fa, &attr, (char *const *)argv, envp)
+		: posix_spawnp(&c->pid, argv[0], &fa, &attr, (char *const *)argv, envp);
+	free(envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(in[0]);
+	close(outp[1]);
+	if (rc) {
+		close(in[1]);
+		close(outp[0]);
+		free(c);
+		errno = rc;
+		return KX_EIO;
+	}
+	c->in = in[1];
+	c->out = outp[0];
+	fcntl(c->in, F_SETFD, FD_CLOEXEC);
+	fcntl(c->out, F_SETFD, FD_CLOEXEC);
+	*out = c;
+	return 0;
+}
+
+int plat_child_send(struct plat_child *c, const void *data, size_t len)
+{
+	const char *p = data;
+	size_t put = 0;
+	signal(SIGPIPE, SIG_IGN);
+	while (put < len) {
+		ssize_t w = write(c->in, p + put, len - put);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		put += (size_t)w;
+	}
+	close(c->in);
+	c->in = -1;
+	return put == len ? 0 : KX_EIO;
+}
+
+long plat_child_read(struct plat_child *c, void *buf, size_t max, int timeout_ms)
+{
+	struct pollfd p = { c->out, POLLIN, 0 };
+	int pr = poll(&p, 1, timeout_ms);
+	if (pr <= 0)
+		return 0;
+	ssize_t got = read(c->out, buf, max);
+	if (got < 0 && errno == EINTR)
+		return 0;
+	return got <= 0 ? -1 : (long)got;
+}
+
+static int code_of(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int plat_child_wait(struct plat_child *c, int timeout_ms, int *code)
+{
+	for (int waited = 0; !c->reaped; waited += 20) {
+		pid_t w = waitpid(c->pid, &c->status, WNOHANG);
+		if (w == c->pid || (w < 0 && errno != EINTR)) {
+			c->reaped = true;
+			break;
+		}
+		if (waited >= timeout_ms)
+			return 0;
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	*code = code_of(c->status);
+	return 1;
+}
+
+void plat_child_kill(struct plat_child *c)
+{
+	if (c->reaped)
+		return;
+	kill(-c->pid, SIGKILL);
+	kill(c->pid, SIGKILL);
+	while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+		;
+	c->reaped = true;
+}
+
+void plat_child_free(struct plat_child *c)
+{
+	if (!c)
+		return;
+	if (c->in >= 0)
+		close(c->in);
+	close(c->out);
+	free(c);
 }

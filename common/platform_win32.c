@@ -85,3 +85,170 @@ int plat_wait_for_stop(void)
 	WaitForSingleObject(stop_event, INFINITE);
 	return 2; /* "interrupt" in the log, as SIGINT is on POSIX */
 }
+
+/*
+ * Child processes: CreateProcessW with pipes, in a job object so that killing it ends the
+ * whole tree. The command line is built from argv with the quoting rules of
+ * CommandLineToArgvW, in UTF-16.
+ */
+struct plat_child {
+	HANDLE process, job, in, out;
+	bool ended;
+};
+
+static wchar_t *widen(const char *s)
+{
+	int n = MultiByteToWideChar(CP_UTF8, 0, s, -1, NULL, 0);
+	wchar_t *w = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *w);
+	if (n <= 0 || !MultiByteToWideChar(CP_UTF8, 0, s, -1, w, n))
+		w[0] = L'\0';
+	return w;
+}
+
+static void quote_arg(wchar_t *out, size_t *len, size_t cap, const wchar_t *arg)
+{
+	size_t n = *len;
+#define PUT(ch) do { if (n + 1 < cap) out[n++] = (ch); } while (0)
+	PUT(L'"');
+	for (const wchar_t *p = arg;; p++) {
+		size_t slashes = 0;
+		while (*p == L'\\') {
+			p++;
+			slashes++;
+		}
+		if (!*p || *p == L'"') {
+			/* Backslashes before a quote (or the closing quote) are doubled. */
+			for (size_t i = 0; i < slashes * 2 + (*p == L'"'); i++)
+				PUT(L'\\');
+			if (!*p)
+				break;
+			PUT(L'"');
+		} else {
+			for (size_t i = 0; i < slashes; i++)
+				PUT(L'\\');
+			PUT(*p);
+		}
+	}
+	PUT(L'"');
+	PUT(L' ');
+#undef PUT
+	out[n] = L'\0';
+	*len = n;
+}
+
+int plat_spawn(const char *const *argv, bool show_stderr, const char *env_add,
+	       struct plat_child **out)
+{
+	(void)env_add; /* only Wine's debug switch uses it, and Wine does not run here */
+	SECURITY_ATTRIBUTES sa = { sizeof sa, NULL, TRUE };
+	HANDLE in_r, in_w, out_r, out_w;
+	if (!CreatePipe(&in_r, &in_w, &sa, 0))
+		return KX_EIO;
+	if (!CreatePipe(&out_r, &out_w, &sa, 0)) {
+		CloseHandle(in_r);
+		CloseHandle(in_w);
+		return KX_EIO;
+	}
+	SetHandleInformation(in_w, HANDLE_FLAG_INHERIT, 0);
+	SetHandleInformation(out_r, HANDLE_FLAG_INHERIT, 0);
+	size_t cap = 32768, len = 0;
+	wchar_t *cmd = xmalloc(cap * sizeof *cmd);
+	cmd[0] = L'\0';
+	for (size_t i = 0; argv[i]; i++) {
+		wchar_t *w = widen(argv[i]);
+		quote_arg(cmd, &len, cap, w);
+		free(w);
+	}
+	STARTUPINFOW si = { .cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES,
+			    .hStdInput = in_r, .hStdOutput = out_w,
+			    .hStdError = show_stderr ? GetStdHandle(STD_ERROR_HANDLE) : NULL };
+	PROCESS_INFORMATION pi;
+	struct plat_child *c = xcalloc(1, sizeof *c);
+	c->job = CreateJobObjectW(NULL, NULL);
+	BOOL ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_NO_WINDOW,
+				 NULL, NULL, &si, &pi);
+	free(cmd);
+	CloseHandle(in_r);
+	CloseHandle(out_w);
+	if (!ok) {
+		CloseHandle(in_w);
+		CloseHandle(out_r);
+		if (c->job)
+			CloseHandle(c->job);
+		free(c);
+		return KX_EIO;
+	}
+	if (c->job)
+		AssignProcessToJobObject(c->job, pi.hProcess);
+	ResumeThread(pi.hThread);
+	CloseHandle(pi.hThread);
+	c->process = pi.hProcess;
+	c->in = in_w;
+	c->out = out_r;
+	*out = c;
+	return 0;
+}
+
+int plat_child_send(struct plat_child *c, const void *data, size_t len)
+{
+	DWORD put = 0;
+	BOOL ok = WriteFile(c->in, data, (DWORD)len, &put, NULL);
+	CloseHandle(c->in);
+	c->in = NULL;
+	return ok && put == len ? 0 : KX_EIO;
+}
+
+long plat_child_read(struct plat_child *c, void *buf, size_t max, int timeout_ms)
+{
+	/* Anonymous pipes have no overlapped reads: look before reading, in short naps. */
+	for (int waited = 0;; waited += 20) {
+		DWORD avail = 0;
+		if (!PeekNamedPipe(c->out, NULL, 0, NULL, &avail, NULL))
+			return -1;
+		if (avail) {
+			DWORD got = 0;
+			if (!ReadFile(c->out, buf, avail < max ? avail : (DWORD)max, &got, NULL) || !got)
+				return -1;
+			return (long)got;
+		}
+		if (waited >= timeout_ms)
+			return 0;
+		Sleep(20);
+	}
+}
+
+int plat_child_wait(struct plat_child *c, int timeout_ms, int *code)
+{
+	if (!c->ended && WaitForSingleObject(c->process, (DWORD)timeout_ms) != WAIT_OBJECT_0)
+		return 0;
+	c->ended = true;
+	DWORD exit = 0;
+	GetExitCodeProcess(c->process, &exit);
+	*code = (int)(exit & 0xff);
+	return 1;
+}
+
+void plat_child_kill(struct plat_child *c)
+{
+	if (c->ended)
+		return;
+	if (c->job)
+		TerminateJobObject(c->job, 1460);
+	else
+		TerminateProcess(c->process, 1460);
+	WaitForSingleObject(c->process, 5000);
+	c->ended = true;
+}
+
+void plat_child_free(struct plat_child *c)
+{
+	if (!c)
+		return;
+	if (c->in)
+		CloseHandle(c->in);
+	CloseHandle(c->out);
+	CloseHandle(c->process);
+	if (c->job)
+		CloseHandle(c->job);
+	free(c);
+}

@@ -9,28 +9,21 @@
  * finished within its timeout has its agent killed (the whole process group: under Wine the
  * agent is a tree of processes) and fails with ERROR_TIMEOUT (1460).
  *
- * Spawning is behind agent_spawn(): on Linux the agent runs under `wine` (the "wine" backend,
- * WINEPREFIX from the environment). A native Windows build of koffix would start it with
- * CreateProcess there.
+ * Spawning goes through the platform layer (common/platform.h: posix_spawn with a process
+ * group here, CreateProcess with a job object on Windows); on Linux the agent runs under
+ * `wine` (the "wine" backend, WINEPREFIX from the environment).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "ra.h"
-
-extern char **environ;
 
 #define LINE_MAX_BYTES (256u * 1024)
 #define OUTPUT_MAX (1u << 20)
@@ -41,75 +34,18 @@ struct agent {
 	bool wine;
 };
 
-struct child {
-	pid_t pid;
-	int in, out;
-};
-
-/* Starts the agent with pipes on stdin and stdout; stderr goes to /dev/null unless
- * KOFFIX_AGENT_STDERR is set. The child leads its own process group. 0 or KX_EIO. */
-static int agent_spawn(const struct agent *a, struct child *c)
+/* The agent's command line: the agent itself, or `wine AGENT` (WINEPREFIX from the
+ * environment). The request goes on stdin, never on the command line. */
+static int agent_spawn(const struct agent *a, struct plat_child **c)
 {
-	int in[2], out[2];
-	if (pipe(in))
-		return KX_EIO;
-	if (pipe(out)) {
-		close(in[0]);
-		close(in[1]);
-		return KX_EIO;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	if (!getenv("KOFFIX_AGENT_STDERR"))
-		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addclose(&fa, in[1]);
-	posix_spawn_file_actions_addclose(&fa, out[0]);
-	posix_spawnattr_setpgroup(&attr, 0);
-	sigset_t none;
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
-	/* Wine's own debug chatter would fill stderr: quiet unless WINEDEBUG says otherwise. The
-	 * environment is copied, never changed (the server has threads). */
-	size_t nenv = 0;
-	while (environ[nenv])
-		nenv++;
-	char **envp = xcalloc(nenv + 2, sizeof *envp);
-	memcpy(envp, environ, nenv * sizeof *envp);
-	if (a->wine && !getenv("WINEDEBUG"))
-		envp[nenv] = (char *)"WINEDEBUG=-all";
-	char *argv[3];
-	int rc;
+	const char *argv[3] = { a->path, NULL, NULL };
 	if (a->wine) {
-		argv[0] = (char *)"wine";
-		argv[1] = (char *)a->path;
-		argv[2] = NULL;
-		rc = posix_spawnp(&c->pid, "wine", &fa, &attr, argv, envp);
-	} else {
-		argv[0] = (char *)a->path;
-		argv[1] = NULL;
-		rc = posix_spawn(&c->pid, a->path, &fa, &attr, argv, envp);
+		argv[0] = "wine";
+		argv[1] = a->path;
 	}
-	free(envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(in[0]);
-	close(out[1]);
-	if (rc) {
-		close(in[1]);
-		close(out[0]);
-		errno = rc;
-		return KX_EIO;
-	}
-	c->in = in[1];
-	c->out = out[0];
-	fcntl(c->in, F_SETFD, FD_CLOEXEC);
-	fcntl(c->out, F_SETFD, FD_CLOEXEC);
-	return 0;
+	/* Wine's own debug chatter would fill stderr: quiet unless WINEDEBUG says otherwise. */
+	const char *quiet = a->wine && !getenv("WINEDEBUG") ? "WINEDEBUG=-all" : NULL;
+	return plat_spawn(argv, getenv("KOFFIX_AGENT_STDERR") != NULL, quiet, c);
 }
 
 static long long now_ms(void)
@@ -245,22 +181,14 @@ out:
 static int call_agent(const struct agent *a, const char *request, int step, int timeout,
 		      struct reply *r)
 {
-	struct child c;
+	struct plat_child *c;
 	if (agent_spawn(a, &c)) {
 		snprintf(r->error, sizeof r->error, "the agent could not be started (%s%.800s): %s",
 			 a->wine ? "wine " : "", a->path, strerror(errno));
 		return KX_EIO;
 	}
-	/* The request is small (well under a pipe's buffer), so one write cannot block. */
-	size_t len = strlen(request), put = 0;
-	signal(SIGPIPE, SIG_IGN);
-	while (put < len) {
-		ssize_t w = write(c.in, request + put, len - put);
-		if (w <= 0)
-			break;
-		put += (size_t)w;
-	}
-	close(c.in);
+	/* The request is small (well under a pipe's buffer), so writing it cannot block. */
+	plat_child_send(c, request, strlen(request));
 	long long deadline = now_ms() + (long long)timeout * 1000;
 	char *line = xmalloc(LINE_MAX_BYTES + 1);
 	size_t have = 0;
@@ -271,16 +199,11 @@ static int call_agent(const struct agent *a, const char *request, int step, int 
 			r->timed_out = true;
 			break;
 		}
-		struct pollfd p = { c.out, POLLIN, 0 };
-		int pr = poll(&p, 1, left > 1000 ? 1000 : (int)left);
-		if (pr < 0 && errno == EINTR)
+		long got = plat_child_read(c, line + have, LINE_MAX_BYTES - have,
+					   left > 1000 ? 1000 : (int)left);
+		if (got == 0)
 			continue;
-		if (pr <= 0)
-			continue;
-		ssize_t got = read(c.out, line + have, LINE_MAX_BYTES - have);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0) {
+		if (got < 0) {
 			eof = true;
 			got = 0;
 		}
@@ -312,25 +235,15 @@ static int call_agent(const struct agent *a, const char *request, int step, int 
 			break;
 	}
 	free(line);
-	close(c.out);
-	int status = 0;
-	pid_t w = 0;
-	while (!r->timed_out && (w = waitpid(c.pid, &status, WNOHANG)) == 0) {
-		if (now_ms() >= deadline) {
+	int code = 0;
+	if (!r->timed_out) {
+		long long left = deadline - now_ms();
+		if (!plat_child_wait(c, left > 0 ? (int)left : 0, &code))
 			r->timed_out = true;
-			break;
-		}
-		struct timespec ts = { 0, 20 * 1000000L };
-		nanosleep(&ts, NULL);
 	}
-	if (r->timed_out) {
-		kill(-c.pid, SIGKILL);
-		kill(c.pid, SIGKILL);
-		while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR)
-			;
-	} else if (w < 0) {
-		status = 0;
-	}
+	if (r->timed_out)
+		plat_child_kill(c);
+	plat_child_free(c);
 	if (r->timed_out) {
 		snprintf(r->error, sizeof r->error, "the agent did not finish within %d s and was "
 			 "stopped", timeout);
@@ -338,16 +251,15 @@ static int call_agent(const struct agent *a, const char *request, int step, int 
 	}
 	if (!r->have_result && !r->protocol_error) {
 		snprintf(r->error, sizeof r->error, "the agent ended without a result (exit %d%s)",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-			 WIFSIGNALED(status) ? ", killed" : "");
+			 code, code > 128 ? ", killed" : "");
 		r->protocol_error = true;
 	}
 	if (r->protocol_error)
 		return KX_EIO;
-	if (WIFEXITED(status) && WEXITSTATUS(status) != (r->result & 0xff)) {
+	if (code < 128 && code != (r->result & 0xff)) {
 		/* Wine passes the exit code through; a mismatch means something else ended it. */
 		snprintf(r->error, sizeof r->error, "the agent's exit code %d differs from its result "
-			 "%d", WEXITSTATUS(status), r->result);
+			 "%d", code, r->result);
 		r->protocol_error = true;
 		return KX_EIO;
 	}

@@ -3,6 +3,8 @@
 'use strict';
 
 const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const readline = require('readline');
 const { chromium } = require('playwright-core');
@@ -51,4 +53,25 @@ function launch() {
   });
 }
 
-module.exports = { root, checks, startServer, launch };
+// Runs body(browser, srv, base) against a koffix server with a data folder of its own and
+// Chromium; cleans both up and prints the suite's result whatever happens.
+async function withServer(t, body) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'koffix-browser-'));
+  let srv = null;
+  let browser = null;
+  try {
+    srv = await startServer(dataDir);
+    browser = await launch();
+    await body(browser, srv, srv.url.replace(/\/\?token=.*$/, ''));
+  } catch (e) {
+    console.error(e);
+    t.check('no exception', false, e);
+  } finally {
+    if (browser) await browser.close();
+    if (srv) srv.proc.kill('SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  t.done();
+}
+
+module.exports = { root, checks, startServer, launch, withServer };

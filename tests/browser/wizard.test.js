@@ -4,9 +4,8 @@
 'use strict';
 
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
-const { checks, startServer, launch } = require('./lib');
+const { checks, withServer } = require('./lib');
 
 const t = checks('browser-wizard');
 const outDir = path.join(__dirname, 'out');
@@ -79,25 +78,9 @@ async function walk(browser, base, js) {
   await ctx.close();
 }
 
-async function main() {
-  fs.mkdirSync(outDir, { recursive: true });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'koffix-browser-'));
-  const srv = await startServer(dataDir);
-  const browser = await launch();
-  try {
-    const base = { launch: srv.url, url: srv.url.replace(/\/\?token=.*$/, '') };
-    await walk(browser, base, true);
-    await walk(browser, base, false);
-  } finally {
-    await browser.close();
-    srv.proc.kill('SIGTERM');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  }
-  t.done();
-}
-
-main().catch((e) => {
-  console.error(e);
-  t.check('no exception', false, e);
-  t.done();
+fs.mkdirSync(outDir, { recursive: true });
+withServer(t, async (browser, srv, url) => {
+  const base = { launch: srv.url, url };
+  await walk(browser, base, true);
+  await walk(browser, base, false);
 });

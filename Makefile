@@ -4,21 +4,33 @@
 CC       ?= cc
 B        ?= build
 PKGS     := libmicrohttpd libcmark-gfm sqlite3 libcjson libcrypto
+# The platform layer (common/platform.h): posix here; win32 for the Windows build (make windows),
+# whose libraries come from scripts/windows-deps.sh (WIN_DEPS names the prefix it printed).
+PLATFORM ?= posix
+ifeq ($(PLATFORM),win32)
+include $(WIN_DEPS)/flags.mk
+PKG_CFLAGS := $(patsubst -I%,-isystem %,$(WIN_DEPS_CFLAGS))
+PKG_LIBS   := $(WIN_DEPS_LIBS)
+OS_CFLAGS  := -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1
+OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32
+else
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions
+OS_CFLAGS  := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+OS_LIBS    := -lpthread -lm
+endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
             -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(WARN) $(CFLAGS) \
+ALL_CFLAGS := -std=c11 $(OS_CFLAGS) $(WARN) $(CFLAGS) \
               $(EXTRA_CFLAGS) $(PKG_CFLAGS) -MMD -MP
-LDLIBS   := $(PKG_LIBS) -lcmark-gfm-extensions -lpthread -lm
+LDLIBS   := $(PKG_LIBS) $(OS_LIBS)
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# The platform layer (common/platform.h): posix here; win32 for the Windows build.
-PLATFORM ?= posix
-
-ifeq ($(B),build)
+ifeq ($(PLATFORM),win32)
+BIN := $(B)/koffix.exe
+else ifeq ($(B),build)
 BIN := koffix
 else
 BIN := $(B)/koffix
@@ -68,7 +80,7 @@ AGENT_EXE  := koffix-agent.exe
 HAVE_MINGW := $(shell command -v $(MINGW) >/dev/null 2>&1 && echo yes)
 
 .SECONDARY:
-.PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind
+.PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind windows
 all: $(BIN)
 ifeq ($(HAVE_MINGW),yes)
 all: $(AGENT_EXE)
@@ -139,6 +151,18 @@ unit: $(UNIT_BINS) $(FUZZ_BINS)
 asan:
 	@$(MAKE) --no-print-directory B=build/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" build/asan/koffix unit
 
+# koffix.exe for Windows (x86_64): the libraries cross-built once from Debian's source packages
+# (scripts/windows-deps.sh, cached outside the tree by version), the same sources built with
+# PLATFORM=win32, then dist/koffix-win64.zip (scripts/windows-dist.sh).
+WIN_CC ?= x86_64-w64-mingw32-gcc
+windows:
+	@scripts/setup.sh --windows
+	@$(MAKE) --no-print-directory $(AGENT_EXE)
+	@prefix=$$(scripts/windows-deps.sh | tail -n 1) && \
+	$(MAKE) --no-print-directory PLATFORM=win32 B=build/win64 CC=$(WIN_CC) WIN_DEPS="$$prefix" \
+		build/win64/koffix.exe && \
+	scripts/windows-dist.sh "$$prefix"
+
 # Installs missing Debian packages (as root), builds, indexes the KB and serves it.
 PORT ?= 8080
 run: check-deps
@@ -167,7 +191,7 @@ bench: all
 	@scripts/bench.sh
 
 clean:
-	rm -rf build koffix $(AGENT_EXE)
+	rm -rf build dist koffix $(AGENT_EXE)
 
 -include $(AGENT_SRCS:%.c=build/mingw/%.d)
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(UNIT_TESTS:%=$(B)/tests/unit/%.d) $(FUZZERS:%=$(B)/tests/fuzz/%.d)

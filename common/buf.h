@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include "attr.h"
 
 struct buf {
 	char *data;
@@ -36,7 +37,7 @@ void buf_reset(struct buf *b);
 int buf_add(struct buf *b, const void *p, size_t n);
 int buf_adds(struct buf *b, const char *s);
 int buf_addch(struct buf *b, char c);
-int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_addf(struct buf *b, const char *fmt, ...) KX_PRINTF(2, 3);
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
 
 /* Appends s with &, <, >, " and ' replaced by entities (safe in text and quoted attributes). */

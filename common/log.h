@@ -8,6 +8,8 @@
  * always one line whatever a request contained. Thread-safe (one write per line).
  */
 
+#include "attr.h"
+
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 /* Sets the lowest level printed (default LOG_INFO); KOFFIX_LOG=debug|info|warn|error also works. */
@@ -20,6 +22,6 @@ void log_set_level(enum log_level level);
 void log_kv(enum log_level level, const char *msg, int nkv, ...);
 
 /* printf-style convenience for a plain message. */
-void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level level, const char *fmt, ...) KX_PRINTF(2, 3);
 
 #endif

@@ -10,6 +10,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
+
+/*
+ * Once at start, before any output: stdout is byte-exact (no newline translation on Windows,
+ * where the console also gets UTF-8).
+ */
+void plat_init(void);
+
+/* UTC calendar time: gmtime_r / timegm on POSIX, gmtime_s / _mkgmtime on Windows.
+ * plat_gmtime returns false when t cannot be represented; plat_timegm (time_t)-1. */
+bool plat_gmtime(time_t t, struct tm *out);
+time_t plat_timegm(struct tm *tm);
 
 /* Fills buf with n bytes from the system's secure random source. 0, or KX_EIO. */
 int plat_random(void *buf, size_t n);
@@ -29,6 +41,9 @@ int plat_mkdir(const char *path);
  * MoveFileEx with MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH on Windows. 0, or KX_EIO.
  */
 int plat_replace(const char *src, const char *dst);
+
+/* Creates (or truncates) a file for writing its exact bytes, mode 0644 on POSIX: an fd or -1. */
+int plat_create(const char *path);
 
 /* Flushes an open file descriptor's data to disk. 0, or KX_EIO. */
 int plat_fsync(int fd);
@@ -68,5 +83,31 @@ void plat_child_kill(struct plat_child *c);
 
 /* Closes the pipes and frees (the child must have ended or been killed). */
 void plat_child_free(struct plat_child *c);
+
+/*
+ * Where koffix keeps its database and state when --data is not given: ./data on POSIX (a
+ * checkout or a technician's folder), %LOCALAPPDATA%\koffix on Windows (the person's own,
+ * private folder, where the agent keeps its backups too). 0, or KX_EIO.
+ */
+int plat_data_dir(char *out, size_t len);
+
+/* The repair backend when --backend is not given: "plan" on POSIX, "agent" on Windows. */
+const char *plat_default_backend(void);
+
+/* Whether koffix-agent.exe runs natively here (Windows); elsewhere it needs Wine. */
+bool plat_runs_agent(void);
+
+/*
+ * Whether koffix started with no arguments should serve and open the browser (a double-click
+ * on koffix.exe in Explorer) instead of printing its usage: false on POSIX, true on Windows.
+ */
+bool plat_bare_start_serves(void);
+
+/*
+ * Opens url in the person's browser and returns without waiting for it: the program named by
+ * KOFFIX_BROWSER (given the URL as its one argument) when that is set, else xdg-open on POSIX
+ * and the default browser (ShellExecute) on Windows. 0, or KX_EIO.
+ */
+int plat_open_url(const char *url);
 
 #endif

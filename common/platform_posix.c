@@ -17,6 +17,20 @@
 #include "platform.h"
 #include "util.h"
 
+void plat_init(void)
+{
+}
+
+bool plat_gmtime(time_t t, struct tm *out)
+{
+	return gmtime_r(&t, out) != NULL;
+}
+
+time_t plat_timegm(struct tm *tm)
+{
+	return timegm(tm);
+}
+
 int plat_random(void *buf, size_t n)
 {
 	FILE *f = fopen("/dev/urandom", "rb");
@@ -54,6 +68,11 @@ bool plat_process_alive(long long pid)
 int plat_mkdir(const char *path)
 {
 	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : KX_EIO;
+}
+
+int plat_create(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
 int plat_replace(const char *src, const char *dst)
@@ -223,4 +242,57 @@ void plat_child_free(struct plat_child *c)
 		close(c->in);
 	close(c->out);
 	free(c);
+}
+
+int plat_data_dir(char *out, size_t len)
+{
+	return snprintf(out, len, "data") < (int)len ? 0 : KX_EIO;
+}
+
+const char *plat_default_backend(void)
+{
+	return "plan";
+}
+
+bool plat_runs_agent(void)
+{
+	return false;
+}
+
+bool plat_bare_start_serves(void)
+{
+	return false;
+}
+
+int plat_open_url(const char *url)
+{
+	const char *browser = getenv("KOFFIX_BROWSER");
+	const char *argv[] = { browser && *browser ? browser : "xdg-open", url, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	for (int fd = 0; fd < 3; fd++)
+		posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+	/* A group of its own: Ctrl+C in koffix's terminal does not close the browser. */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc)
+		return KX_EIO;
+	/* xdg-open hands over to the browser and ends; reap it if it does so soon. */
+	int status = 0;
+	for (int i = 0; i < 100; i++) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : KX_EIO;
+		if (w < 0 && errno != EINTR)
+			break;
+		struct timespec ts = { 0, 20 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return 0;
 }

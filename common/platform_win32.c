@@ -4,11 +4,33 @@
 #include <bcrypt.h>
 #include <direct.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <io.h>
+#include <shellapi.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "platform.h"
 #include "util.h"
+
+void plat_init(void)
+{
+	/* Tickets and scripts written to stdout keep their exact bytes (CRLF stays CRLF). */
+	_setmode(_fileno(stdout), _O_BINARY);
+	SetConsoleOutputCP(CP_UTF8);
+}
+
+bool plat_gmtime(time_t t, struct tm *out)
+{
+	return gmtime_s(out, &t) == 0;
+}
+
+time_t plat_timegm(struct tm *tm)
+{
+	return _mkgmtime(tm);
+}
 
 int plat_random(void *buf, size_t n)
 {
@@ -49,9 +71,45 @@ bool plat_process_alive(long long pid)
 	return alive;
 }
 
+/* Creates path and its missing parents; "C:" and "\\\\server\\share" need no creating. */
 int plat_mkdir(const char *path)
 {
-	return _mkdir(path) == 0 || errno == EEXIST ? 0 : KX_EIO;
+	size_t n = strlen(path);
+	char *p = xmalloc(n + 1);
+	memcpy(p, path, n + 1);
+	size_t start = 0;
+	if (n >= 2 && p[1] == ':')
+		start = 2;
+	else if (n >= 2 && (p[0] == '\\' || p[0] == '/') && (p[1] == '\\' || p[1] == '/')) {
+		/* \\server\share: skip both names. */
+		int seps = 0;
+		for (start = 2; start < n && seps < 2; start++)
+			if (p[start] == '\\' || p[start] == '/')
+				seps++;
+	}
+	int rc = 0;
+	for (size_t i = start + 1; i <= n; i++) {
+		if (i < n && p[i] != '\\' && p[i] != '/')
+			continue;
+		char c = p[i];
+		p[i] = '\0';
+		if (_mkdir(p) != 0 && errno != EEXIST) {
+			struct _stat st;
+			if (_stat(p, &st) != 0 || !(st.st_mode & _S_IFDIR))
+				rc = KX_EIO;
+		}
+		p[i] = c;
+		if (rc)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+int plat_create(const char *path)
+{
+	return _open(path, _O_WRONLY | _O_CREAT | _O_TRUNC | _O_BINARY | _O_NOINHERIT,
+		     _S_IREAD | _S_IWRITE);
 }
 
 int plat_replace(const char *src, const char *dst)
@@ -251,4 +309,53 @@ void plat_child_free(struct plat_child *c)
 	if (c->job)
 		CloseHandle(c->job);
 	free(c);
+}
+
+int plat_data_dir(char *out, size_t len)
+{
+	const wchar_t *base = _wgetenv(L"LOCALAPPDATA");
+	if (!base || !*base)
+		return KX_EIO;
+	int n = WideCharToMultiByte(CP_UTF8, 0, base, -1, out, (int)len, NULL, NULL);
+	if (n <= 0 || (size_t)n + sizeof "\\koffix" > len)
+		return KX_EIO;
+	strcat(out, "\\koffix");
+	return 0;
+}
+
+const char *plat_default_backend(void)
+{
+	return "agent";
+}
+
+bool plat_runs_agent(void)
+{
+	return true;
+}
+
+bool plat_bare_start_serves(void)
+{
+	return true;
+}
+
+int plat_open_url(const char *url)
+{
+	const char *browser = getenv("KOFFIX_BROWSER");
+	if (browser && *browser) {
+		const char *argv[] = { browser, url, NULL };
+		struct plat_child *c;
+		if (plat_spawn(argv, false, NULL, &c) != 0)
+			return KX_EIO;
+		plat_child_send(c, "", 0);
+		int code = 0;
+		/* Still running after that: it is the browser itself, which goes on without koffix
+		 * (the job object does not end its processes when its handle closes). */
+		int ended = plat_child_wait(c, 2000, &code);
+		plat_child_free(c);
+		return ended && code ? KX_EIO : 0;
+	}
+	wchar_t *w = widen(url);
+	HINSTANCE h = ShellExecuteW(NULL, L"open", w, NULL, NULL, SW_SHOWNORMAL);
+	free(w);
+	return (INT_PTR)h > 32 ? 0 : KX_EIO;
 }

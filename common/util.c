@@ -122,7 +122,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 	char *tmp = xmalloc(plen + 32);
 	snprintf(tmp, plen + 32, "%s.tmp.%lld", path, plat_pid());
 	int rc = KX_EIO;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = plat_create(tmp);
 	if (fd < 0)
 		goto out;
 	const char *p = data;
@@ -246,6 +246,6 @@ void utc_now(char out[21])
 {
 	time_t t = time(NULL);
 	struct tm tm;
-	gmtime_r(&t, &tm);
+	plat_gmtime(t, &tm);
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

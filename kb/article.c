@@ -14,6 +14,7 @@
 
 #include "../common/buf.h"
 #include "../common/util.h"
+#include "../common/attr.h"
 
 /* Bounds of the front matter: a hostile or broken file cannot make us hold more than this. */
 #define FM_MAX_VALUE 4096
@@ -102,7 +103,7 @@ struct fm {
 	int block;           /* key whose block list ("key:" then "- item" lines) is open, or -1 */
 };
 
-static int fm_fail(struct fm *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fm_fail(struct fm *st, const char *fmt, ...) KX_PRINTF(2, 3);
 
 static int fm_fail(struct fm *st, const char *fmt, ...)
 {

@@ -14,6 +14,7 @@
 #include "../common/util.h"
 #include "pe.h"
 #include "sig.h"
+#include "../common/attr.h"
 
 #define DATA_MAX (1u << 20)
 #define PATH_COMPONENTS 64
@@ -38,7 +39,7 @@ struct ind {
 };
 
 static enum pe_level say(struct ind *i, enum pe_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	KX_PRINTF(3, 4);
 
 static enum pe_level say(struct ind *i, enum pe_level level, const char *fmt, ...)
 {

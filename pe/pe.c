@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../common/util.h"
+#include "../common/attr.h"
 
 #define COFF_SIZE 20
 #define SECTION_SIZE 40
@@ -21,7 +22,7 @@
 #define HIGH_BIT 0x80000000u
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	KX_PRINTF(3, 4);
 
 static int fail(char *why, size_t whylen, const char *fmt, ...)
 {

@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "../common/platform.h"
 #include "../common/util.h"
 
 #define WIN_CERT_HEADER 8
@@ -333,7 +334,7 @@ static void asn1_time_text(const ASN1_TIME *t, char out[21], time_t *as_time)
 		return;
 	strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (as_time)
-		*as_time = timegm(&tm);
+		*as_time = plat_timegm(&tm);
 }
 
 static void cert_info(X509 *x, struct pe_cert_info *ci)
@@ -814,7 +815,7 @@ static cJSON *one_json(const struct pe_sig *s, const char *status)
 	cJSON_AddBoolToObject(o, "expired", s->expired);
 	char when[21] = "";
 	struct tm tm;
-	if (gmtime_r(&s->checked_at, &tm))
+	if (plat_gmtime(s->checked_at, &tm))
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	cJSON_AddStringToObject(o, "validity_checked_at", when);
 	cJSON_AddBoolToObject(o, "checked_at_signing_time", s->at_signing_time);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "ra.h"
 
@@ -326,7 +327,7 @@ void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *para
 	char stamp[21];
 	time_t now = time(NULL);
 	struct tm tm;
-	gmtime_r(&now, &tm);
+	plat_gmtime(now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	const cJSON *a = ra_action(c, id);
 	buf_adds(out, "@echo off" CRLF "rem koffix repair script: ");

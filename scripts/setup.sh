@@ -3,6 +3,7 @@
 #   scripts/setup.sh --runtime   build and run: compiler, libraries
 #   scripts/setup.sh --all       also what `make test` needs: Chromium, Python, Node modules
 #   scripts/setup.sh --bench     also what `make bench` needs: nginx, wrk, lunr.js
+#   scripts/setup.sh --windows   what `make windows` needs besides scripts/windows-deps.sh's tools
 # As root it installs through apt-get; otherwise it prints the command to run and fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,14 +12,16 @@ mode=${1:---runtime}
 runtime=(gcc make pkg-config libmicrohttpd-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
          libsqlite3-dev libcjson-dev libssl-dev)
 testing=(python3 chromium valgrind gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl
-         wine wine64 wixl msitools)
+         wine wine64 wixl msitools zip unzip)
+windows=(make gcc-mingw-w64-x86-64 zip)
 bench=(nginx wrk curl gcc-mingw-w64-i686 gcc-mingw-w64-x86-64 osslsigncode openssl)
 
 case "$mode" in
 	--runtime) want=("${runtime[@]}") ;;
 	--all) want=("${runtime[@]}" "${testing[@]}") ;;
 	--bench) want=("${runtime[@]}" "${bench[@]}") ;;
-	*) echo "usage: scripts/setup.sh --runtime|--all|--bench" >&2; exit 64 ;;
+	--windows) want=("${windows[@]}") ;;
+	*) echo "usage: scripts/setup.sh --runtime|--all|--bench|--windows" >&2; exit 64 ;;
 esac
 
 missing=()

@@ -287,15 +287,20 @@ static int inspect_dll(void *cls, const char *windows_path, const char *office_b
 		       char *out, size_t outlen)
 {
 	struct app *app = cls;
-	const char *prefix = getenv("WINEPREFIX");
-	if (!prefix || strncasecmp(windows_path, "C:\\", 3))
-		return KX_ENOTFOUND;
 	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
 	char err[512];
-	snprintf(local, sizeof local, "%s/drive_c/%s", prefix, windows_path + 3);
-	for (char *p = local + strlen(prefix); *p; p++)
-		if (*p == '\\')
-			*p = '/';
+	if (strcmp(app->backend->name, "wine") == 0) {
+		const char *prefix = getenv("WINEPREFIX");
+		if (!prefix || strncasecmp(windows_path, "C:\\", 3))
+			return KX_ENOTFOUND;
+		snprintf(local, sizeof local, "%s/drive_c/%s", prefix, windows_path + 3);
+		for (char *p = local + strlen(prefix); *p; p++)
+			if (*p == '\\')
+				*p = '/';
+	} else {
+		/* The agent runs on this machine: its path is ours. */
+		snprintf(local, sizeof local, "%s", windows_path);
+	}
 	char *data;
 	size_t len;
 	if (read_file(local, 64u << 20, &data, &len) != 0)
@@ -328,7 +333,9 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 			size_t errlen)
 {
 	app->step_timeout = 300;
-	if (!name || !strcmp(name, "plan")) {
+	if (!name)
+		name = plat_default_backend();
+	if (!strcmp(name, "plan")) {
 		app->backend = ra_backend_plan();
 		return 0;
 	}
@@ -343,10 +350,12 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 	const char *t = getenv("KOFFIX_STEP_TIMEOUT");
 	if (t && atoi(t) > 0)
 		app->step_timeout = atoi(t);
-	if (!strcmp(name, "agent")) {
-		/* Native runs of koffix-agent.exe need a Windows build of koffix (issue 8). */
-		snprintf(err, errlen, "the 'agent' backend runs koffix-agent.exe natively on Windows; "
-			 "on Linux use --backend wine (with WINEPREFIX) or --backend plan");
+	/* The agent is a Windows program: natively on Windows, under Wine with --backend wine. */
+	bool wine = strcmp(name, "wine") == 0;
+	if (!wine && !plat_runs_agent()) {
+		snprintf(err, errlen, "the 'agent' backend runs koffix-agent.exe natively, which needs "
+			 "koffix.exe on Windows; here use --backend wine (with WINEPREFIX) or --backend "
+			 "plan");
 		return KX_ENOTFOUND;
 	}
 	/* The agent: --agent PATH, else KOFFIX_AGENT, else beside koffix, else in the install root. */
@@ -362,7 +371,7 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 		if (access(path, R_OK) != 0)
 			snprintf(path, sizeof path, "%.4000s/koffix-agent.exe", app->root);
 	}
-	app->backend = ra_backend_agent(path, true, err, errlen);
+	app->backend = ra_backend_agent(path, wine, err, errlen);
 	if (!app->backend)
 		return KX_ENOTFOUND;
 	app->backend->inspect = inspect_dll;
@@ -389,7 +398,12 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	else
 		snprintf(app->catalogue_path, sizeof app->catalogue_path,
 			 "%.4000s/repair-actions/catalogue.json", app->root);
-	snprintf(app->data_dir, sizeof app->data_dir, "%s", opts->data_dir ? opts->data_dir : "data");
+	if (opts->data_dir)
+		snprintf(app->data_dir, sizeof app->data_dir, "%s", opts->data_dir);
+	else if (plat_data_dir(app->data_dir, sizeof app->data_dir) != 0) {
+		snprintf(err, errlen, "cannot tell where the data folder goes: give one with --data DIR");
+		return KX_EIO;
+	}
 	if (mkdir_p(app->data_dir) != 0) {
 		snprintf(err, errlen, "cannot create the data folder '%s'", app->data_dir);
 		return KX_EIO;

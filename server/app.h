@@ -59,14 +59,14 @@ struct app {
 };
 
 struct app_options {
-	const char *data_dir;   /* NULL: ./data */
+	const char *data_dir;   /* NULL: plat_data_dir() (./data; %LOCALAPPDATA%\koffix on Windows) */
 	const char *kb_dir;     /* NULL: ROOT/kb */
 	const char *flows_dir;  /* NULL: ROOT/wizard/flows */
 	const char *catalogue;  /* NULL: ROOT/repair-actions/catalogue.json */
 	bool need_templates;
 	bool need_flows;        /* load and check every flow (refusing invalid ones), open the
 				 * repair journal and mark interrupted runs */
-	const char *backend;    /* plan (default), script:SPEC (tests), wine; agent on Windows */
+	const char *backend;    /* NULL: plat_default_backend(); plan, agent, wine, script:SPEC (tests) */
 	const char *agent;      /* koffix-agent.exe (NULL: KOFFIX_AGENT, else beside koffix) */
 	bool need_secrets;
 };

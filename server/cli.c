@@ -43,22 +43,28 @@ static const char usage_main[] =
 	"  detect                 what the backend detects on the affected PC (--json)\n"
 	"\n"
 	"Global options:\n"
-	"  --data DIR             database and state folder (default ./data)\n"
+	"  --data DIR             database and state folder (default ./data; on Windows\n"
+	"                         %LOCALAPPDATA%\\koffix)\n"
 	"  --kb DIR               knowledge-base folder with articles/ (default: the installed kb/)\n"
 	"  --flows DIR            wizard flows folder; tables in DIR/../data (default wizard/flows)\n"
 	"  --catalogue FILE       repair catalogue (default repair-actions/catalogue.json)\n"
-	"  --backend plan|agent|wine   how repairs reach Windows (default plan here)\n"
+	"  --backend plan|agent|wine   how repairs reach Windows (default: agent on Windows,\n"
+	"                         plan elsewhere)\n"
 	"  --agent PATH           the Windows agent (default: koffix-agent.exe beside koffix)\n"
 	"  --json                 print data as JSON\n"
 	"  --help                 help for koffix or for a command\n";
 
 static const char usage_serve[] =
-	"usage: koffix serve [--port N] [--bind ADDR] [--token T] [--detected FILE]\n"
+	"usage: koffix serve [--port N] [--bind ADDR] [--token T] [--detected FILE] [--open]\n"
 	"\n"
 	"Indexes the knowledge base when needed and serves the web app. Prints the address to\n"
 	"open, with this launch's access token, on standard output; stop with Ctrl+C.\n"
+	"On Windows, koffix.exe started with no arguments (a double-click) is `serve --open`.\n"
 	"\n"
 	"  --port N      TCP port (default 8080; 0 picks a free one)\n"
+	"  --open        open the address in the browser (KOFFIX_BROWSER names another program);\n"
+	"                when koffix already serves this data folder, only open that one; when\n"
+	"                port 8080 is taken and --port is not given, use a free port\n"
 	"  --bind ADDR   IPv4 address to listen on (default 127.0.0.1; anything else is exposed\n"
 	"                to the network and is refused unless it is a loopback address)\n"
 	"  --token T     fix the access token (8-128 letters, digits, '-', '_', '.', '~')\n"
@@ -174,10 +180,84 @@ int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
 	return 0;
 }
 
+/*
+ * The running server of a data folder, in DATA/server.json ({"pid", "url"}), so that a second
+ * double-click opens the first server instead of starting another. The folder is the person's
+ * own (it holds the server's secret already).
+ */
+static void running_path(const struct app *app, char *out, size_t len)
+{
+	snprintf(out, len, "%.4000s/server.json", app->data_dir);
+}
+
+static bool open_running(const struct cli *c)
+{
+	char dir[APP_PATH_MAX], path[APP_PATH_MAX + 16];
+	if (c->data)
+		snprintf(dir, sizeof dir, "%s", c->data);
+	else if (plat_data_dir(dir, sizeof dir) != 0)
+		return false;
+	snprintf(path, sizeof path, "%.4000s/server.json", dir);
+	char *text;
+	if (read_file(path, 4096, &text, NULL) != 0)
+		return false;
+	cJSON *o = cJSON_Parse(text);
+	free(text);
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+	const cJSON *url = cJSON_GetObjectItemCaseSensitive(o, "url");
+	bool done = false;
+	if (cJSON_IsNumber(pid) && cJSON_IsString(url) &&
+	    str_starts(url->valuestring, "http://127.") && plat_process_alive((long long)pid->valuedouble)) {
+		printf("%s\n", url->valuestring);
+		fflush(stdout);
+		fprintf(stderr, "koffix: already running (process %lld); opening it in the browser\n",
+			(long long)pid->valuedouble);
+		if (plat_open_url(url->valuestring) != 0)
+			fprintf(stderr, "koffix: could not start a browser: open the address above\n");
+		done = true;
+	}
+	cJSON_Delete(o);
+	return done;
+}
+
+static void write_running(const struct app *app, const char *url)
+{
+	char path[APP_PATH_MAX + 16];
+	running_path(app, path, sizeof path);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "pid", (double)plat_pid());
+	cJSON_AddStringToObject(o, "url", url);
+	char *s = cJSON_PrintUnformatted(o);
+	if (write_file_atomic(path, s, strlen(s)) != 0)
+		fprintf(stderr, "koffix: cannot write '%s' (a second start will not find this one)\n",
+			path);
+	cJSON_free(s);
+	cJSON_Delete(o);
+}
+
+static void remove_running(const struct app *app)
+{
+	char path[APP_PATH_MAX + 16], *text;
+	running_path(app, path, sizeof path);
+	if (read_file(path, 4096, &text, NULL) != 0)
+		return;
+	cJSON *o = cJSON_Parse(text);
+	free(text);
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
+	if (cJSON_IsNumber(pid) && (long long)pid->valuedouble == plat_pid())
+		remove(path);
+	cJSON_Delete(o);
+}
+
 static int cmd_serve(const struct cli *c)
 {
 	const char *port = NULL, *bind = NULL, *token = NULL, *detected = NULL;
+	bool open = c->bare;
 	for (int i = 1; i < c->argc; i++) {
+		if (strcmp(c->argv[i], "--open") == 0) {
+			open = true;
+			continue;
+		}
 		int t = take_value(c->argv, c->argc, &i, "--port", &port);
 		if (!t)
 			t = take_value(c->argv, c->argc, &i, "--detected", &detected);
@@ -206,6 +286,9 @@ static int cmd_serve(const struct cli *c)
 	if (token && !token_shape_ok(token))
 		return usage_error(usage_serve, "--token '%s' is not 8-128 letters, digits, '-', '_', "
 				   "'.' or '~'", token);
+
+	if (open && open_running(c))
+		return 0;
 
 	cJSON *det = NULL;
 	if (detected) {
@@ -253,16 +336,32 @@ static int cmd_serve(const struct cli *c)
 
 	char err[256];
 	struct MHD_Daemon *d = http_start(&app, err, sizeof err);
+	if (!d && open && !port) {
+		/* A double-click must not fail because another program has port 8080. */
+		app.port = 0;
+		d = http_start(&app, err, sizeof err);
+	}
 	if (!d) {
 		fprintf(stderr, "koffix: %s\n", err);
 		app_close(&app);
 		return 1;
 	}
-	printf("http://%s:%u/?token=%s\n", app.bind_addr, app.port, app.token);
+	char url[300];
+	snprintf(url, sizeof url, "http://%s:%u/?token=%s", app.bind_addr, app.port, app.token);
+	printf("%s\n", url);
 	fflush(stdout);
+	if (open) {
+		write_running(&app, url);
+		fprintf(stderr, "koffix is running at the address above and keeps running while this "
+			"window is open.\nClose the window or press Ctrl+C to stop it.\n");
+		if (plat_open_url(url) != 0)
+			fprintf(stderr, "koffix: could not start a browser: open the address above\n");
+	}
 	int sig = plat_wait_for_stop();
 	fprintf(stderr, "koffix: stopping (signal %d)\n", sig);
 	http_stop(d);
+	if (open)
+		remove_running(&app);
 	if (actions_running()) {
 		/* The repair thread still uses the journal: leave it be. Its run stays "running"
 		 * in the journal, so the next start marks it interrupted and offers the rollback. */
@@ -485,8 +584,18 @@ static int cmd_routes(const struct cli *c)
 	return 0;
 }
 
+/* A double-clicked console window closes when koffix ends: let the person read why first. */
+static void pause_before_exit(void)
+{
+	fprintf(stderr, "\nPress Enter to close this window.\n");
+	int ch;
+	while ((ch = getchar()) != EOF && ch != '\n')
+		;
+}
+
 int cli_main(int argc, char **argv)
 {
+	plat_init();
 	struct cli c = { 0 };
 	c.argv = xcalloc((size_t)argc + 1, sizeof *c.argv);
 	int rc = 0;
@@ -521,6 +630,16 @@ int cli_main(int argc, char **argv)
 	if (c.argc == 0) {
 		if (c.help) {
 			fputs(usage_main, stdout);
+			goto out;
+		}
+		if (argc == 1 && plat_bare_start_serves()) {
+			/* koffix.exe double-clicked: serve and open the browser. */
+			c.bare = true;
+			static char serve[] = "serve";
+			c.argv[c.argc++] = serve;
+			rc = cmd_serve(&c);
+			if (rc)
+				pause_before_exit();
 			goto out;
 		}
 		rc = usage_error(usage_main, "%s", "a command is needed");

@@ -19,6 +19,7 @@ struct cli {
 	const char *catalogue;
 	bool json;
 	bool help;
+	bool bare;         /* started with no arguments at all (a double-click on Windows) */
 	int argc;          /* what is left once the global options are taken out; argv[0] is
 			    * the command */
 	char **argv;

@@ -13,11 +13,12 @@
 #include <strings.h>
 
 #include "../common/util.h"
+#include "../common/attr.h"
 
 #define BOUNDARY_MAX 70
 
 static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	KX_PRINTF(4, 5);
 
 static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
 {

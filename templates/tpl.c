@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "../common/util.h"
+#include "../common/attr.h"
 
 #define TPL_MAX_SRC (1u << 20)	/* bytes of one template source */
 #define TPL_MAX_DEPTH 64	/* sections nested inside one template */
@@ -56,7 +57,7 @@ struct tpl_set {
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	KX_PRINTF(3, 4);
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -70,7 +71,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* Writes "FILE:LINE: message" (FILE is the template's name plus ".html") and returns rc. */
 static int tag_err(char *err, size_t errlen, const char *tpl, int line, int rc, const char *fmt,
-		   ...) __attribute__((format(printf, 6, 7)));
+		   ...) KX_PRINTF(6, 7);
 
 static int tag_err(char *err, size_t errlen, const char *tpl, int line, int rc, const char *fmt,
 		   ...)

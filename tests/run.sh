@@ -2,7 +2,8 @@
 # Runs every suite and sums them. Each suite prints "RESULT <suite> passed=N failed=M";
 # the last line is "N passed, N failed" over all of them. Exit status 1 when anything failed.
 # Suites: unit (ASan/UBSan build), fuzz corpus replay (ASan), valgrind, KB facts, HTTP (against
-# the ASan server), make run on a fresh clone, headless Chromium.
+# the ASan server), the Windows agent and koffix.exe under Wine, make run on a fresh clone,
+# headless Chromium.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
@@ -65,6 +66,16 @@ if command -v wine >/dev/null && command -v wixl >/dev/null && [[ -f koffix-agen
 else
 	echo "!! SKIPPING the Wine tests: wine, wixl or koffix-agent.exe is missing (make deps && make)"
 	echo "RESULT wine-scenarios passed=0 failed=0 skipped=1" >>"$log"
+fi
+# koffix.exe (make windows: the libraries cross-built once and cached, then dist/koffix-win64.zip)
+# under Wine: the unpacked download serves the HTTP core and repairs through the native agent.
+rm -f dist/koffix-win64.zip
+suite windows-build one windows-build make --no-print-directory windows
+if command -v wine >/dev/null && command -v wixl >/dev/null; then
+	suite wine-exe python3 tests/wine/test_exe.py
+else
+	echo "!! SKIPPING the Wine tests of koffix.exe: wine or wixl is missing (make deps)"
+	echo "RESULT wine-exe passed=0 failed=0 skipped=1" >>"$log"
 fi
 suite ticket-http env KOFFIX=build/asan/koffix python3 tests/http/test_ticket.py
 suite dllcheck-http env KOFFIX=build/asan/koffix python3 tests/http/test_dllcheck.py

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "ticket.h"
 
@@ -302,9 +303,9 @@ int ticket_rfc5322_date(const char *utc, char *out, size_t len)
 	tm.tm_mon -= 1;
 	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31)
 		return KX_EINVAL;
-	time_t t = timegm(&tm);
+	time_t t = plat_timegm(&tm);
 	struct tm norm;
-	if (t == (time_t)-1 || !gmtime_r(&t, &norm))
+	if (t == (time_t)-1 || !plat_gmtime(t, &norm))
 		return KX_EINVAL;
 	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[norm.tm_wday],
 		 norm.tm_mday, months[norm.tm_mon], norm.tm_year + 1900, norm.tm_hour, norm.tm_min,

@@ -8,6 +8,7 @@
 
 #include "../common/util.h"
 #include "internal.h"
+#include "../common/attr.h"
 
 #define FLOW_FILE_MAX (1u << 20)
 
@@ -440,7 +441,7 @@ struct checker {
 	int problems;
 };
 
-__attribute__((format(printf, 3, 4)))
+KX_PRINTF(3, 4)
 static void problem(struct checker *c, const char *node, const char *fmt, ...)
 {
 	va_list ap;

@@ -63,18 +63,21 @@ class Response:
 
 
 class Server:
-    """koffix serve on a free port, with a KB folder and a data folder of its own."""
+    """koffix serve on a free port, with a KB folder and a data folder of its own. command: how
+    to start koffix (default [KOFFIX]; ["wine", "koffix.exe"] for the Windows build)."""
 
-    def __init__(self, kb_dir=None, token="test-token-0123456789", extra=(), pre=(), data=None):
+    def __init__(self, kb_dir=None, token="test-token-0123456789", extra=(), pre=(), data=None,
+                 command=None, env=None):
         self.tmp = tempfile.mkdtemp(prefix="koffix-http-")
         self.token = token
-        args = [KOFFIX, "--data", data or os.path.join(self.tmp, "data"), *pre]
+        args = [*(command or [KOFFIX]), "--data", data or os.path.join(self.tmp, "data"), *pre]
         if kb_dir:
             args += ["--kb", kb_dir]
         args += ["serve", "--port", "0", "--token", token, *extra]
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
         self.errf = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf,
+                                     stdin=subprocess.DEVNULL, env=env)
         line = self.proc.stdout.readline().decode().strip()
         m = re.match(r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)$", line)
         if not m:

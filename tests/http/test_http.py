@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import KOFFIX, ROOT, Checks, Server  # noqa: E402
@@ -351,6 +352,50 @@ def test_cli():
             t.check(f"koffix {' '.join(args)} prints usage", b"usage:" in p.stdout)
 
 
+def test_open():
+    """serve --open: the browser gets the tokenized address; a second start with the same data
+    folder opens the running server instead of starting another; a clean stop forgets it."""
+    tmp = tempfile.mkdtemp(prefix="koffix-open-")
+    log = os.path.join(tmp, "browser.log")
+    browser = os.path.join(tmp, "browser")
+    with open(browser, "w") as f:
+        f.write(f'#!/bin/sh\nprintf "%s\\n" "$1" >>"{log}"\n')
+    os.chmod(browser, 0o755)
+    env = dict(os.environ, KOFFIX_BROWSER=browser)
+    data = os.path.join(tmp, "data")
+    srv = Server(extra=["--open"], data=data, env=env)
+    try:
+        for _ in range(100):
+            if os.path.exists(log):
+                break
+            time.sleep(0.05)
+        opened = open(log).read().splitlines() if os.path.exists(log) else []
+        t.check("serve --open opens the tokenized address", opened == [srv.url], (opened, srv.url))
+        with open(os.path.join(data, "server.json")) as f:
+            running = json.load(f)
+        t.check("serve --open records the running server", running.get("url") == srv.url
+                and running.get("pid") == srv.proc.pid, running)
+        p = subprocess.run([KOFFIX, "--data", data, "serve", "--open"], capture_output=True,
+                           timeout=30, env=env)
+        opened = open(log).read().splitlines()
+        t.check("a second serve --open opens the running one and ends",
+                p.returncode == 0 and p.stdout.decode().strip() == srv.url
+                and opened == [srv.url, srv.url] and b"already running" in p.stderr,
+                (p.returncode, p.stderr[-300:], opened))
+    finally:
+        rc = srv.stop()
+    t.check("a clean stop removes server.json", rc == 0
+            and not os.path.exists(os.path.join(data, "server.json")), rc)
+    # A stale record (a crashed koffix) is not followed: a new server starts.
+    os.makedirs(data, exist_ok=True)
+    with open(os.path.join(data, "server.json"), "w") as f:
+        json.dump({"pid": 999999999, "url": "http://127.0.0.1:1/?token=stale-token"}, f)
+    srv = Server(extra=["--open"], data=data, env=env)
+    srv.stop()
+    t.check("a stale server.json is ignored", srv.url != "http://127.0.0.1:1/?token=stale-token")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     kb = make_kb()
     srv = Server(kb_dir=kb)
@@ -374,6 +419,7 @@ def main():
     t.check("access log never holds the token", "test-token-0123456789" not in log)
     test_export_site()
     test_cli()
+    test_open()
     return t.done()
 
 

@@ -13,6 +13,7 @@ PKG_CFLAGS := $(patsubst -I%,-isystem %,$(WIN_DEPS_CFLAGS))
 PKG_LIBS   := $(WIN_DEPS_LIBS)
 OS_CFLAGS  := -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1
 OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32
+MAIN_RES   := $(B)/server/win/koffix.res
 else
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions
@@ -110,7 +111,12 @@ $(B)/libkoffix.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(BIN): $(MAIN_OBJS) $(B)/libkoffix.a
+$(B)/server/win/koffix.res: server/win/koffix.rc server/win/koffix.manifest
+	@mkdir -p $(dir $@)
+	@echo "  WINDRES $<"
+	@$(CC:gcc=windres) -I server/win $< -O coff -o $@
+
+$(BIN): $(MAIN_OBJS) $(MAIN_RES) $(B)/libkoffix.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
 

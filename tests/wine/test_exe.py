@@ -257,6 +257,13 @@ def main():
         t.check("koffix.exe --help: Windows defaults in the usage", p.returncode == 0
                 and "agent on Windows" in p.stdout and "%LOCALAPPDATA%\\koffix" in p.stdout,
                 p.stdout[-600:])
+        # UTF-8 inside (the manifest's activeCodePage): a folder name outside any ANSI code page.
+        odd = os.path.join(pfx.tmp, "Łódź-данные")
+        p = tb.run(["wine", os.path.join(app, "koffix.exe"), "--data", odd, "kb", "index"],
+                   dict(pfx.env, LANG="C.UTF-8"), text=True)
+        t.check("koffix.exe: a data folder named Łódź-данные works",
+                p.returncode == 0 and os.path.exists(os.path.join(odd, "koffix.db")),
+                (p.returncode, p.stderr[-300:], os.listdir(pfx.tmp)))
         for fn in (test_http_core, test_native_agent, test_check_dll_cli, test_double_click):
             s = time.time()
             try:

@@ -42,8 +42,11 @@ int plat_mkdir(const char *path);
  */
 int plat_replace(const char *src, const char *dst);
 
-/* Creates (or truncates) a file for writing its exact bytes, mode 0644 on POSIX: an fd or -1. */
-int plat_create(const char *path);
+/*
+ * Creates (or truncates) a file for writing its exact bytes: an fd, or -1. Mode 0644 on POSIX,
+ * 0600 when private_file (on Windows the folder's ACL decides: %LOCALAPPDATA% is the person's).
+ */
+int plat_create(const char *path, bool private_file);
 
 /* Flushes an open file descriptor's data to disk. 0, or KX_EIO. */
 int plat_fsync(int fd);

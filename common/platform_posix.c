@@ -70,9 +70,9 @@ int plat_mkdir(const char *path)
 	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : KX_EIO;
 }
 
-int plat_create(const char *path)
+int plat_create(const char *path, bool private_file)
 {
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_file ? 0600 : 0644);
 }
 
 int plat_replace(const char *src, const char *dst)

@@ -106,8 +106,9 @@ int plat_mkdir(const char *path)
 	return rc;
 }
 
-int plat_create(const char *path)
+int plat_create(const char *path, bool private_file)
 {
+	(void)private_file;
 	return _open(path, _O_WRONLY | _O_CREAT | _O_TRUNC | _O_BINARY | _O_NOINHERIT,
 		     _S_IREAD | _S_IWRITE);
 }

@@ -116,13 +116,13 @@ out:
 	return rc;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len)
+static int write_atomic(const char *path, const void *data, size_t len, bool private_file)
 {
 	size_t plen = strlen(path);
 	char *tmp = xmalloc(plen + 32);
 	snprintf(tmp, plen + 32, "%s.tmp.%lld", path, plat_pid());
 	int rc = KX_EIO;
-	int fd = plat_create(tmp);
+	int fd = plat_create(tmp, private_file);
 	if (fd < 0)
 		goto out;
 	const char *p = data;
@@ -151,6 +151,16 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 out:
 	free(tmp);
 	return rc;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	return write_atomic(path, data, len, false);
+}
+
+int write_file_private(const char *path, const void *data, size_t len)
+{
+	return write_atomic(path, data, len, true);
 }
 
 int mkdir_p(const char *path)

@@ -46,6 +46,10 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
  */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
+/* The same for a file only its owner may read (mode 0600 from the start on POSIX): secrets,
+ * tickets, the running server's address with its token. */
+int write_file_private(const char *path, const void *data, size_t len);
+
 /* mkdir -p; 0 or KX_EIO. */
 int mkdir_p(const char *path);
 

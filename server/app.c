@@ -126,7 +126,7 @@ static int load_secret(struct app *app, char *err, size_t errlen)
 	}
 	free(s);
 	if (random_hex(app->csrf_key, 32) != 0 ||
-	    write_file_atomic(path, app->csrf_key, 64) != 0 || chmod(path, 0600) != 0) {
+	    write_file_private(path, app->csrf_key, 64) != 0) {
 		snprintf(err, errlen, "cannot write the secret file '%s'", path);
 		return KX_EIO;
 	}

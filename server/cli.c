@@ -228,7 +228,7 @@ static void write_running(const struct app *app, const char *url)
 	cJSON_AddNumberToObject(o, "pid", (double)plat_pid());
 	cJSON_AddStringToObject(o, "url", url);
 	char *s = cJSON_PrintUnformatted(o);
-	if (write_file_atomic(path, s, strlen(s)) != 0)
+	if (write_file_private(path, s, strlen(s)) != 0)
 		fprintf(stderr, "koffix: cannot write '%s' (a second start will not find this one)\n",
 			path);
 	cJSON_free(s);

@@ -150,9 +150,7 @@ int cmd_ticket(const struct cli *c)
 	}
 	if (file) {
 		/* A ticket holds personal details: the file is the person's own (0600). */
-		mode_t old = umask(077);
-		rc = write_file_atomic(file, out.data ? out.data : "", out.len);
-		umask(old);
+		rc = write_file_private(file, out.data ? out.data : "", out.len);
 		if (rc)
 			fprintf(stderr, "koffix: cannot write '%s'\n", file);
 	} else if (fwrite(out.data ? out.data : "", 1, out.len, stdout) != out.len ||

@@ -375,6 +375,9 @@ def test_open():
             running = json.load(f)
         t.check("serve --open records the running server", running.get("url") == srv.url
                 and running.get("pid") == srv.proc.pid, running)
+        modes = {n: os.stat(os.path.join(data, n)).st_mode & 0o777 for n in ("server.json", "secret")}
+        t.check("server.json (it holds the token) and the secret are the owner's only (0600)",
+                modes == {"server.json": 0o600, "secret": 0o600}, modes)
         p = subprocess.run([KOFFIX, "--data", data, "serve", "--open"], capture_output=True,
                            timeout=30, env=env)
         opened = open(log).read().splitlines()

@@ -2,20 +2,39 @@
 # Puts together dist/koffix-win64/ and dist/koffix-win64.zip from a finished Windows build:
 #   scripts/windows-dist.sh PREFIX    (PREFIX: what scripts/windows-deps.sh printed)
 # Called by `make windows` after build/win64/koffix.exe and koffix-agent.exe are built.
+#
+# Environment:
+#   KOFFIX_SIGN_CERT, KOFFIX_SIGN_KEY   sign both executables (Authenticode, SHA-256, with
+#                                       osslsigncode) with this PEM certificate chain and key
+#   KOFFIX_SIGN_PASS                    the key's passphrase, if it has one
+#   KOFFIX_SIGN_TIMESTAMP               an RFC 3161 time-stamping URL (needs the network)
+#   KOFFIX_DIST_DIR                     where to put the folder and the zip (default dist)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${1:?usage: scripts/windows-dist.sh PREFIX}
 name=koffix-win64
-out=dist/$name
+dist=${KOFFIX_DIST_DIR:-dist}
+out=$dist/$name
 for f in build/win64/koffix.exe koffix-agent.exe "$prefix/flags.mk"; do
 	[[ -f $f ]] || { echo "windows-dist: $f is missing (run make windows)" >&2; exit 1; }
 done
 command -v zip >/dev/null || { echo "windows-dist: zip is missing (apt-get install zip)" >&2; exit 1; }
 
-rm -rf "$out" "dist/$name.zip"
+rm -rf "$out" "$dist/$name.zip"
 mkdir -p "$out/licenses"
 cp build/win64/koffix.exe koffix-agent.exe "$out/"
 x86_64-w64-mingw32-strip "$out/koffix.exe"
+if [[ -n ${KOFFIX_SIGN_CERT:-} ]]; then
+	command -v osslsigncode >/dev/null || { echo "windows-dist: osslsigncode is missing" >&2; exit 1; }
+	for exe in koffix.exe koffix-agent.exe; do
+		osslsigncode sign -certs "$KOFFIX_SIGN_CERT" -key "${KOFFIX_SIGN_KEY:?KOFFIX_SIGN_KEY is needed too}" \
+			${KOFFIX_SIGN_PASS:+-pass "$KOFFIX_SIGN_PASS"} -h sha256 -n koffix \
+			${KOFFIX_SIGN_TIMESTAMP:+-ts "$KOFFIX_SIGN_TIMESTAMP"} \
+			-in "$out/$exe" -out "$out/$exe.signed" >/dev/null
+		mv "$out/$exe.signed" "$out/$exe"
+	done
+	echo "windows-dist: signed koffix.exe and koffix-agent.exe" >&2
+fi
 cp "$prefix"/bin/*.dll "$out/"
 
 # What koffix.exe reads beside itself (server/app.c, app_find_root): the same tree as a checkout.
@@ -57,5 +76,5 @@ find "$out" -type f \( -name '*.txt' -o -name 'copyright' -o -name 'LICENSE*' -o
 # A fixed timestamp and order, so the same build gives the same archive.
 stamp=$(git log -1 --format=%cd --date=format:%Y%m%d%H%M.%S 2>/dev/null || date +%Y%m%d%H%M.%S)
 find "$out" -exec touch -h -t "$stamp" {} +
-(cd dist && find "$name" -print | LC_ALL=C sort | zip -q -X -@ "$name.zip")
-echo "windows-dist: dist/$name.zip ($(du -k "dist/$name.zip" | cut -f1) KiB, $(find "$out" -type f | wc -l) files)" >&2
+(cd "$dist" && find "$name" -print | LC_ALL=C sort | zip -q -X -@ "$name.zip")
+echo "windows-dist: $dist/$name.zip ($(du -k "$dist/$name.zip" | cut -f1) KiB, $(find "$out" -type f | wc -l) files)" >&2

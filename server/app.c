@@ -414,6 +414,15 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	if (!app->kb)
 		return KX_EDB;
 	int rc = load_symptoms(app, err, errlen);
+	if (rc == 0 && opts->need_templates && !has_templates(app->root)) {
+		/* Typically koffix.exe started from inside its zip, without the folders beside it. */
+		char exe[APP_PATH_MAX] = "?";
+		plat_exe_dir(exe, sizeof exe);
+		snprintf(err, errlen, "koffix's folders (templates, kb, wizard, static) are neither "
+			 "beside the program (%.1000s) nor in the current folder: unpack the whole "
+			 "download and start koffix from that folder, or name it with KOFFIX_HOME", exe);
+		rc = KX_ENOTFOUND;
+	}
 	if (rc == 0 && opts->need_templates) {
 		char dir[APP_PATH_MAX + 16];
 		snprintf(dir, sizeof dir, "%s/templates", app->root);

@@ -13,7 +13,8 @@ Then, in a copy of the Wine testbed (a Windows 10 prefix with the connector inst
   .eml from the command line, byte-exact on stdout);
 - koffix.exe started with no arguments (a double-click): the data folder under
   %LOCALAPPDATA%\\koffix, the browser opened at the tokenized address, a second start opening
-  the running one, a start after a crash starting afresh.
+  the running one, a start after a crash starting afresh;
+- the signed variant (KOFFIX_SIGN_CERT/KEY): valid Authenticode signatures on both programs.
 """
 import http.client
 import json
@@ -242,6 +243,37 @@ def test_double_click(pfx, app):
                 p.stdout.close()
 
 
+def test_signed(pfx, app):
+    """make windows with KOFFIX_SIGN_CERT/KEY: both executables carry a valid Authenticode
+    signature (checked with osslsigncode) and still run."""
+    d = os.path.join(pfx.tmp, "signing")
+    os.makedirs(d)
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=koffix test signer",
+                    "-addext", "extendedKeyUsage=codeSigning",
+                    "-addext", "keyUsage=critical,digitalSignature"],
+                   check=True, capture_output=True)
+    prefix = subprocess.run([os.path.join(ROOT, "scripts", "windows-deps.sh")], check=True,
+                            capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    env = dict(os.environ, KOFFIX_DIST_DIR=os.path.join(d, "dist"), KOFFIX_SIGN_CERT=cert,
+               KOFFIX_SIGN_KEY=key)
+    p = subprocess.run([os.path.join(ROOT, "scripts", "windows-dist.sh"), prefix], env=env,
+                       capture_output=True, text=True)
+    t.check("signed build: windows-dist.sh signs and zips", p.returncode == 0
+            and "signed koffix.exe and koffix-agent.exe" in p.stderr
+            and os.path.exists(os.path.join(d, "dist", "koffix-win64.zip")), p.stderr[-500:])
+    signed = os.path.join(d, "dist", "koffix-win64")
+    for exe in ("koffix.exe", "koffix-agent.exe"):
+        v = subprocess.run(["osslsigncode", "verify", "-CAfile", cert, "-in",
+                            os.path.join(signed, exe)], capture_output=True, text=True)
+        t.check(f"signed build: {exe} has a valid SHA-256 Authenticode signature",
+                v.returncode == 0 and "Signature verification: ok" in v.stdout
+                and "koffix test signer" in v.stdout, (v.returncode, v.stdout[-400:]))
+    p = tb.run(["wine", os.path.join(signed, "koffix.exe"), "--help"], pfx.env, text=True)
+    t.check("signed build: koffix.exe still runs", p.returncode == 0 and "usage:" in p.stdout)
+
+
 def main():
     if not os.path.exists(ZIP):
         print(f"{ZIP} is missing: run make windows", file=sys.stderr)
@@ -257,6 +289,16 @@ def main():
         t.check("koffix.exe --help: Windows defaults in the usage", p.returncode == 0
                 and "agent on Windows" in p.stdout and "%LOCALAPPDATA%\\koffix" in p.stdout,
                 p.stdout[-600:])
+        # Started from inside the zip (Explorer extracts the .exe alone): the reason, not a crash.
+        lone = os.path.join(pfx.tmp, "lone")
+        os.makedirs(lone)
+        for name in ("koffix.exe", "libmicrohttpd-12.dll"):
+            shutil.copy(os.path.join(app, name), lone)
+        p = tb.run(["wine", os.path.join(lone, "koffix.exe")], pfx.env, text=True, input=b"\n",
+                   cwd=lone)
+        t.check("koffix.exe without its folders: says to unpack the whole download, waits for Enter",
+                p.returncode == 1 and "unpack the whole download" in p.stderr
+                and "Press Enter" in p.stderr, (p.returncode, p.stderr[-400:]))
         # UTF-8 inside (the manifest's activeCodePage): a folder name outside any ANSI code page.
         odd = os.path.join(pfx.tmp, "Łódź-данные")
         p = tb.run(["wine", os.path.join(app, "koffix.exe"), "--data", odd, "kb", "index"],
@@ -264,7 +306,8 @@ def main():
         t.check("koffix.exe: a data folder named Łódź-данные works",
                 p.returncode == 0 and os.path.exists(os.path.join(odd, "koffix.db")),
                 (p.returncode, p.stderr[-300:], os.listdir(pfx.tmp)))
-        for fn in (test_http_core, test_native_agent, test_check_dll_cli, test_double_click):
+        for fn in (test_http_core, test_native_agent, test_check_dll_cli, test_double_click,
+                   test_signed):
             s = time.time()
             try:
                 fn(pfx, app)

@@ -30,12 +30,13 @@ KOFF_DIR = r"C:\Program Files\Kerio\Outlook Connector (Offline Edition)"
 MAPISVC = r"C:\Program Files\Microsoft Office\root\Office16\MAPISVC.INF"
 
 
-def run(args, env, input=None, timeout=300, text=False):
+def run(args, env, input=None, timeout=300, text=False, cwd=None):
     """subprocess.run with stdout and stderr in files, not pipes: Wine's services, started by
     the first program that needs them, inherit the standard handles and would hold a pipe open
     after the program itself has ended."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.run(args, env=env, input=input, stdout=out, stderr=err, timeout=timeout)
+        p = subprocess.run(args, env=env, input=input, stdout=out, stderr=err, timeout=timeout,
+                           cwd=cwd)
         out.seek(0)
         err.seek(0)
         o, e = out.read(), err.read()

@@ -6,9 +6,8 @@
 
 const fs = require('fs');
 const path = require('path');
-const { checks, withServer } = require('./lib');
+const { checks, outDir, withServer } = require('./lib');
 
-const outDir = path.join(__dirname, 'out');
 const t = checks('browser-help');
 const check = t.check;
 

@@ -11,6 +11,11 @@ const { chromium } = require('playwright-core');
 
 const root = path.resolve(__dirname, '..', '..');
 const koffix = path.resolve(root, process.env.KOFFIX || 'koffix');
+// The Windows build runs under Wine: KOFFIX_LAUNCHER=wine, KOFFIX=.../koffix.exe; KOFFIX_ARGS
+// adds global options (space-separated), KOFFIX_OUT names the screenshots' folder.
+const launcher = (process.env.KOFFIX_LAUNCHER || '').split(' ').filter(Boolean);
+const globalArgs = (process.env.KOFFIX_ARGS || '').split(' ').filter(Boolean);
+const outDir = path.resolve(root, process.env.KOFFIX_OUT || 'tests/browser/out');
 
 function checks(suite) {
   const c = { passed: 0, failed: 0 };
@@ -32,9 +37,9 @@ function checks(suite) {
 // koffix serve on a free port; resolves with the process and the printed URL.
 function startServer(dataDir, extra = []) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(koffix, ['--data', dataDir, 'serve', '--port', '0', ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const cmd = [...launcher, koffix, ...globalArgs, '--data', dataDir, 'serve', '--port', '0',
+      ...extra];
+    const proc = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => { stderr += d; });
     const rl = readline.createInterface({ input: proc.stdout });
@@ -74,4 +79,4 @@ async function withServer(t, body) {
   t.done();
 }
 
-module.exports = { root, checks, startServer, launch, withServer };
+module.exports = { root, outDir, checks, startServer, launch, withServer };

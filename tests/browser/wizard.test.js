@@ -5,10 +5,9 @@
 
 const fs = require('fs');
 const path = require('path');
-const { checks, withServer } = require('./lib');
+const { checks, outDir, withServer } = require('./lib');
 
 const t = checks('browser-wizard');
-const outDir = path.join(__dirname, 'out');
 
 async function answer(page, value) {
   const heading = await page.locator('#wizard-heading').textContent();

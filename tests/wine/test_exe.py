@@ -6,7 +6,8 @@ Then, in a copy of the Wine testbed (a Windows 10 prefix with the connector inst
 - `koffix.exe serve` with its Windows defaults (the agent backend, run natively) passes the
   HTTP suite's core, the same checks tests/http/test_http.py makes of the Linux build: every
   article, search, escaping, a refused article, the security model on every route, the launch
-  token, votes and ETags;
+  token, votes and ETags; the Chromium suites (help page, wizard with and without JavaScript)
+  pass against it too;
 - one wizard path with the answers the native agent detected, one repair through the native
   agent (check-dll, whose full check koffix.exe runs on the DLL the agent found), one repair
   that changes the machine and its undo (reset-koff-cache), one ticket export (JSON over HTTP,
@@ -243,6 +244,29 @@ def test_double_click(pfx, app):
                 p.stdout.close()
 
 
+def test_browser(pfx, app):
+    """The Chromium suites of the Linux build (tests/browser), against koffix.exe under Wine
+    (plan backend: the wizard suite walks its questions without detected answers)."""
+    if not shutil.which("chromium") or not os.path.isdir(
+            os.path.join(ROOT, "tests", "browser", "node_modules", "playwright-core")):
+        t.check("browser: chromium and playwright-core are installed (make deps)", False)
+        return
+    env = dict(pfx.env, KOFFIX=os.path.join(app, "koffix.exe"), KOFFIX_LAUNCHER="wine",
+               KOFFIX_ARGS="--backend plan",
+               KOFFIX_OUT=os.path.join(ROOT, "tests", "browser", "out", "win64"))
+    for suite in ("help", "wizard"):
+        p = tb.run(["node", os.path.join(ROOT, "tests", "browser", f"{suite}.test.js")], env,
+                   text=True, timeout=600)
+        res = [line for line in p.stdout.splitlines() if line.startswith("RESULT ")]
+        fields = dict(f.split("=") for f in res[-1].split()[2:]) if res else {}
+        passed, failed = int(fields.get("passed", 0)), int(fields.get("failed", 0))
+        t.passed += passed
+        t.failed += failed
+        if failed or not passed:
+            print(p.stderr[-2000:], file=sys.stderr)
+        t.check(f"browser {suite} against koffix.exe: the suite ran", passed > 0, p.stdout[-500:])
+
+
 def test_signed(pfx, app):
     """make windows with KOFFIX_SIGN_CERT/KEY: both executables carry a valid Authenticode
     signature (checked with osslsigncode) and still run."""
@@ -307,7 +331,7 @@ def main():
                 p.returncode == 0 and os.path.exists(os.path.join(odd, "koffix.db")),
                 (p.returncode, p.stderr[-300:], os.listdir(pfx.tmp)))
         for fn in (test_http_core, test_native_agent, test_check_dll_cli, test_double_click,
-                   test_signed):
+                   test_browser, test_signed):
             s = time.time()
             try:
                 fn(pfx, app)

@@ -207,7 +207,7 @@ int ticket_page(struct http_req *r)
 		return http_error(r, 500, NULL);
 	struct buf preview;
 	buf_init(&preview, TICKET_OUT_MAX);
-	ticket_html_fragment(model, &preview);
+	ticket_html_fragment(model, 3, &preview);  /* inside "3. What will be shared" (h2) */
 
 	cJSON *ctx = cJSON_CreateObject();
 	cJSON_AddBoolToObject(ctx, "nav_wizard", 1);

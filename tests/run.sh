@@ -83,6 +83,7 @@ suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
 	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js
 	suite browser-wizard env KOFFIX=./koffix node tests/browser/wizard.test.js
+	suite browser-ticket env KOFFIX=./koffix node tests/browser/ticket.test.js
 else
 	echo "!! SKIPPING the browser tests: chromium or playwright-core is missing (make deps)"
 	echo "RESULT browser-missing passed=0 failed=1" >>"$log"

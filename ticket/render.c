@@ -19,6 +19,7 @@ struct w {
 	bool full;     /* whole logs (printable HTML) instead of excerpts and attachments */
 	int rc;
 	bool started;  /* plain text: something was written (no blank line before the title) */
+	int shift;     /* HTML: added to every heading level (a ticket nested inside a page) */
 };
 
 static void raw(struct w *w, const char *s)
@@ -52,11 +53,12 @@ static size_t chars(const char *s)
 static void heading(struct w *w, int level, const char *title)
 {
 	if (w->html) {
-		char tag[8];
-		snprintf(tag, sizeof tag, "h%d", level);
-		raw(w, "<");
-		raw(w, tag);
-		raw(w, ">");
+		/* The tag follows the nesting; the class keeps the ticket's own level for styles. */
+		char tag[16], open[48];
+		int n = level + w->shift;
+		snprintf(tag, sizeof tag, "h%d", n > 6 ? 6 : n);
+		snprintf(open, sizeof open, "<%s class=\"kt-h%d\">", tag, level & 7); /* 1-4 */
+		raw(w, open);
 		text(w, title);
 		raw(w, "</");
 		raw(w, tag);
@@ -620,9 +622,9 @@ static void attachments(struct w *w, const cJSON *m)
 	cJSON_Delete(list);
 }
 
-int ticket_render_body(const cJSON *m, bool html, bool full_logs, struct buf *out)
+static int render_body(const cJSON *m, bool html, bool full_logs, int shift, struct buf *out)
 {
-	struct w w = { out, html, full_logs, 0, false };
+	struct w w = { out, html, full_logs, 0, false, shift };
 	if (html)
 		raw(&w, "<div class=\"kt-ticket\">\n");
 	heading(&w, 1, tk_str_or(m, "subject", "Support request"));
@@ -642,6 +644,11 @@ int ticket_render_body(const cJSON *m, bool html, bool full_logs, struct buf *ou
 	textf(&w, ", ticket schema %s", tk_str_or(m, "schema_version", "?"));
 	raw(&w, html ? "</p>\n</div>\n" : "\n");
 	return w.rc;
+}
+
+int ticket_render_body(const cJSON *m, bool html, bool full_logs, struct buf *out)
+{
+	return render_body(m, html, full_logs, 0, out);
 }
 
 /* Print-friendly and self-contained: the download is a file, never served with this style. */
@@ -673,7 +680,7 @@ int ticket_render_document(const cJSON *m, bool full_logs, struct buf *out)
 	return rc ? rc : buf_adds(out, "</body>\n</html>\n");
 }
 
-int ticket_html_fragment(const cJSON *model, struct buf *out)
+int ticket_html_fragment(const cJSON *model, int top_level, struct buf *out)
 {
-	return ticket_render_body(model, true, false, out);
+	return render_body(model, true, false, top_level < 1 ? 0 : top_level - 1, out);
 }

@@ -153,9 +153,10 @@ int ticket_export(const cJSON *model, enum ticket_format f, const struct ticket_
 /*
  * The ticket as an HTML fragment (a <div class="kt-ticket">, classes only, no style or script),
  * exactly the body that the .eml, osTicket and Zammad exports carry: logs shortened, with the
- * attachments listed. For the in-app preview.
+ * attachments listed. For the in-app preview: top_level is the heading level of the ticket's
+ * title (1 as in the e-mail; 3 inside a page section headed by an h2), the others follow.
  */
-int ticket_html_fragment(const cJSON *model, struct buf *out);
+int ticket_html_fragment(const cJSON *model, int top_level, struct buf *out);
 
 /*
  * The attachments the .eml, osTicket and Zammad exports carry, as [{filename, mime_type,

@@ -6,8 +6,8 @@ Then, in a copy of the Wine testbed (a Windows 10 prefix with the connector inst
 - `koffix.exe serve` with its Windows defaults (the agent backend, run natively) passes the
   HTTP suite's core, the same checks tests/http/test_http.py makes of the Linux build: every
   article, search, escaping, a refused article, the security model on every route, the launch
-  token, votes and ETags; the Chromium suites (help page, wizard with and without JavaScript)
-  pass against it too;
+  token, votes and ETags; the Chromium suites (help page, wizard, Contact support; with and
+  without JavaScript) pass against it too;
 - one wizard path with the answers the native agent detected, one repair through the native
   agent (check-dll, whose full check koffix.exe runs on the DLL the agent found), one repair
   that changes the machine and its undo (reset-koff-cache), one ticket export (JSON over HTTP,
@@ -254,7 +254,7 @@ def test_browser(pfx, app):
     env = dict(pfx.env, KOFFIX=os.path.join(app, "koffix.exe"), KOFFIX_LAUNCHER="wine",
                KOFFIX_ARGS="--backend plan",
                KOFFIX_OUT=os.path.join(ROOT, "tests", "browser", "out", "win64"))
-    for suite in ("help", "wizard"):
+    for suite in ("help", "wizard", "ticket"):
         p = tb.run(["node", os.path.join(ROOT, "tests", "browser", f"{suite}.test.js")], env,
                    text=True, timeout=600)
         res = [line for line in p.stdout.splitlines() if line.startswith("RESULT ")]

@@ -106,6 +106,9 @@ bool plat_runs_agent(void);
  */
 bool plat_bare_start_serves(void);
 
+/* Whether something accepts TCP connections on the IPv4 address addr, port port (loopback). */
+bool plat_port_listens(const char *addr, unsigned port);
+
 /*
  * Opens url in the person's browser and returns without waiting for it: the program named by
  * KOFFIX_BROWSER (given the URL as its one argument) when that is set, else xdg-open on POSIX

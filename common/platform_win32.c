@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Windows side of common/platform.h (mingw-w64). */
+#include <winsock2.h>
+#include <ws2tcpip.h>
 #include <windows.h>
 #include <bcrypt.h>
 #include <direct.h>
@@ -359,4 +361,23 @@ int plat_open_url(const char *url)
 	HINSTANCE h = ShellExecuteW(NULL, L"open", w, NULL, NULL, SW_SHOWNORMAL);
 	free(w);
 	return (INT_PTR)h > 32 ? 0 : KX_EIO;
+}
+
+bool plat_port_listens(const char *addr, unsigned port)
+{
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	if (port == 0 || port > 65535 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return false;
+	WSADATA wsa;
+	if (WSAStartup(MAKEWORD(2, 2), &wsa) != 0)
+		return false;
+	SOCKET s = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	bool ok = s != INVALID_SOCKET && connect(s, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (s != INVALID_SOCKET)
+		closesocket(s);
+	WSACleanup();
+	return ok;
 }

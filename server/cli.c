@@ -185,11 +185,13 @@ int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
  * double-click opens the first server instead of starting another. The folder is the person's
  * own (it holds the server's secret already).
  */
-static void running_path(const struct app *app, char *out, size_t len)
+static void running_path(const char *data_dir, char *out, size_t len)
 {
-	snprintf(out, len, "%.4000s/server.json", app->data_dir);
+	snprintf(out, len, "%.4000s/server.json", data_dir);
 }
 
+/* The record is followed only while its process lives and its port answers: a process id can
+ * be reused after a crash. */
 static bool open_running(const struct cli *c)
 {
 	char dir[APP_PATH_MAX], path[APP_PATH_MAX + 16];
@@ -197,7 +199,7 @@ static bool open_running(const struct cli *c)
 		snprintf(dir, sizeof dir, "%s", c->data);
 	else if (plat_data_dir(dir, sizeof dir) != 0)
 		return false;
-	snprintf(path, sizeof path, "%.4000s/server.json", dir);
+	running_path(dir, path, sizeof path);
 	char *text;
 	if (read_file(path, 4096, &text, NULL) != 0)
 		return false;
@@ -206,8 +208,12 @@ static bool open_running(const struct cli *c)
 	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
 	const cJSON *url = cJSON_GetObjectItemCaseSensitive(o, "url");
 	bool done = false;
+	char host[16];
+	unsigned port = 0;
 	if (cJSON_IsNumber(pid) && cJSON_IsString(url) &&
-	    str_starts(url->valuestring, "http://127.") && plat_process_alive((long long)pid->valuedouble)) {
+	    sscanf(url->valuestring, "http://%15[0-9.]:%u/", host, &port) == 2 &&
+	    str_starts(host, "127.") && plat_process_alive((long long)pid->valuedouble) &&
+	    plat_port_listens(host, port)) {
 		printf("%s\n", url->valuestring);
 		fflush(stdout);
 		fprintf(stderr, "koffix: already running (process %lld); opening it in the browser\n",
@@ -223,7 +229,7 @@ static bool open_running(const struct cli *c)
 static void write_running(const struct app *app, const char *url)
 {
 	char path[APP_PATH_MAX + 16];
-	running_path(app, path, sizeof path);
+	running_path(app->data_dir, path, sizeof path);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "pid", (double)plat_pid());
 	cJSON_AddStringToObject(o, "url", url);
@@ -238,7 +244,7 @@ static void write_running(const struct app *app, const char *url)
 static void remove_running(const struct app *app)
 {
 	char path[APP_PATH_MAX + 16], *text;
-	running_path(app, path, sizeof path);
+	running_path(app->data_dir, path, sizeof path);
 	if (read_file(path, 4096, &text, NULL) != 0)
 		return;
 	cJSON *o = cJSON_Parse(text);

@@ -396,6 +396,13 @@ def test_open():
     srv = Server(extra=["--open"], data=data, env=env)
     srv.stop()
     t.check("a stale server.json is ignored", srv.url != "http://127.0.0.1:1/?token=stale-token")
+    # A process id reused by another program: alive, but nothing answers on the port.
+    with open(os.path.join(data, "server.json"), "w") as f:
+        json.dump({"pid": os.getpid(), "url": "http://127.0.0.1:1/?token=reused-pid"}, f)
+    srv = Server(extra=["--open"], data=data, env=env)
+    srv.stop()
+    t.check("a record whose port does not answer is ignored",
+            srv.url != "http://127.0.0.1:1/?token=reused-pid")
     shutil.rmtree(tmp, ignore_errors=True)
 
 

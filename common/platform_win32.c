@@ -130,8 +130,12 @@ static HANDLE stop_event;
 
 static BOOL WINAPI on_console(DWORD type)
 {
-	(void)type;
 	SetEvent(stop_event);
+	/* Closing the window, logging off or shutting down ends the process as soon as this
+	 * handler returns: hold it (Windows allows about five seconds) while the main thread
+	 * stops the server and closes the database; its exit ends this thread too. */
+	if (type == CTRL_CLOSE_EVENT || type == CTRL_LOGOFF_EVENT || type == CTRL_SHUTDOWN_EVENT)
+		Sleep(4500);
 	return TRUE;
 }
 

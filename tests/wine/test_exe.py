@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -235,6 +236,13 @@ def test_double_click(pfx, app):
         t.check("after a crash: a new koffix starts (the stale server.json is ignored)",
                 url3.startswith("http://127.0.0.1:") and url3 != url and opened[-1:] == [url3],
                 (url3, opened))
+        # Ctrl+C (Wine turns SIGINT into the console's CTRL_C_EVENT): a clean stop.
+        third.send_signal(signal.SIGINT)
+        rc = third.wait(timeout=60)
+        t.check("Ctrl+C: koffix.exe stops cleanly and forgets server.json",
+                rc == 0 and not os.path.exists(os.path.join(data, "server.json"))
+                and not os.path.exists(os.path.join(data, "koffix.db-wal")),
+                (rc, os.listdir(data)))
     finally:
         for p in (first, second, third):
             if p and p.poll() is None:

@@ -370,6 +370,23 @@ static void processes(struct sb *facts)
 	sb_free(&o);
 }
 
+/*
+ * Whether this process (and so koffix, which started it with its own token) runs elevated:
+ * steps that need administrator rights fail without it. null when Windows does not say.
+ */
+static void elevation(struct sb *facts)
+{
+	HANDLE tok;
+	TOKEN_ELEVATION e = { 0 };
+	DWORD n = 0;
+	bool known = OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok);
+	if (known) {
+		known = GetTokenInformation(tok, TokenElevation, &e, sizeof e, &n);
+		CloseHandle(tok);
+	}
+	add_raw(facts, "elevated", !known ? "null" : e.TokenIsElevated ? "true" : "false");
+}
+
 void detect(struct sb *answers, struct sb *facts)
 {
 	wchar_t key[16];
@@ -379,4 +396,5 @@ void detect(struct sb *answers, struct sb *facts)
 	connector(answers, facts, NULL);
 	mapisvc(facts);
 	processes(facts);
+	elevation(facts);
 }

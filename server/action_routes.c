@@ -171,6 +171,30 @@ int actions_running(void)
 
 /* ---- JSON API ---- */
 
+/*
+ * A plan with steps that need administrator rights, on a machine whose agent said that koffix
+ * runs without them (facts.elevated false): those steps would fail and be rolled back, so the
+ * review says so first. Nothing is said when the backend detected nothing.
+ */
+static void warn_elevation(const struct app *app, const cJSON *plan, cJSON *warnings)
+{
+	const cJSON *elevated = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(app->detected, "facts"), "elevated");
+	if (!cJSON_IsFalse(elevated))
+		return;
+	const cJSON *s;
+	cJSON_ArrayForEach(s, plan) {
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "admin"))) {
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(
+				"Some steps of this repair need administrator rights, and koffix is "
+				"running without them, so those steps would fail and the repair would be "
+				"rolled back. Close koffix and start it again with right-click, \"Run as "
+				"administrator\", or ask your IT to run this repair."));
+			return;
+		}
+	}
+}
+
 int api_actions_list(struct http_req *r)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -196,7 +220,9 @@ int api_action_plan(struct http_req *r)
 		return http_error(r, rc == KX_ENOTFOUND ? 404 : 400, err);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "action", id);
-	cJSON_AddItemToObject(o, "plan", ra_plan(r->app->actions, id, clean));
+	cJSON *plan = ra_plan(r->app->actions, id, clean);
+	warn_elevation(r->app, plan, warnings);
+	cJSON_AddItemToObject(o, "plan", plan);
 	cJSON_AddItemToObject(o, "params", clean);
 	cJSON_AddItemToObject(o, "warnings", warnings);
 	cJSON_AddBoolToObject(o, "dry_run", r->app->backend->dry_run);
@@ -400,10 +426,12 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 	}
 	if (error || rc)
 		cJSON_AddStringToObject(ctx, "error", error ? error : err);
+	cJSON *plan = rc == 0 ? ra_plan(r->app->actions, id, clean) : NULL;
+	if (plan && warnings)
+		warn_elevation(r->app, plan, warnings);
 	if (warnings && cJSON_GetArraySize(warnings))
 		cJSON_AddItemToObject(ctx, "warnings", cJSON_Duplicate(warnings, 1));
 	if (rc == 0) {
-		cJSON *plan = ra_plan(r->app->actions, id, clean);
 		cJSON *programs = cJSON_AddArrayToObject(ctx, "programs");
 		cJSON_ArrayForEach(e, plan) {
 			const cJSON *procs = cJSON_GetObjectItemCaseSensitive(

@@ -283,7 +283,37 @@ def test_cli():
             b"set P_profile=Pr\xc3\xb6fil ^& ^\"x^\" 50%%!\r\n" in p.stdout, p.stdout[:600])
 
 
+def test_elevation_warning():
+    """The agent reports whether koffix runs elevated (facts.elevated); a plan with steps that
+    need administrator rights says beforehand that they would fail without."""
+    tmp = tempfile.mkdtemp(prefix="koffix-elev-")
+    for elevated in (False, True, None):
+        det = os.path.join(tmp, "detected.json")
+        facts = {} if elevated is None else {"elevated": elevated}
+        with open(det, "w") as f:
+            json.dump({"windows_version": "10", "facts": facts}, f)
+        srv = Server(extra=["--detected", det])
+        try:
+            api = Api(srv)
+            warn = "need administrator rights, and koffix is running without them"
+            page = srv.get("/actions/reinstall-koff?installer=C%3A%5Ckoff.msi&office_version=2016")
+            plan = api.post("/api/actions/reinstall-koff/plan",
+                            {"params": {"installer": "C:\\koff.msi", "office_version": "2016"}})
+            user = api.post("/api/actions/reset-koff-cache/plan", {"params": {"profile": "Outlook"}})
+            says = warn in page.text and any(warn in w for w in plan.json().get("warnings", []))
+            label = {False: "not elevated", True: "elevated", None: "elevation unknown"}[elevated]
+            t.check(f"{label}: a per-machine repair {'warns' if elevated is False else 'does not warn'}"
+                    " about administrator rights", page.status == 200 and plan.status == 200
+                    and says == (elevated is False), (page.status, plan.status, plan.text[:300]))
+            t.check(f"{label}: a per-user repair never warns",
+                    user.status == 200 and not any(warn in w for w in user.json().get("warnings", [])),
+                    user.text[:300])
+        finally:
+            srv.stop()
+
+
 def main():
+    test_elevation_warning()
     test_plan_backend()
     test_script_backend()
     test_killed_mid_step()

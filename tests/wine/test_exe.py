@@ -165,6 +165,24 @@ def test_native_agent(pfx, app):
             (p.returncode, p.stderr[-300:], eml[:200]))
 
 
+def test_detect_cli(pfx, app):
+    env = dict(pfx.env)
+    env.pop("KOFFIX_AGENT", None)
+    p = tb.run(["wine", os.path.join(app, "koffix.exe"), "--data", os.path.join(pfx.tmp, "det"),
+                "--json", "detect"], env, text=True)
+    try:
+        d = json.loads(p.stdout)
+    except ValueError:
+        d = {}
+    a, f = d.get("answers", {}), d.get("facts", {})
+    t.check("koffix.exe detect: the native agent reports Windows 10, Office x64, the connector",
+            p.returncode == 0 and a.get("windows_version") == "10"
+            and a.get("office_bitness") == "x64" and a.get("koff_version") == "10.0.2",
+            (p.returncode, p.stderr[-300:], a))
+    t.check("koffix.exe detect: whether koffix runs elevated (a yes or no)",
+            isinstance(f.get("elevated"), bool), f.get("elevated"))
+
+
 def test_check_dll_cli(pfx, app):
     dll = tb.KOFF_DIR + r"\KofMsp32.dll"
     p = tb.run(["wine", os.path.join(app, "koffix.exe"), "--json", "check-dll", dll,
@@ -338,7 +356,8 @@ def main():
         t.check("koffix.exe: a data folder named Łódź-данные works",
                 p.returncode == 0 and os.path.exists(os.path.join(odd, "koffix.db")),
                 (p.returncode, p.stderr[-300:], os.listdir(pfx.tmp)))
-        for fn in (test_http_core, test_native_agent, test_check_dll_cli, test_double_click,
+        for fn in (test_http_core, test_native_agent, test_detect_cli, test_check_dll_cli,
+                   test_double_click,
                    test_browser, test_signed):
             s = time.time()
             try:

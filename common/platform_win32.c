@@ -224,17 +224,38 @@ int plat_spawn(const char *const *argv, bool show_stderr, const char *env_add,
 		quote_arg(cmd, &len, cap, w);
 		free(w);
 	}
-	STARTUPINFOW si = { .cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES,
-			    .hStdInput = in_r, .hStdOutput = out_w,
-			    .hStdError = show_stderr ? GetStdHandle(STD_ERROR_HANDLE) : NULL };
+	/* The child inherits its pipe ends and nothing else: not the listening socket, not the
+	 * pipes of an agent another thread starts at the same moment. */
+	HANDLE err_h = NULL;
+	if (show_stderr)
+		DuplicateHandle(GetCurrentProcess(), GetStdHandle(STD_ERROR_HANDLE),
+				GetCurrentProcess(), &err_h, 0, TRUE, DUPLICATE_SAME_ACCESS);
+	HANDLE inherit[3] = { in_r, out_w, err_h };
+	SIZE_T attr_size = 0;
+	InitializeProcThreadAttributeList(NULL, 1, 0, &attr_size);
+	LPPROC_THREAD_ATTRIBUTE_LIST attrs = xmalloc(attr_size ? attr_size : 64);
+	bool have_list = InitializeProcThreadAttributeList(attrs, 1, 0, &attr_size) &&
+			 UpdateProcThreadAttribute(attrs, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit,
+						   (err_h ? 3 : 2) * sizeof(HANDLE), NULL, NULL);
+	STARTUPINFOEXW si = { .StartupInfo = { .cb = sizeof si, .dwFlags = STARTF_USESTDHANDLES,
+					       .hStdInput = in_r, .hStdOutput = out_w,
+					       .hStdError = err_h },
+			      .lpAttributeList = have_list ? attrs : NULL };
 	PROCESS_INFORMATION pi;
 	struct plat_child *c = xcalloc(1, sizeof *c);
 	c->job = CreateJobObjectW(NULL, NULL);
-	BOOL ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_NO_WINDOW,
-				 NULL, NULL, &si, &pi);
+	BOOL ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE,
+				 CREATE_SUSPENDED | CREATE_NO_WINDOW |
+				 (have_list ? EXTENDED_STARTUPINFO_PRESENT : 0),
+				 NULL, NULL, &si.StartupInfo, &pi);
+	if (have_list)
+		DeleteProcThreadAttributeList(attrs);
+	free(attrs);
 	free(cmd);
 	CloseHandle(in_r);
 	CloseHandle(out_w);
+	if (err_h)
+		CloseHandle(err_h);
 	if (!ok) {
 		CloseHandle(in_w);
 		CloseHandle(out_r);

@@ -73,6 +73,11 @@ rm -f dist/koffix-win64.zip
 suite windows-build one windows-build make --no-print-directory windows
 if command -v wine >/dev/null && command -v wixl >/dev/null; then
 	suite wine-exe python3 tests/wine/test_exe.py
+	# Every repair scenario again, through koffix.exe and its native agent backend.
+	if [[ -f dist/koffix-win64/koffix.exe ]]; then
+		suite wine-scenarios-exe env KOFFIX_EXE=dist/koffix-win64/koffix.exe \
+			python3 tests/wine/test_scenarios.py
+	fi
 else
 	echo "!! SKIPPING the Wine tests of koffix.exe: wine or wixl is missing (make deps)"
 	echo "RESULT wine-exe passed=0 failed=0 skipped=1" >>"$log"

@@ -14,6 +14,9 @@ connector older than the server (reinstall-koff); a cache folder in use (reset-k
 check-dll and collect-diagnostics; Outlook running (process check); a step sabotaged behind
 its back (verification fails, the step is undone); the agent killed mid-run (rollback); the
 .cmd export under Wine's cmd.exe; `koffix detect --backend wine --json`.
+
+With KOFFIX_EXE (e.g. dist/koffix-win64/koffix.exe) every scenario runs through the Windows
+build instead: koffix.exe under Wine with its own defaults (the agent beside it, run natively).
 """
 import hashlib
 import json
@@ -30,7 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "http"))
 from harness import Checks  # noqa: E402
 import testbed as tb  # noqa: E402
 
-t = Checks("wine-scenarios")
+t = Checks("wine-scenarios-exe" if tb.EXE else "wine-scenarios")
 ONLY = set(filter(None, os.environ.get("KOFFIX_WINE_ONLY", "").split(",")))
 
 
@@ -419,9 +422,9 @@ def test_sabotage(pfx):
 
 def test_killed_mid_run(pfx):
     db = os.path.join(pfx.data, "koffix.db")
-    proc = subprocess.Popen([tb.KOFFIX, "--data", pfx.data, "--backend", "wine", "actions", "run",
-                             "reinstall-koff", "--param", "installer=" + pfx.msi("koff-10.0.4-x64.msi"),
-                             "--yes"], env=pfx.env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([*pfx.koffix_cmd(), "actions", "run", "reinstall-koff", "--param",
+                             "installer=" + pfx.msi("koff-10.0.4-x64.msi"), "--yes"],
+                            env=pfx.koffix_env(), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     run = None
     for _ in range(3000):

@@ -22,6 +22,11 @@ from harness import Server  # noqa: E402
 
 KOFFIX = os.path.join(ROOT, os.environ.get("KOFFIX", "koffix"))
 AGENT = os.path.join(ROOT, "koffix-agent.exe")
+# KOFFIX_EXE: run the scenarios through the Windows build instead (koffix.exe under Wine with
+# its own defaults: the agent beside it, run natively), e.g. dist/koffix-win64/koffix.exe.
+EXE = os.environ.get("KOFFIX_EXE")
+if EXE:
+    EXE = os.path.join(ROOT, EXE)
 LINKED = ("drive_c/windows/system32", "drive_c/windows/syswow64")
 
 PROFILES = r"HKCU\Software\Microsoft\Office\16.0\Outlook"
@@ -139,9 +144,21 @@ class Prefix:
 
     # ---- koffix and the agent ----
 
+    def koffix_cmd(self):
+        """The command that starts koffix against this prefix, up to its own arguments."""
+        if EXE:
+            return ["wine", EXE, "--data", self.data]
+        return [KOFFIX, "--data", self.data, "--backend", "wine"]
+
+    def koffix_env(self):
+        if not EXE:
+            return self.env
+        env = dict(self.env)
+        env.pop("KOFFIX_AGENT", None)  # koffix.exe takes the agent beside it
+        return env
+
     def koffix(self, *args, timeout=300):
-        return run([KOFFIX, "--data", self.data, "--backend", "wine", *args], self.env,
-                   timeout=timeout, text=True)
+        return run([*self.koffix_cmd(), *args], self.koffix_env(), timeout=timeout, text=True)
 
     def agent(self, request):
         """The agent's events for one request (list of dicts) and its exit code."""
@@ -150,6 +167,8 @@ class Prefix:
         return events, p.returncode
 
     def server(self):
+        if EXE:
+            return Server(command=["wine", EXE], data=self.data, env=self.koffix_env())
         old = os.environ.copy()
         os.environ.update(self.env)
         try:

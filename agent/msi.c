@@ -181,9 +181,56 @@ int find_products(const wchar_t *name, struct product *out, int max)
 
 /* ---- install, uninstall, repair ---- */
 
+/*
+ * Progress for the person watching: Windows Installer names each action as it starts
+ * ("Action 12:34:56: InstallFiles. Copying new files"); the agent passes the long-running ones
+ * on as output events, at most one a second and never the same twice in a row, so that the
+ * page shows what an install of a minute is doing.
+ */
+struct progress {
+	int step;
+	DWORD last_tick;
+	wchar_t last[160];
+};
+
+static INT CALLBACK on_msi_message(LPVOID ctx, UINT type, LPCWSTR message)
+{
+	struct progress *p = ctx;
+	if ((type & 0xff000000u) != INSTALLMESSAGE_ACTIONSTART || !message)
+		return 0;
+	/* "Action hh:mm:ss: Name. Description": keep "Description (Name)". */
+	const wchar_t *name = wcsstr(message, L": ");
+	name = name ? name + 2 : message;
+	const wchar_t *dot = wcsstr(name, L". ");
+	wchar_t text[160];
+	if (dot && dot[2])
+		_snwprintf(text, 159, L"%ls (%.*ls)", dot + 2, (int)(dot - name), name);
+	else
+		_snwprintf(text, 159, L"%ls", name);
+	text[159] = L'\0';
+	/* An action without a description ends in ". ": keep its name only. */
+	size_t len = wcslen(text);
+	while (len && (text[len - 1] == L' ' || text[len - 1] == L'.'))
+		text[--len] = L'\0';
+	if (!len)
+		return 0;
+	DWORD now = GetTickCount();
+	if (!wcscmp(text, p->last) || (p->last_tick && now - p->last_tick < 1000))
+		return 0;
+	p->last_tick = now;
+	wcscpy(p->last, text);
+	ev_output(p->step, L"Windows Installer: %ls", text);
+	return 0; /* not handled: the installer goes on as it would */
+}
+
+static struct progress msi_progress;
+
 static void quiet_and_logged(struct step *st, const wchar_t *log)
 {
 	MsiSetInternalUI(INSTALLUILEVEL_NONE, NULL);
+	memset(&msi_progress, 0, sizeof msi_progress);
+	msi_progress.step = st->n;
+	MsiSetExternalUIW(on_msi_message, INSTALLLOGMODE_ACTIONSTART, &msi_progress);
 	if (log)
 		MsiEnableLogW(INSTALLLOGMODE_FATALEXIT | INSTALLLOGMODE_ERROR | INSTALLLOGMODE_WARNING |
 			      INSTALLLOGMODE_USER | INSTALLLOGMODE_INFO | INSTALLLOGMODE_RESOLVESOURCE |

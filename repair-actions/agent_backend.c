@@ -67,6 +67,7 @@ struct reply {
 	char backup[512];
 	char verified[512];
 	bool protocol_error;
+	const struct ra_backend *b;  /* for its progress hook, while a step runs */
 };
 
 static void reply_init(struct reply *r)
@@ -137,6 +138,8 @@ static void take_event(struct reply *r, char *line, int step)
 		buf_adds(&r->output, t);
 		if (!strcmp(ev, "verified"))
 			snprintf(r->verified, sizeof r->verified, "%s", t);
+		else if (r->b && r->b->progress)
+			r->b->progress(r->b->progress_cls, step, buf_cstr(&r->output));
 	} else if (!strcmp(ev, "failed")) {
 		const char *t = jstr(e, "error");
 		if (!t || !jint(e, "code", &r->fail_code)) {
@@ -291,6 +294,7 @@ static int agent_step(struct ra_backend *b, const char *command, const char *run
 	const struct agent *a = b->state;
 	struct reply r;
 	reply_init(&r);
+	r.b = b;
 	char *req = step_request(command, run, step);
 	int rc = call_agent(a, req, step_no(step), timeout, &r);
 	cJSON_free(req);

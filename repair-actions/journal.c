@@ -28,7 +28,7 @@ static const char *schema =
 enum stmt {
 	ST_RUN_INSERT, ST_STEP_INSERT, ST_RUN_STATE, ST_STEP_STATE, ST_RUN_GET, ST_STEPS_GET,
 	ST_ACTIVE, ST_RECOVER, ST_OWNERS, ST_OWN, ST_BY_SESSION, ST_INTERRUPTED, ST_BEGIN, ST_COMMIT,
-	ST__COUNT
+	ST_STEP_OUTPUT, ST__COUNT
 };
 
 static const char *const sql[ST__COUNT] = {
@@ -45,6 +45,9 @@ static const char *const sql[ST__COUNT] = {
 			  " output = coalesce(?4, output), verification = coalesce(?5, verification),"
 			  " backup = coalesce(?6, backup), result_code = coalesce(?7, result_code)"
 			  " WHERE run = ?1 AND n = ?2",
+	/* Live output of a step that still runs (its final output comes with its state). */
+	[ST_STEP_OUTPUT] = "UPDATE repair_steps SET output = ?3"
+			   " WHERE run = ?1 AND n = ?2 AND state IN ('started', 'undoing')",
 	[ST_RUN_GET] = "SELECT id, action, params, session, backend, dry_run, state, created,"
 		       " updated, error, result_code FROM repair_runs WHERE id = ?1",
 	[ST_STEPS_GET] = "SELECT n, title, kind, state, output, verification, backup, result_code,"
@@ -219,6 +222,40 @@ static void set_step(struct ra_journal *j, const char *id, int n, const char *st
 	db_unlock(&j->db);
 }
 
+/* The journal's side of ra_backend.progress: the running step's output so far. */
+struct live {
+	struct ra_journal *j;
+	const char *run;
+};
+
+static void on_progress(void *cls, int n, const char *text)
+{
+	const struct live *l = cls;
+	db_lock(&l->j->db);
+	sqlite3_stmt *s = stmt(l->j, ST_STEP_OUTPUT);
+	bind_text(s, 1, l->run);
+	sqlite3_bind_int(s, 2, n);
+	bind_text(s, 3, text);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_kv(LOG_ERROR, "journal write failed", 2, "run", l->run, "error",
+		       sqlite3_errmsg(l->j->db.conn));
+	db_unlock(&l->j->db);
+}
+
+static void live_on(struct ra_backend *b, struct live *l, struct ra_journal *j, const char *run)
+{
+	l->j = j;
+	l->run = run;
+	b->progress = on_progress;
+	b->progress_cls = l;
+}
+
+static void live_off(struct ra_backend *b)
+{
+	b->progress = NULL;
+	b->progress_cls = NULL;
+}
+
 static const char *col(sqlite3_stmt *s, int i)
 {
 	return db_col(s, i);
@@ -383,6 +420,8 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 		return KX_ENOTFOUND;
 	set_run(j, id, "running", NULL, NULL);
 	set_owner(j, id);
+	struct live live;
+	live_on(b, &live, j, id);
 	int rc = 0;
 	char why[2300] = "";
 	const cJSON *plan;
@@ -419,6 +458,7 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 		int zero = 0;
 		set_run(j, id, "succeeded", NULL, &zero);
 	}
+	live_off(b);
 	cJSON_Delete(run);
 	cJSON_Delete(plans);
 	return rc;
@@ -440,7 +480,10 @@ int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step
 	}
 	set_run(j, id, "running", NULL, NULL);
 	set_owner(j, id);
+	struct live live;
+	live_on(b, &live, j, id);
 	int failures = undo_started(j, b, id, run, plans, step_timeout);
+	live_off(b);
 	set_run(j, id, failures ? "failed" : "undone",
 		failures ? "some undo steps failed: see each step" : "", NULL);
 	rc = failures ? KX_EIO : 0;

@@ -114,6 +114,13 @@ struct ra_backend {
 	int (*inspect)(void *cls, const char *windows_path, const char *office_bitness, char *out,
 		       size_t outlen);
 	void *inspect_cls;
+	/*
+	 * Optional, set by the journal while it runs steps: the output of step n so far, while
+	 * the step still runs (a backend that learns of progress calls it; text is everything
+	 * said so far). Called from the thread that runs the step.
+	 */
+	void (*progress)(void *cls, int n, const char *text);
+	void *progress_cls;
 };
 
 /* The dry-run backend: detects nothing, plans everything. */

@@ -295,10 +295,19 @@ struct sse {
 	struct app *app;
 	char run[33];
 	char sent[64][24];   /* the last state sent per step */
+	unsigned long long sent_output[64];  /* and a hash of the output sent with it */
 	struct buf pending;
 	bool ended;
 	int idle;
 };
+
+static unsigned long long output_hash(const char *p)
+{
+	unsigned long long h = 1469598103934665603ull;  /* FNV-1a */
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
 
 static void sse_free(void *cls)
 {
@@ -326,9 +335,14 @@ static long sse_read(void *cls, char *buf, size_t max)
 		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(run, "steps")) {
 			int n = cJSON_GetObjectItemCaseSensitive(st, "n")->valueint;
 			const char *state = cJSON_GetObjectItemCaseSensitive(st, "state")->valuestring;
-			if (n < 1 || n > 64 || !strcmp(s->sent[n - 1], state))
+			/* A step is news when its state changes, or its output while it runs. */
+			const cJSON *out = cJSON_GetObjectItemCaseSensitive(st, "output");
+			unsigned long long h = output_hash(cJSON_IsString(out) ? out->valuestring : "");
+			if (n < 1 || n > 64 || (!strcmp(s->sent[n - 1], state) &&
+						s->sent_output[n - 1] == h))
 				continue;
 			snprintf(s->sent[n - 1], sizeof s->sent[0], "%s", state);
+			s->sent_output[n - 1] = h;
 			cJSON *e = cJSON_CreateObject();
 			static const char *const keys[] = { "n", "title", "state", "output",
 							    "verification" };

@@ -205,6 +205,17 @@ def test_script_backend():
         r = api.post("/api/actions/reset-koff-cache/run", {"params": {"profile": "x"},
                                                            "confirm": True})
         t.check("a second run while one is going on is 409", r.status == 409, r.status)
+        live = srv.get(f"/api/runs/{run}").json()["steps"][1]
+        t.check("a running step's output shows while it runs (the journal is updated live)",
+                live["state"] == "started"
+                and live["output"] == "scripted step 2 is still working", live)
+        ctype, events = sse(srv, run)
+        steps2 = [d for e, d in events if e == "step" and d["n"] == 2]
+        t.check("the event stream carries the running step's output, then its end",
+                steps2 and steps2[0]["state"] == "started"
+                and steps2[0]["output"] == "scripted step 2 is still working"
+                and steps2[-1]["state"] in ("failed", "undone"),
+                [(d["state"], d["output"][:60]) for d in steps2])
         r = api.wait(run, timeout=20)
         t.check("a hung step times out and the run fails",
                 r["state"] == "failed" and "did not finish" in r["error"], r.get("error"))

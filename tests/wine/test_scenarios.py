@@ -221,6 +221,10 @@ def reinstall(pfx, answers, installer, expect, label, check_dll_version=None):
             if tb.read(os.path.join(b, "install.log"))[:2] == b"\xff\xfe" else \
             tb.read(os.path.join(b, "install.log")).decode("latin-1")
         t.check(f"{label}: the install log is verbose", len(log) > 1000, len(log))
+        msi_steps = [s for s in run["steps"] if "Windows Installer: " in s["output"]]
+        t.check(f"{label}: the uninstall and install steps report Windows Installer's actions "
+                "as they go (at most one a second)", len(msi_steps) == 2,
+                [s["output"][:400] for s in run["steps"]])
         undone = wiz.undo(run["run"])
         after = pfx.reg_export(tb.UNINSTALL)
         return run, undone, before, after

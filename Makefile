@@ -14,6 +14,7 @@ PKG_LIBS   := $(WIN_DEPS_LIBS)
 OS_CFLAGS  := -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1
 OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32
 MAIN_RES   := $(B)/server/win/koffix.res
+EXE        := .exe
 else
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcmark-gfm-extensions
@@ -65,7 +66,7 @@ FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
-UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
+UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%$(EXE))
 FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
 
 # The Windows agent (koffix-agent.exe): pure Win32 C, cross-built with mingw-w64 when present.
@@ -81,7 +82,7 @@ AGENT_EXE  := koffix-agent.exe
 HAVE_MINGW := $(shell command -v $(MINGW) >/dev/null 2>&1 && echo yes)
 
 .SECONDARY:
-.PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind windows
+.PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind windows windows-unit
 all: $(BIN)
 ifeq ($(HAVE_MINGW),yes)
 all: $(AGENT_EXE)
@@ -120,7 +121,7 @@ $(BIN): $(MAIN_OBJS) $(MAIN_RES) $(B)/libkoffix.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libkoffix.a
+$(B)/tests/%$(EXE): $(B)/tests/unit/%.o $(B)/libkoffix.a
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -168,6 +169,15 @@ windows:
 	$(MAKE) --no-print-directory PLATFORM=win32 B=build/win64 CC=$(WIN_CC) WIN_DEPS="$$prefix" \
 		build/win64/koffix.exe && \
 	scripts/windows-dist.sh "$$prefix"
+
+# The unit tests cross-built too (build/win64/tests/*.exe, with the DLL beside them), for
+# tests/wine/test_unit_win64.py: the same checks on Windows' C runtime and file system.
+windows-unit:
+	@scripts/setup.sh --windows
+	@prefix=$$(scripts/windows-deps.sh | tail -n 1) && \
+	$(MAKE) --no-print-directory PLATFORM=win32 B=build/win64 CC=$(WIN_CC) WIN_DEPS="$$prefix" \
+		$(UNIT_TESTS:%=build/win64/tests/%.exe) && \
+	cp "$$prefix"/bin/*.dll build/win64/tests/
 
 # Installs missing Debian packages (as root), builds, indexes the KB and serves it.
 PORT ?= 8080

@@ -71,7 +71,9 @@ fi
 # under Wine: the unpacked download serves the HTTP core and repairs through the native agent.
 rm -f dist/koffix-win64.zip
 suite windows-build one windows-build make --no-print-directory windows
+suite windows-unit-build one windows-unit-build make --no-print-directory windows-unit
 if command -v wine >/dev/null && command -v wixl >/dev/null; then
+	suite unit-win64 python3 tests/wine/test_unit_win64.py
 	suite wine-exe python3 tests/wine/test_exe.py
 	# Every repair scenario again, through koffix.exe and its native agent backend.
 	if [[ -f dist/koffix-win64/koffix.exe ]]; then

@@ -18,15 +18,23 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct kb *kb;
+static char dir[] = "/tmp/koffix-fuzz-query-XXXXXX";
 
+/* The database and its folder go when the process ends (a replay runs this once per file). */
 static void cleanup(void)
 {
 	kb_close(kb);
+	static const char *const files[] = { "kb.db", "kb.db-wal", "kb.db-shm" };
+	char path[256];
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
 }
 
 static void setup(void)
 {
-	char dir[] = "/tmp/koffix-fuzz-query-XXXXXX";
 	if (!mkdtemp(dir))
 		abort();
 	char path[256], db[256], err[256];

@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -226,6 +227,13 @@ def test_script_backend():
 
 def test_killed_mid_step():
     data = tempfile.mkdtemp(prefix="koffix-kill-")
+    try:
+        killed_mid_step(data)
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def killed_mid_step(data):
     proc = subprocess.Popen([KOFFIX, "--data", data, "--backend", "script:hang:2", "actions",
                              "run", "rebuild-profile", "--param", "office_version=2016", "--yes"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -292,6 +300,7 @@ def test_cli():
                                "--format", "cmd"], capture_output=True)
     t.check(".cmd export escapes a hostile profile name",
             b"set P_profile=Pr\xc3\xb6fil ^& ^\"x^\" 50%%!\r\n" in p.stdout, p.stdout[:600])
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def test_elevation_warning():
@@ -321,6 +330,7 @@ def test_elevation_warning():
                     user.text[:300])
         finally:
             srv.stop()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():

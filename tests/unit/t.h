@@ -8,8 +8,14 @@
  * and returns the exit status.
  */
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../common/util.h"
 
 static int t_passed, t_failed;
 
@@ -38,6 +44,45 @@ static int t_passed, t_failed;
 	const char *t_h_ = (hay), *t_n_ = (needle); \
 	T_CHECK(t_h_ && strstr(t_h_, t_n_), "[%s] does not contain [%s]", t_h_ ? t_h_ : "(null)", t_n_); \
 } while (0)
+
+/* A new folder of the test's own under the temporary folder (TMPDIR, TEMP, else /tmp): the
+ * same code runs on Linux and, cross-built, on Windows. 0, or -1. */
+static inline int t_tmpdir(char *out, size_t len, const char *name)
+{
+	const char *base = getenv("TMPDIR");
+	if (!base || !*base)
+		base = getenv("TEMP");
+	if (!base || !*base)
+		base = "/tmp";
+	char hex[17];
+	if (random_hex(hex, 8) != 0)
+		return -1;
+	snprintf(out, len, "%s/koffix-%s-%s", base, name, hex);
+	return mkdir_p(out) == 0 ? 0 : -1;
+}
+
+/* rm -rf path, without a shell. 0, or -1. */
+static inline int t_rm_rf(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return 0;
+	if (!S_ISDIR(st.st_mode))
+		return remove(path) == 0 ? 0 : -1;
+	DIR *d = opendir(path);
+	int rc = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		char sub[4096];
+		int k = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+		rc |= k < 0 || (size_t)k >= sizeof sub ? -1 : t_rm_rf(sub);
+	}
+	if (d)
+		closedir(d);
+	return rmdir(path) == 0 && rc == 0 ? 0 : -1;
+}
 
 static inline int t_done(const char *suite)
 {

@@ -32,10 +32,13 @@ static const char *bad_c =
 
 static char *run_index(struct kb *kb, struct kb_index_report *rep)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *log = open_memstream(&text, &len);
+	FILE *log = tmpfile();
 	T_INT(kb_index(kb, articles, rep, log), 0);
+	long len = ftell(log);
+	char *text = xcalloc(1, (size_t)(len > 0 ? len : 0) + 1);
+	rewind(log);
+	if (len > 0 && fread(text, 1, (size_t)len, log) != (size_t)len)
+		text[0] = '\0';
 	fclose(log);
 	return text;
 }
@@ -68,11 +71,10 @@ static void test_fts_query(void)
 int main(void)
 {
 	test_fts_query();
-	snprintf(dir, sizeof dir, "/tmp/koffix-test-kb-XXXXXX");
-	if (!mkdtemp(dir))
+	if (t_tmpdir(dir, sizeof dir, "test-kb") != 0)
 		return 1;
 	snprintf(articles, sizeof articles, "%s/articles", dir);
-	mkdir(articles, 0755);
+	mkdir_p(articles);
 	write_article("alpha.md", good_a);
 	write_article("beta.md", good_b);
 	write_article("gamma.md", bad_c);
@@ -164,8 +166,6 @@ int main(void)
 	cJSON_Delete(titles);
 
 	kb_close(kb);
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	T_INT(system(cmd), 0);
+	T_INT(t_rm_rf(dir), 0);
 	return t_done("kb");
 }

@@ -381,8 +381,8 @@ static void test_process(const struct pe_rules *rules)
 /* A fingerprint on the known-good list wins over every other indicator. */
 static void test_known_good(const struct pe_trust *trust)
 {
-	char dir[] = "/tmp/koffix-pe-rules-XXXXXX";
-	T_OK(mkdtemp(dir) != NULL);
+	char dir[200];
+	T_OK(t_tmpdir(dir, sizeof dir, "pe-rules") == 0);
 	char path[256], *data = NULL;
 	size_t len = 0;
 	snprintf(path, sizeof path, "%s/unsigned.dll", fixtures());

@@ -472,8 +472,8 @@ static void check_eml(const char *eml, size_t len, const cJSON *m)
 
 static void test_ticket(void)
 {
-	char dir[] = "/tmp/koffix-ticket-XXXXXX";
-	T_OK(mkdtemp(dir) != NULL);
+	char dir[200];
+	T_OK(t_tmpdir(dir, sizeof dir, "ticket") == 0);
 	char path[256];
 	snprintf(path, sizeof path, "%s/koffix.db", dir);
 	size_t biglen = 3u << 20;

@@ -445,11 +445,11 @@ static void remove_files(const char *dir, const char *const *names)
 
 static void test_load_dir(void)
 {
-	char dir[] = "/tmp/koffix-tpl-XXXXXX";
+	char dir[256];
 	char err[256];
 	const char *files[] = { "page.html", "head.html", "notes.txt", ".hidden.html", "sub.html",
 				"bad.html", NULL };
-	T_OK(mkdtemp(dir) != NULL);
+	T_OK(t_tmpdir(dir, sizeof dir, "tpl") == 0);
 
 	T_INT(write_str(dir, "page.html",
 			"{{>head}}\n{{#items}}\n<li>{{.}}</li>\n{{/items}}\n"), 0);

@@ -303,8 +303,8 @@ static char *replace(const char *s, const char *from, const char *to)
 
 static void test_checker(void)
 {
-	static char tmpl[] = "/tmp/koffix-test-wiz-XXXXXX";
-	tmpdir = mkdtemp(tmpl);
+	static char tmpl[256];
+	tmpdir = t_tmpdir(tmpl, sizeof tmpl, "test-wiz") == 0 ? tmpl : NULL;
 	char d[600];
 	snprintf(d, sizeof d, "%s/flows", tmpdir);
 	mkdir_p(d);
@@ -424,9 +424,7 @@ static void test_session(void)
 	cJSON_Delete(s);
 	cJSON_Delete(det);
 	wiz_flow_free(f);
-	char cmd[700];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	T_INT(system(cmd), 0);
+	T_INT(t_rm_rf(tmpdir), 0);
 }
 
 int main(int argc, char **argv)

@@ -142,7 +142,26 @@ CC_ID=$(${HOST}-gcc --version | head -n1)
 KEY=$( { printf '%s' "$VERSIONS"; echo "$CC_ID"; cat "$SELF"; } | sha256sum | cut -c1-16)
 PREFIX=${KOFFIX_WIN_DEPS:-${XDG_CACHE_HOME:-$HOME/.cache}/koffix-win-deps/$KEY}
 
-if [ -f "$PREFIX/ready" ] && [ "$(cat "$PREFIX/key" 2>/dev/null)" = "$KEY" ]; then
+# A prefix built from older sources than apt names (the archive could not serve the newer
+# ones: see fetch) is used only until those sources can be fetched; then it is rebuilt.
+stale_fallback() {
+    [ -f "$PREFIX/fallback" ] || return 1
+    local p want built t
+    t=$(mktemp -d "${TMPDIR:-/tmp}/koffix-win-deps-check.XXXXXX")
+    while read -r p want built; do
+        if (cd "$t" && apt-get "${APT_OPTS[@]}" -qq source --download-only --only-source \
+                "$p=$want") >/dev/null 2>&1; then
+            rm -rf "$t"
+            say "$p $want can be fetched now (built $built before): rebuilding"
+            return 0
+        fi
+    done <"$PREFIX/fallback"
+    rm -rf "$t"
+    say "still built from older sources: $(tr '\n' ';' <"$PREFIX/fallback")"
+    return 1
+}
+
+if [ -f "$PREFIX/ready" ] && [ "$(cat "$PREFIX/key" 2>/dev/null)" = "$KEY" ] && ! stale_fallback; then
     say "cached: $PREFIX"
     echo "$PREFIX"
     exit 0
@@ -186,7 +205,10 @@ fetch() {  # fetch PKG -> prints source dir
         tried+=" $v"
         rm -rf "$BUILD/$p"; mkdir -p "$BUILD/$p"
         if (cd "$BUILD/$p" && apt-get "${APT_OPTS[@]}" source --only-source "$p=$v") >>"$PREFIX/logs/$p.log" 2>&1; then
-            [ "$v" = "$want" ] || say "$p: $want could not be fetched, building $v instead"
+            if [ "$v" != "$want" ]; then
+                say "$p: $want could not be fetched, building $v instead"
+                echo "$p $want $v" >>"$PREFIX/fallback"
+            fi
             echo "built $p $v" >>"$PREFIX/versions"
             for d in "$BUILD/$p"/*/; do [ -d "$d/debian" ] && { echo "${d%/}"; return; }; done
             die "no unpacked source for $p"

@@ -318,8 +318,12 @@ static int cmd_serve(const struct cli *c)
 		return 1;
 	}
 	/* With a backend that reaches a machine (wine, agent), detect on it unless a file says. */
-	if (!det && app.backend && app.backend->detect)
+	if (!det && app.backend && app.backend->detect) {
+		if (open)
+			fprintf(stderr, "koffix: looking at this PC (Windows, Office, the Kerio "
+				"connector)...\n");
 		det = app.backend->detect(app.backend);
+	}
 	app.detected = det;
 	if (bind)
 		snprintf(app.bind_addr, sizeof app.bind_addr, "%s", bind);

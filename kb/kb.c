@@ -600,6 +600,8 @@ cJSON *kb_titles(struct kb *kb, const cJSON *slugs)
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *it;
 	db_lock(&kb->db);
+	/* One read transaction for every title, not one per statement (each takes file locks). */
+	sqlite3_exec(kb->db.conn, "BEGIN", NULL, NULL, NULL);
 	cJSON_ArrayForEach(it, slugs) {
 		if (!cJSON_IsString(it))
 			continue;
@@ -612,6 +614,8 @@ cJSON *kb_titles(struct kb *kb, const cJSON *slugs)
 			cJSON_AddItemToArray(out, a);
 		}
 	}
+	sqlite3_reset(stmt(kb, ST_TITLE));
+	sqlite3_exec(kb->db.conn, "COMMIT", NULL, NULL, NULL);
 	db_unlock(&kb->db);
 	return out;
 }

@@ -79,4 +79,22 @@ async function withServer(t, body) {
   t.done();
 }
 
-module.exports = { root, outDir, checks, startServer, launch, withServer };
+// Answers the wizard's current question (a radio choice or a text) with Next, and waits for
+// the next question or the outcome to replace it.
+async function answer(page, value) {
+  const heading = await page.locator('#wizard-heading').textContent();
+  const input = page.locator('input[name="answer"]');
+  if ((await input.first().getAttribute('type')) === 'radio') {
+    await page.locator(`input[name="answer"][value="${value}"]`).check();
+  } else {
+    await input.fill(value);
+  }
+  await page.getByRole('button', { name: /^next/i }).click();
+  // The next question (or the outcome) replaces this one.
+  await page.waitForFunction((h) => {
+    const el = document.querySelector('#wizard-heading');
+    return el && el.textContent !== h;
+  }, heading);
+}
+
+module.exports = { root, outDir, answer, checks, startServer, launch, withServer };

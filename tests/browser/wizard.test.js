@@ -5,25 +5,9 @@
 
 const fs = require('fs');
 const path = require('path');
-const { checks, outDir, withServer } = require('./lib');
+const { answer, checks, outDir, withServer } = require('./lib');
 
 const t = checks('browser-wizard');
-
-async function answer(page, value) {
-  const heading = await page.locator('#wizard-heading').textContent();
-  const input = page.locator('input[name="answer"]');
-  if ((await input.first().getAttribute('type')) === 'radio') {
-    await page.locator(`input[name="answer"][value="${value}"]`).check();
-  } else {
-    await input.fill(value);
-  }
-  await page.getByRole('button', { name: /^next/i }).click();
-  // The next question (or the outcome) replaces this one.
-  await page.waitForFunction((h) => {
-    const el = document.querySelector('#wizard-heading');
-    return el && el.textContent !== h;
-  }, heading);
-}
 
 async function walk(browser, base, js) {
   const name = js ? 'with JavaScript' : 'without JavaScript';

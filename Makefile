@@ -12,7 +12,7 @@ include $(WIN_DEPS)/flags.mk
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(WIN_DEPS_CFLAGS))
 PKG_LIBS   := $(WIN_DEPS_LIBS)
 OS_CFLAGS  := -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1
-OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32
+OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32 -lole32
 MAIN_RES   := $(B)/server/win/koffix.res
 EXE        := .exe
 else

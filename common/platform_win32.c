@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <io.h>
+#include <objbase.h>
 #include <shellapi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,21 @@
 #include "platform.h"
 #include "util.h"
 
+static UINT console_cp;
+
+static void restore_console(void)
+{
+	SetConsoleOutputCP(console_cp);
+}
+
 void plat_init(void)
 {
 	/* Tickets and scripts written to stdout keep their exact bytes (CRLF stays CRLF). */
 	_setmode(_fileno(stdout), _O_BINARY);
-	SetConsoleOutputCP(CP_UTF8);
+	/* UTF-8 in the console while koffix runs; the window's own code page again after. */
+	console_cp = GetConsoleOutputCP();
+	if (console_cp && console_cp != CP_UTF8 && SetConsoleOutputCP(CP_UTF8))
+		atexit(restore_console);
 }
 
 bool plat_gmtime(time_t t, struct tm *out)
@@ -382,9 +393,13 @@ int plat_open_url(const char *url)
 		plat_child_free(c);
 		return ended && code ? KX_EIO : 0;
 	}
+	/* The shell may hand the URL to a COM handler: COM first, as ShellExecute asks. */
+	HRESULT com = CoInitializeEx(NULL, COINIT_APARTMENTTHREADED | COINIT_DISABLE_OLE1DDE);
 	wchar_t *w = widen(url);
 	HINSTANCE h = ShellExecuteW(NULL, L"open", w, NULL, NULL, SW_SHOWNORMAL);
 	free(w);
+	if (SUCCEEDED(com))
+		CoUninitialize();
 	return (INT_PTR)h > 32 ? 0 : KX_EIO;
 }
 

@@ -234,9 +234,9 @@ static const char *make_run(struct ra_backend *b, const char *id, const char *pa
 
 static void test_runner(void)
 {
-	char db[] = "/tmp/koffix-test-ra-XXXXXX";
-	int fd = mkstemp(db);
-	close(fd);
+	char dir[200], db[256];
+	T_INT(t_tmpdir(dir, sizeof dir, "test-ra"), 0);
+	snprintf(db, sizeof db, "%s/journal.db", dir);
 	char err[256];
 	jr = ra_journal_open(db, err, sizeof err);
 	T_OK(jr != NULL);
@@ -327,12 +327,7 @@ static void test_runner(void)
 	T_OK(cJSON_GetArraySize(runs) >= 7);
 	cJSON_Delete(runs);
 	ra_journal_close(jr);
-	unlink(db);
-	char wal[64];
-	snprintf(wal, sizeof wal, "%s-wal", db);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", db);
-	unlink(wal);
+	t_rm_rf(dir);
 }
 
 int main(void)

@@ -388,6 +388,7 @@ static void test_known_good(const struct pe_trust *trust)
 	snprintf(path, sizeof path, "%s/unsigned.dll", fixtures());
 	if (read_file(path, 1u << 20, &data, &len) != 0) {
 		T_CHECK(0, "fixture '%s' is missing", path);
+		t_rm_rf(dir);
 		return;
 	}
 	char sha[65];
@@ -420,12 +421,7 @@ static void test_known_good(const struct pe_trust *trust)
 	cJSON_Delete(rep);
 	pe_rules_free(rules);
 	free(data);
-	const char *all[] = { "trusted-signers.json", "known-loaders.json", "known-good.json" };
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, all[i]);
-		remove(path);
-	}
-	remove(dir);
+	t_rm_rf(dir);
 	/* A missing data folder is an error with the file named, not a crash. */
 	T_OK(pe_rules_load("/nonexistent-koffix", err, sizeof err) == NULL);
 	T_CONTAINS(err, "trusted-signers.json");

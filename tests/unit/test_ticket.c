@@ -652,22 +652,14 @@ static void test_ticket(void)
 	cJSON_Delete(m);
 	cJSON_Delete(state);
 	wiz_flow_free(f);
-	unlink(path);
-	unlink(empty);
-	char wal[300];
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", path);
-	unlink(wal);
-	rmdir(dir);
+	t_rm_rf(dir);
 }
 
 static void test_config(void)
 {
-	char path[] = "/tmp/koffix-ticket-cfg-XXXXXX";
-	int fd = mkstemp(path);
-	T_OK(fd >= 0);
-	close(fd);
+	char dir[200], path[256];
+	T_OK(t_tmpdir(dir, sizeof dir, "ticket-cfg") == 0);
+	snprintf(path, sizeof path, "%s/ticket.json", dir);
 	struct ticket_config c;
 	char err[256] = "";
 	T_INT(ticket_config_load("/nonexistent/ticket.json", &c, err, sizeof err), 0);
@@ -685,7 +677,7 @@ static void test_config(void)
 	T_STR(c.helpdesk, "");
 	write_file_atomic(path, "[1]", 3);
 	T_INT(ticket_config_load(path, &c, err, sizeof err), KX_ESYNTAX);
-	unlink(path);
+	t_rm_rf(dir);
 }
 
 int main(void)

@@ -432,23 +432,10 @@ static int write_str(const char *dir, const char *name, const char *s)
 	return write_file_atomic(path, s, strlen(s));
 }
 
-static void remove_files(const char *dir, const char *const *names)
-{
-	char path[512];
-	for (size_t i = 0; names[i]; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (unlink(path) != 0)
-			rmdir(path);
-	}
-	rmdir(dir);
-}
-
 static void test_load_dir(void)
 {
 	char dir[256];
 	char err[256];
-	const char *files[] = { "page.html", "head.html", "notes.txt", ".hidden.html", "sub.html",
-				"bad.html", NULL };
 	T_OK(t_tmpdir(dir, sizeof dir, "tpl") == 0);
 
 	T_INT(write_str(dir, "page.html",
@@ -489,7 +476,7 @@ static void test_load_dir(void)
 	set = tpl_set_load_dir(dir, err, sizeof(err));
 	T_OK(set == NULL);
 	T_STR(err, "bad.html:2: unknown partial 'missing'");
-	remove_files(dir, files);
+	t_rm_rf(dir);
 
 	set = tpl_set_load_dir("/nonexistent/koffix-templates", err, sizeof(err));
 	T_OK(set == NULL);

@@ -379,6 +379,13 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 	return 0;
 }
 
+int app_data_dir(const char *given, char *out, size_t len)
+{
+	if (given)
+		return snprintf(out, len, "%s", given) < (int)len ? 0 : KX_EIO;
+	return plat_data_dir(out, len);
+}
+
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen)
 {
 	memset(app, 0, sizeof *app);
@@ -398,10 +405,9 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	else
 		snprintf(app->catalogue_path, sizeof app->catalogue_path,
 			 "%.4000s/repair-actions/catalogue.json", app->root);
-	if (opts->data_dir)
-		snprintf(app->data_dir, sizeof app->data_dir, "%s", opts->data_dir);
-	else if (plat_data_dir(app->data_dir, sizeof app->data_dir) != 0) {
-		snprintf(err, errlen, "cannot tell where the data folder goes: give one with --data DIR");
+	if (app_data_dir(opts->data_dir, app->data_dir, sizeof app->data_dir) != 0) {
+		snprintf(err, errlen, opts->data_dir ? "the data folder's name is too long" :
+			 "cannot tell where the data folder goes: give one with --data DIR");
 		return KX_EIO;
 	}
 	if (mkdir_p(app->data_dir) != 0) {

@@ -79,6 +79,9 @@ struct app_options {
 int app_open(struct app *app, const struct app_options *opts, char *err, size_t errlen);
 void app_close(struct app *app);
 
+/* The data folder: given (--data) when not NULL, else plat_data_dir(). 0, or KX_EIO. */
+int app_data_dir(const char *given, char *out, size_t len);
+
 /* The install root: KOFFIX_HOME, else the executable's folder (or up to two folders above it)
  * when it holds the page templates, else the current folder. */
 void app_find_root(char *root, size_t len);

@@ -190,40 +190,45 @@ static void running_path(const char *data_dir, char *out, size_t len)
 	snprintf(out, len, "%.4000s/server.json", data_dir);
 }
 
-/* The record is followed only while its process lives and its port answers: a process id can
- * be reused after a crash. */
-static bool open_running(const struct cli *c)
+/* The record of data_dir: its process id and address. false when there is none or it is not
+ * of that shape. */
+static bool read_running(const char *data_dir, long long *pid, char *url, size_t urllen)
 {
-	char dir[APP_PATH_MAX], path[APP_PATH_MAX + 16];
-	if (c->data)
-		snprintf(dir, sizeof dir, "%s", c->data);
-	else if (plat_data_dir(dir, sizeof dir) != 0)
-		return false;
-	running_path(dir, path, sizeof path);
-	char *text;
+	char path[APP_PATH_MAX + 16], *text;
+	running_path(data_dir, path, sizeof path);
 	if (read_file(path, 4096, &text, NULL) != 0)
 		return false;
 	cJSON *o = cJSON_Parse(text);
 	free(text);
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
-	const cJSON *url = cJSON_GetObjectItemCaseSensitive(o, "url");
-	bool done = false;
-	char host[16];
-	unsigned port = 0;
-	if (cJSON_IsNumber(pid) && cJSON_IsString(url) &&
-	    sscanf(url->valuestring, "http://%15[0-9.]:%u/", host, &port) == 2 &&
-	    str_starts(host, "127.") && plat_process_alive((long long)pid->valuedouble) &&
-	    plat_port_listens(host, port)) {
-		printf("%s\n", url->valuestring);
-		fflush(stdout);
-		fprintf(stderr, "koffix: already running (process %lld); opening it in the browser\n",
-			(long long)pid->valuedouble);
-		if (plat_open_url(url->valuestring) != 0)
-			fprintf(stderr, "koffix: could not start a browser: open the address above\n");
-		done = true;
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "pid");
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "url");
+	bool ok = cJSON_IsNumber(p) && cJSON_IsString(u);
+	if (ok) {
+		*pid = (long long)p->valuedouble;
+		snprintf(url, urllen, "%s", u->valuestring);
 	}
 	cJSON_Delete(o);
-	return done;
+	return ok;
+}
+
+/* The record is followed only while its process lives and its port answers: a process id can
+ * be reused after a crash. */
+static bool open_running(const struct cli *c)
+{
+	char dir[APP_PATH_MAX], url[300], host[16];
+	long long pid;
+	unsigned port = 0;
+	if (app_data_dir(c->data, dir, sizeof dir) != 0 ||
+	    !read_running(dir, &pid, url, sizeof url) ||
+	    sscanf(url, "http://%15[0-9.]:%u/", host, &port) != 2 || !str_starts(host, "127.") ||
+	    !plat_process_alive(pid) || !plat_port_listens(host, port))
+		return false;
+	printf("%s\n", url);
+	fflush(stdout);
+	fprintf(stderr, "koffix: already running (process %lld); opening it in the browser\n", pid);
+	if (plat_open_url(url) != 0)
+		fprintf(stderr, "koffix: could not start a browser: open the address above\n");
+	return true;
 }
 
 static void write_running(const struct app *app, const char *url)
@@ -243,16 +248,11 @@ static void write_running(const struct app *app, const char *url)
 
 static void remove_running(const struct app *app)
 {
-	char path[APP_PATH_MAX + 16], *text;
+	char path[APP_PATH_MAX + 16], url[300];
+	long long pid;
 	running_path(app->data_dir, path, sizeof path);
-	if (read_file(path, 4096, &text, NULL) != 0)
-		return;
-	cJSON *o = cJSON_Parse(text);
-	free(text);
-	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(o, "pid");
-	if (cJSON_IsNumber(pid) && (long long)pid->valuedouble == plat_pid())
+	if (read_running(app->data_dir, &pid, url, sizeof url) && pid == plat_pid())
 		remove(path);
-	cJSON_Delete(o);
 }
 
 static int cmd_serve(const struct cli *c)

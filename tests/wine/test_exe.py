@@ -83,9 +83,8 @@ def test_zip(dest):
 
 def exe_server(pfx, app, data):
     """koffix.exe serve with its Windows defaults (no --backend: the agent, natively)."""
-    env = dict(pfx.env)
-    env.pop("KOFFIX_AGENT", None)  # the agent beside koffix.exe, as the zip has it
-    return Server(command=["wine", os.path.join(app, "koffix.exe")], data=data, env=env)
+    return Server(command=["wine", os.path.join(app, "koffix.exe")], data=data,
+                  env=pfx.native_env())
 
 
 def test_http_core(pfx, app):
@@ -166,8 +165,7 @@ def test_native_agent(pfx, app):
 
 
 def test_detect_cli(pfx, app):
-    env = dict(pfx.env)
-    env.pop("KOFFIX_AGENT", None)
+    env = pfx.native_env()
     p = tb.run(["wine", os.path.join(app, "koffix.exe"), "--data", os.path.join(pfx.tmp, "det"),
                 "--json", "detect"], env, text=True)
     try:
@@ -221,8 +219,7 @@ def test_double_click(pfx, app):
     subprocess.run(["x86_64-w64-mingw32-gcc", "-O2", "-Wall", "-Werror", "-o", browser,
                     os.path.join(HERE, "browser.c")], check=True)
     log = os.path.join(pfx.tmp, "browser.log")
-    env = dict(pfx.env, KOFFIX_BROWSER=winpath(browser), KOFFIX_TEST_BROWSER_LOG=winpath(log))
-    env.pop("KOFFIX_AGENT", None)
+    env = pfx.native_env(KOFFIX_BROWSER=winpath(browser), KOFFIX_TEST_BROWSER_LOG=winpath(log))
     data = pfx.unix(pfx.localappdata + "\\koffix")
     first, url = bare_start(pfx, app, env)
     second = third = None

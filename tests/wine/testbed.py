@@ -150,12 +150,15 @@ class Prefix:
             return ["wine", EXE, "--data", self.data]
         return [KOFFIX, "--data", self.data, "--backend", "wine"]
 
-    def koffix_env(self):
-        if not EXE:
-            return self.env
-        env = dict(self.env)
-        env.pop("KOFFIX_AGENT", None)  # koffix.exe takes the agent beside it
+    def native_env(self, **extra):
+        """The environment for koffix.exe run with its Windows defaults: no KOFFIX_AGENT, so
+        that it takes the agent beside it, as the zip has it."""
+        env = dict(self.env, **extra)
+        env.pop("KOFFIX_AGENT", None)
         return env
+
+    def koffix_env(self):
+        return self.native_env() if EXE else self.env
 
     def koffix(self, *args, timeout=300):
         return run([*self.koffix_cmd(), *args], self.koffix_env(), timeout=timeout, text=True)

@@ -162,26 +162,24 @@ asan:
 # (scripts/windows-deps.sh, cached outside the tree by version), the same sources built with
 # PLATFORM=win32, then dist/koffix-win64.zip (scripts/windows-dist.sh).
 WIN_CC ?= x86_64-w64-mingw32-gcc
-# New libraries (another prefix: other versions) mean a clean build/win64: the libraries are
-# linked statically and their headers live outside the tree.
-WIN_FRESH = { [ "$$(cat build/win64/deps-prefix 2>/dev/null)" = "$$prefix" ] || \
-	{ rm -rf build/win64 && mkdir -p build/win64 && echo "$$prefix" >build/win64/deps-prefix; }; }
+# WIN_MAKE TARGETS: the libraries' prefix (in $$prefix), then TARGETS built with PLATFORM=win32
+# (after scripts/setup.sh --windows has installed the compiler). New libraries (another prefix:
+# other versions) mean a clean build/win64: they are linked statically and their headers live
+# outside the tree.
+WIN_MAKE = prefix=$$(scripts/windows-deps.sh | tail -n 1) && \
+	{ [ "$$(cat build/win64/deps-prefix 2>/dev/null)" = "$$prefix" ] || \
+	  { rm -rf build/win64 && mkdir -p build/win64 && echo "$$prefix" >build/win64/deps-prefix; }; } && \
+	$(MAKE) --no-print-directory PLATFORM=win32 B=build/win64 CC=$(WIN_CC) WIN_DEPS="$$prefix"
 windows:
 	@scripts/setup.sh --windows
 	@$(MAKE) --no-print-directory $(AGENT_EXE)
-	@prefix=$$(scripts/windows-deps.sh | tail -n 1) && $(WIN_FRESH) && \
-	$(MAKE) --no-print-directory PLATFORM=win32 B=build/win64 CC=$(WIN_CC) WIN_DEPS="$$prefix" \
-		build/win64/koffix.exe && \
-	scripts/windows-dist.sh "$$prefix"
+	@$(WIN_MAKE) build/win64/koffix.exe && scripts/windows-dist.sh "$$prefix"
 
 # The unit tests cross-built too (build/win64/tests/*.exe, with the DLL beside them), for
 # tests/wine/test_unit_win64.py: the same checks on Windows' C runtime and file system.
 windows-unit:
 	@scripts/setup.sh --windows
-	@prefix=$$(scripts/windows-deps.sh | tail -n 1) && $(WIN_FRESH) && \
-	$(MAKE) --no-print-directory PLATFORM=win32 B=build/win64 CC=$(WIN_CC) WIN_DEPS="$$prefix" \
-		$(UNIT_TESTS:%=build/win64/tests/%.exe) && \
-	cp "$$prefix"/bin/*.dll build/win64/tests/
+	@$(WIN_MAKE) $(UNIT_TESTS:%=build/win64/tests/%.exe) && cp "$$prefix"/bin/*.dll build/win64/tests/
 
 # Installs missing Debian packages (as root), builds, indexes the KB and serves it.
 PORT ?= 8080

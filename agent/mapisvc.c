@@ -328,6 +328,24 @@ static const char template_ini[] =
 	"PR_RESOURCE_TYPE=MAPI_TRANSPORT_PROVIDER\r\n"
 	"PR_RESOURCE_FLAGS=STATUS_NO_DEFAULT_STORE\r\n";
 
+/* The text of the INI file at path when it lists the connector (heap), else NULL. */
+static char *read_with_koff(const wchar_t *path)
+{
+	char *t;
+	if (read_all(path, INI_MAX, &t, NULL))
+		return NULL;
+	struct ini ini;
+	struct koff_entries e;
+	ini_split(t, &ini);
+	bool has = find_koff(&ini, &e);
+	free(ini.lines);
+	if (!has) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 /* The newest MAPISVC.INF of an earlier run's backups that lists the connector (heap), or NULL. */
 static char *last_backup(struct step *st, wchar_t *from, size_t n)
 {
@@ -351,18 +369,9 @@ static char *last_backup(struct step *st, wchar_t *from, size_t n)
 		if (!GetFileAttributesExW(f, GetFileExInfoStandard, &fa) ||
 		    CompareFileTime(&fa.ftLastWriteTime, &best) <= 0)
 			continue;
-		char *t;
-		if (read_all(f, INI_MAX, &t, NULL))
+		char *t = read_with_koff(f);
+		if (!t)
 			continue;
-		struct ini ini;
-		struct koff_entries e;
-		ini_split(t, &ini);
-		bool has = find_koff(&ini, &e);
-		free(ini.lines);
-		if (!has) {
-			free(t);
-			continue;
-		}
 		free(text);
 		text = t;
 		best = fa.ftLastWriteTime;
@@ -386,17 +395,9 @@ static char *entries_source(struct step *st, wchar_t *from, size_t n, bool *unve
 			if (!dir || !dir[0])
 				continue;
 			_snwprintf(from, n, L"%ls\\mapisvc.inf", dir);
-			char *t;
-			if (read_all(from, INI_MAX, &t, NULL))
-				continue;
-			struct ini ini;
-			struct koff_entries e;
-			ini_split(t, &ini);
-			bool has = find_koff(&ini, &e);
-			free(ini.lines);
-			if (has)
+			char *t = read_with_koff(from);
+			if (t)
 				return t;
-			free(t);
 		} else if (!strcmp(s->str, "last-backup")) {
 			char *t = last_backup(st, from, n);
 			if (t)

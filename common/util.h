@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "attr.h"
+
 enum kx_err {
 	KX_OK = 0,
 	KX_ENOMEM = -1,
@@ -27,6 +29,10 @@ enum kx_err {
 
 /* A short English description of an enum kx_err value. */
 const char *kx_strerror(int err);
+
+/* Writes the formatted reason into err (when err is not NULL and errlen > 0); returns rc. For
+ * parsers and loaders that explain a refusal in their caller's buffer. */
+int kx_errorf(char *err, size_t errlen, int rc, const char *fmt, ...) KX_PRINTF(4, 5);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t n);

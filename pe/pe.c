@@ -7,12 +7,10 @@
 #include "pe.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../common/util.h"
-#include "../common/attr.h"
 
 #define COFF_SIZE 20
 #define SECTION_SIZE 40
@@ -21,18 +19,8 @@
 #define RT_DATA_SIZE 16
 #define HIGH_BIT 0x80000000u
 
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-	KX_PRINTF(3, 4);
-
-static int fail(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (why && whylen)
-		vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return KX_ESYNTAX;
-}
+/* Every refusal of the parser is a syntax error, with its reason in why. */
+#define fail(why, whylen, ...) kx_errorf(why, whylen, KX_ESYNTAX, __VA_ARGS__)
 
 double pe_entropy(const unsigned char *p, size_t n)
 {

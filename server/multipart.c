@@ -6,29 +6,14 @@
  */
 #include "multipart.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../common/util.h"
-#include "../common/attr.h"
 
 #define BOUNDARY_MAX 70
-
-static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
-	KX_PRINTF(4, 5);
-
-static int fail(char *why, size_t whylen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (why && whylen)
-		vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 /* The first occurrence of needle in hay (memmem is a GNU extension). */
 static const char *find(const char *hay, size_t hlen, const char *needle, size_t nlen)
@@ -151,7 +136,7 @@ static int part_headers(struct mp_part *part, const char *p, const char *end, co
 		size_t avail = (size_t)(end - p);
 		eol = memchr(p, '\n', avail < MP_HEADER_MAX + 1 ? avail : MP_HEADER_MAX + 1);
 		if (!eol || eol == p || eol[-1] != '\r')
-			return fail(why, whylen, KX_ESYNTAX, "a part's header line is missing its end, "
+			return kx_errorf(why, whylen, KX_ESYNTAX, "a part's header line is missing its end, "
 				    "is longer than %d bytes, or does not end in CRLF",
 				    MP_HEADER_MAX);
 		size_t n = (size_t)(eol - 1 - p);
@@ -160,31 +145,31 @@ static int part_headers(struct mp_part *part, const char *p, const char *end, co
 			break;
 		}
 		if (lines == MP_MAX_HEADERS)
-			return fail(why, whylen, KX_ETOOBIG, "a part has more than %d header lines",
+			return kx_errorf(why, whylen, KX_ETOOBIG, "a part has more than %d header lines",
 				    MP_MAX_HEADERS);
 		char line[MP_HEADER_MAX + 1];
 		memcpy(line, p, n);
 		line[n] = '\0';
 		if (memchr(p, '\0', n))
-			return fail(why, whylen, KX_ESYNTAX, "a part's header holds a NUL byte");
+			return kx_errorf(why, whylen, KX_ESYNTAX, "a part's header holds a NUL byte");
 		char *colon = strchr(line, ':');
 		if (!colon)
-			return fail(why, whylen, KX_ESYNTAX, "a part's header line has no colon");
+			return kx_errorf(why, whylen, KX_ESYNTAX, "a part's header line has no colon");
 		*colon = '\0';
 		char *v = colon + 1;
 		while (*v == ' ' || *v == '\t')
 			v++;
 		if (strcasecmp(line, "Content-Disposition") == 0) {
 			if (strncasecmp(v, "form-data", 9) != 0 || (v[9] && v[9] != ';' && v[9] != ' '))
-				return fail(why, whylen, KX_ESYNTAX, "a part is not form-data");
+				return kx_errorf(why, whylen, KX_ESYNTAX, "a part is not form-data");
 			int r = param(v, "name", part->name, sizeof part->name);
 			if (r <= 0)
-				return fail(why, whylen, KX_ESYNTAX, r < 0 ? "a part's name is malformed "
+				return kx_errorf(why, whylen, KX_ESYNTAX, r < 0 ? "a part's name is malformed "
 					    "or longer than 63 bytes" : "a part has no name");
 			char fname[sizeof part->filename];
 			r = param(v, "filename", fname, sizeof fname);
 			if (r < 0)
-				return fail(why, whylen, KX_ESYNTAX, "a file name is malformed or longer "
+				return kx_errorf(why, whylen, KX_ESYNTAX, "a file name is malformed or longer "
 					    "than 255 bytes");
 			if (r > 0) {
 				part->is_file = true;
@@ -202,7 +187,7 @@ static int part_headers(struct mp_part *part, const char *p, const char *end, co
 		p = eol + 1;
 	}
 	if (!disposition)
-		return fail(why, whylen, KX_ESYNTAX, "a part has no Content-Disposition header");
+		return kx_errorf(why, whylen, KX_ESYNTAX, "a part has no Content-Disposition header");
 	return 0;
 }
 
@@ -212,7 +197,7 @@ int multipart_parse(struct multipart *m, const char *ctype, const char *body, si
 	memset(m, 0, sizeof *m);
 	char b[BOUNDARY_MAX + 2];
 	if (boundary_of(ctype, b, sizeof b) != 0)
-		return fail(why, whylen, KX_ESYNTAX, "the upload must be multipart/form-data with a "
+		return kx_errorf(why, whylen, KX_ESYNTAX, "the upload must be multipart/form-data with a "
 			    "valid boundary");
 	if (!body)
 		body = "";
@@ -225,7 +210,7 @@ int multipart_parse(struct multipart *m, const char *ctype, const char *body, si
 	else if ((p = find(body, len, delim, (size_t)dlen)) != NULL)
 		p += dlen;
 	else
-		return fail(why, whylen, KX_ESYNTAX, "the upload holds no part (its boundary never "
+		return kx_errorf(why, whylen, KX_ESYNTAX, "the upload holds no part (its boundary never "
 			    "appears)");
 	for (;;) {
 		/* After a boundary: "--" closes the body, else optional blanks and CRLF. */
@@ -234,10 +219,10 @@ int multipart_parse(struct multipart *m, const char *ctype, const char *body, si
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
 		if (end - p < 2 || p[0] != '\r' || p[1] != '\n')
-			return fail(why, whylen, KX_ESYNTAX, "a boundary line does not end in CRLF");
+			return kx_errorf(why, whylen, KX_ESYNTAX, "a boundary line does not end in CRLF");
 		p += 2;
 		if (m->n == MP_MAX_PARTS)
-			return fail(why, whylen, KX_ETOOBIG, "the upload has more than %d parts",
+			return kx_errorf(why, whylen, KX_ETOOBIG, "the upload has more than %d parts",
 				    MP_MAX_PARTS);
 		struct mp_part *part = &m->parts[m->n];
 		const char *data = NULL;
@@ -246,7 +231,7 @@ int multipart_parse(struct multipart *m, const char *ctype, const char *body, si
 			return rc;
 		const char *next = find(data, (size_t)(end - data), delim, (size_t)dlen);
 		if (!next)
-			return fail(why, whylen, KX_ESYNTAX, "the upload ends before its closing "
+			return kx_errorf(why, whylen, KX_ESYNTAX, "the upload ends before its closing "
 				    "boundary (it was cut short)");
 		part->data = data;
 		part->len = (size_t)(next - data);

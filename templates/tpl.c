@@ -56,18 +56,7 @@ struct tpl_set {
 	size_t n, cap;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	KX_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (!err || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+#define set_err(err, errlen, ...) ((void)kx_errorf(err, errlen, 0, __VA_ARGS__))
 
 /* Writes "FILE:LINE: message" (FILE is the template's name plus ".html") and returns rc. */
 static int tag_err(char *err, size_t errlen, const char *tpl, int line, int rc, const char *fmt,

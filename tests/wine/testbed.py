@@ -103,10 +103,17 @@ class Prefix:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def wine(self, args, check=False):
-        p = run(["wine", *args], self.env, timeout=120)
-        if check and p.returncode:
-            raise RuntimeError(f"wine {args}: exit {p.returncode}: {p.stderr[-500:]!r}")
-        return p
+        """Runs a Windows program in the prefix. check: a scenario's own set-up, which must
+        work; a failure is retried twice (once seen: `wine reg add` exiting 1 with no message
+        on a busy machine) and said on stderr, then raised."""
+        for attempt in range(3 if check else 1):
+            p = run(["wine", *args], self.env, timeout=120)
+            if not (check and p.returncode):
+                return p
+            print(f"   wine {args[:2]}: exit {p.returncode} (attempt {attempt + 1}); "
+                  f"stdout {p.stdout[-300:]!r} stderr {p.stderr[-300:]!r}", file=sys.stderr)
+            time.sleep(1)
+        raise RuntimeError(f"wine {args}: exit {p.returncode}: {p.stderr[-500:]!r}")
 
     def unix(self, winpath):
         """The Linux path of a C:\\ path inside the prefix."""

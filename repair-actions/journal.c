@@ -69,6 +69,8 @@ static const char *const sql[ST__COUNT] = {
 
 struct ra_journal {
 	struct db db;
+	ra_step_observer *observer;
+	void *observer_ctx;
 };
 
 static sqlite3_stmt *stmt(struct ra_journal *j, enum stmt id)
@@ -202,8 +204,15 @@ static void set_owner(struct ra_journal *j, const char *id)
 	db_unlock(&j->db);
 }
 
-static void set_step(struct ra_journal *j, const char *id, int n, const char *state,
-		     const struct ra_result *r)
+void ra_journal_observe(struct ra_journal *j, ra_step_observer *fn, void *ctx)
+{
+	j->observer = fn;
+	j->observer_ctx = ctx;
+}
+
+/* Records the new state of step n (plan is its plan, for the observer), then tells the observer. */
+static void set_step(struct ra_journal *j, const char *id, int n, const cJSON *plan,
+		     const char *state, const struct ra_result *r)
 {
 	db_lock(&j->db);
 	sqlite3_stmt *s = stmt(j, ST_STEP_STATE);
@@ -220,6 +229,11 @@ static void set_step(struct ra_journal *j, const char *id, int n, const char *st
 	if (sqlite3_step(s) != SQLITE_DONE)
 		log_kv(LOG_ERROR, "journal write failed", 2, "run", id, "error", sqlite3_errmsg(j->db.conn));
 	db_unlock(&j->db);
+	if (j->observer) {
+		const cJSON *title = cJSON_GetObjectItemCaseSensitive(plan, "title");
+		j->observer(j->observer_ctx, id, n, cJSON_IsString(title) ? title->valuestring : "",
+			    state);
+	}
 }
 
 /* The journal's side of ra_backend.progress: the running step's output so far. */
@@ -390,9 +404,9 @@ static int undo_started(struct ra_journal *j, struct ra_backend *b, const char *
 			continue;
 		struct ra_result r;
 		result_init(&r);
-		set_step(j, id, n, "undoing", NULL);
+		set_step(j, id, n, plan, "undoing", NULL);
 		int rc = b->undo_step(b, id, plan, timeout, &r);
-		set_step(j, id, n, rc == 0 ? "undone" : "undo-failed", &r);
+		set_step(j, id, n, plan, rc == 0 ? "undone" : "undo-failed", &r);
 		failures += rc != 0;
 	}
 	return failures;
@@ -430,11 +444,11 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 		struct ra_result r;
 		result_init(&r);
 		/* Journaled before it runs: a crash from here on leaves "started" behind. */
-		set_step(j, id, n, "started", NULL);
+		set_step(j, id, n, plan, "started", NULL);
 		rc = b->run_step(b, id, plan, step_timeout, &r);
 		if (rc == 0 && b->verify_step && strcmp(r.state, "planned"))
 			rc = b->verify_step(b, id, plan, &r);
-		set_step(j, id, n, rc == 0 ? r.state : "failed", &r);
+		set_step(j, id, n, plan, rc == 0 ? r.state : "failed", &r);
 		if (rc) {
 			snprintf(why, sizeof why, "step %d failed: %s", n, *r.output ? r.output :
 				 kx_strerror(rc));

@@ -169,6 +169,16 @@ cJSON *ra_journal_get(struct ra_journal *j, const char *id);
 /* The id of a queued or running run, into id (33 bytes); false when none. */
 bool ra_journal_active(struct ra_journal *j, char *id);
 
+/*
+ * Told of each step's new state as the journal records it while a run or undo goes on
+ * ("started", "succeeded", "failed", "undoing", "undone", "undo-failed"...): the CLI prints
+ * it as progress. title is the step's plan title. Called on the thread that runs the steps;
+ * fn NULL stops it.
+ */
+typedef void ra_step_observer(void *ctx, const char *run, int n, const char *title,
+			      const char *state);
+void ra_journal_observe(struct ra_journal *j, ra_step_observer *fn, void *ctx);
+
 /* Runs interrupted when koffix last stopped, offered for rollback: [{run, action, updated}]. */
 cJSON *ra_journal_interrupted(struct ra_journal *j);
 

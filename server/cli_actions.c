@@ -84,6 +84,19 @@ static void print_run(const struct cli *c, const cJSON *run)
 		       cJSON_GetObjectItemCaseSensitive(s, "output")->valuestring);
 }
 
+/* Progress on stderr while a run or an undo goes on (a reinstall takes minutes): a line when
+ * a step starts and one when it ends. Flushed, so that a log or a pipe sees each at once. */
+static void say_step(void *ctx, const char *run, int n, const char *title, const char *state)
+{
+	(void)ctx;
+	(void)run;
+	if (!strcmp(state, "started") || !strcmp(state, "undoing"))
+		fprintf(stderr, "koffix: step %d %s: %s\n", n, state, title);
+	else
+		fprintf(stderr, "koffix: step %d %s\n", n, state);
+	fflush(stderr);
+}
+
 static int list(const struct cli *c, struct app *app)
 {
 	cJSON *l = ra_catalogue_list(app->actions);
@@ -167,6 +180,7 @@ static int plan_or_run(const struct cli *c, struct app *app, bool run)
 	}
 	cJSON_Delete(plan);
 	fprintf(stderr, "koffix: run %s started (%s backend)\n", runid, app->backend->name);
+	ra_journal_observe(app->journal, say_step, NULL);
 	rc = ra_run(app->journal, app->backend, runid, app->step_timeout) == 0 ? 0 : 1;
 	cJSON *r = ra_journal_get(app->journal, runid);
 	print_run(c, r);
@@ -191,6 +205,7 @@ static int undo_or_show(const struct cli *c, struct app *app, bool undo)
 				   "actions show RUN");
 	const char *id = c->argv[2];
 	if (undo) {
+		ra_journal_observe(app->journal, say_step, NULL);
 		int u = ra_undo(app->journal, app->backend, id, app->step_timeout);
 		if (u == KX_ENOTFOUND || u == KX_ECONFLICT) {
 			fprintf(stderr, "koffix: %s\n", u == KX_ENOTFOUND ? "no such run" :

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../common/buf.h"
 #include "../../common/util.h"
 #include "../../repair-actions/ra.h"
 #include "t.h"
@@ -232,6 +233,15 @@ static const char *make_run(struct ra_backend *b, const char *id, const char *pa
 	return run;
 }
 
+/* The observer's calls, "n state|" each; the titles checked non-empty. */
+static void note_step(void *ctx, const char *run, int n, const char *title, const char *state)
+{
+	struct buf *seen = ctx;
+	T_INT((int)strlen(run), 32);
+	T_OK(*title != '\0');
+	buf_addf(seen, "%d %s|", n, state);
+}
+
 static void test_runner(void)
 {
 	char dir[200], db[256];
@@ -294,6 +304,19 @@ static void test_runner(void)
 		cJSON_Delete(r);
 		b->free(b);
 	}
+	/* The observer hears every state the journal records, in order, undos included. */
+	struct buf seen;
+	buf_init(&seen, BUF_NOMAX);
+	ra_journal_observe(jr, note_step, &seen);
+	b = ra_backend_script("fail:5");
+	make_run(b, "rebuild-profile", "{\"office_version\":\"2016\"}", run);
+	T_INT(ra_run(jr, b, run, 1) != 0, 1);
+	T_STR(buf_cstr(&seen), "1 started|1 succeeded|2 started|2 succeeded|3 started|3 succeeded|"
+	      "4 started|4 succeeded|5 started|5 failed|5 undoing|5 undone|4 undoing|4 undone|");
+	ra_journal_observe(jr, NULL, NULL);
+	buf_release(&seen);
+	b->free(b);
+
 	/* Undo of a succeeded run: the undos of every step, last first; a second undo is 409. */
 	b = ra_backend_script("ok");
 	make_run(b, "rebuild-profile", "{\"office_version\":\"2016\"}", run);

@@ -463,7 +463,10 @@ def test_killed_mid_run(pfx):
             said[-1500:])
     if not run:
         return
-    time.sleep(3)  # the orphaned agent finishes its step
+    # The agent outlives koffix and finishes its install; the rollback waits for it, as
+    # Windows Installer runs one installation at a time.
+    t.check("killed: the orphaned agent finishes its step", pfx.wait_ended("koffix-agent.exe"),
+            pfx.running("koffix-agent.exe"))
     show = pfx.koffix("--json", "actions", "show", run)
     r = json.loads(show.stdout or "{}")
     t.check("killed: the next start finds the run interrupted", r.get("state") == "interrupted",

@@ -187,6 +187,28 @@ class Prefix:
             os.environ.clear()
             os.environ.update(old)
 
+    def running(self, name):
+        """Linux pids of this prefix's programs whose command line names name (any case)."""
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                env = read(f"/proc/{pid}/environ").split(b"\0")
+                cmd = read(f"/proc/{pid}/cmdline")
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+            if (b"WINEPREFIX=" + self.path.encode() in env
+                    and name.lower().encode() in cmd.lower()):
+                pids.append(int(pid))
+        return pids
+
+    def wait_ended(self, name, timeout=120):
+        """Waits until no program of this prefix named name runs (an orphan finishing its
+        work); True when none does."""
+        deadline = time.time() + timeout
+        while self.running(name) and time.time() < deadline:
+            time.sleep(0.1)
+        return not self.running(name)
+
     def start_holder(self, path, seconds=120, as_name="holder.exe"):
         """Starts holder.exe (or a copy named as_name) keeping path open; returns the release
         file's Linux path (create it to end the holder)."""

@@ -202,11 +202,14 @@ def test_script_backend():
         api = Api(srv)
         run = api.post("/api/actions/rebuild-profile/run",
                        {"params": {"office_version": "2016"}, "confirm": True}).json()["run"]
-        time.sleep(0.3)
         r = api.post("/api/actions/reset-koff-cache/run", {"params": {"profile": "x"},
                                                            "confirm": True})
         t.check("a second run while one is going on is 409", r.status == 409, r.status)
-        live = srv.get(f"/api/runs/{run}").json()["steps"][1]
+        for _ in range(100):  # until step 2 has said something (scripted steps are instant)
+            live = srv.get(f"/api/runs/{run}").json()["steps"][1]
+            if live["output"]:
+                break
+            time.sleep(0.1)
         t.check("a running step's output shows while it runs (the journal is updated live)",
                 live["state"] == "started"
                 and live["output"] == "scripted step 2 is still working", live)
@@ -239,7 +242,7 @@ def killed_mid_step(data):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     db = os.path.join(data, "koffix.db")
     run = None
-    for _ in range(100):
+    for _ in range(300):
         time.sleep(0.1)
         try:
             row = sqlite3.connect(db).execute(

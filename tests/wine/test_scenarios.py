@@ -329,7 +329,7 @@ def test_cache_in_use(pfx):
         t.check("cache: nothing changed", tb.tree(cache) == content
                 and not [d for d in os.listdir(os.path.dirname(cache)) if "koffix" in d])
         open(release, "w").close()
-        time.sleep(1)
+        t.check("cache: the program holding the folder ends", pfx.wait_ended("holder.exe"))
         run = wiz.run("reset-koff-cache", {"profile": "Outlook"}, state["session"])
         t.check("cache: once it is closed the reset succeeds", run["state"] == "succeeded",
                 [(s["state"], s["output"][:200]) for s in run["steps"]])

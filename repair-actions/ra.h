@@ -173,7 +173,7 @@ bool ra_journal_active(struct ra_journal *j, char *id);
  * Told of each step's new state as the journal records it while a run or undo goes on
  * ("started", "succeeded", "failed", "undoing", "undone", "undo-failed"...): the CLI prints
  * it as progress. title is the step's plan title. Called on the thread that runs the steps;
- * fn NULL stops it.
+ * fn NULL stops it. Set it while no run goes on (it is read without a lock).
  */
 typedef void ra_step_observer(void *ctx, const char *run, int n, const char *title,
 			      const char *state);

@@ -63,7 +63,8 @@ int plat_wait_for_stop(void);
 
 /*
  * A child process with pipes on its stdin and stdout, in a group of its own so that it can be
- * ended with everything it started (a process group on POSIX, a job object on Windows).
+ * ended with everything it started (a process group on POSIX, a job object on Windows, which
+ * the child joins just after it starts: what it starts before reading its stdin may escape).
  * argv[0] is looked up in PATH when it has no slash. stderr goes to the null device unless
  * show_stderr. env_add (may be NULL) is one extra "NAME=value" for the child. 0 or KX_EIO.
  */

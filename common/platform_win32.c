@@ -255,9 +255,12 @@ int plat_spawn(const char *const *argv, bool show_stderr, const char *env_add,
 	PROCESS_INFORMATION pi;
 	struct plat_child *c = xcalloc(1, sizeof *c);
 	c->job = CreateJobObjectW(NULL, NULL);
+	/* Not CREATE_SUSPENDED: a child created suspended stays suspended for ever when koffix
+	 * dies before resuming it. It joins its job at once instead; a child that starts other
+	 * programs only after reading its stdin (the agent) keeps them all in the job, as its
+	 * input comes later. */
 	BOOL ok = CreateProcessW(NULL, cmd, NULL, NULL, TRUE,
-				 CREATE_SUSPENDED | CREATE_NO_WINDOW |
-				 (have_list ? EXTENDED_STARTUPINFO_PRESENT : 0),
+				 CREATE_NO_WINDOW | (have_list ? EXTENDED_STARTUPINFO_PRESENT : 0),
 				 NULL, NULL, &si.StartupInfo, &pi);
 	if (have_list)
 		DeleteProcThreadAttributeList(attrs);
@@ -275,9 +278,12 @@ int plat_spawn(const char *const *argv, bool show_stderr, const char *env_add,
 		free(c);
 		return KX_EIO;
 	}
-	if (c->job)
-		AssignProcessToJobObject(c->job, pi.hProcess);
-	ResumeThread(pi.hThread);
+	/* Without nested jobs (Windows 7, when koffix itself runs in one) the assignment fails:
+	 * the child is then ended on its own, not through an empty job. */
+	if (c->job && !AssignProcessToJobObject(c->job, pi.hProcess)) {
+		CloseHandle(c->job);
+		c->job = NULL;
+	}
 	CloseHandle(pi.hThread);
 	c->process = pi.hProcess;
 	c->in = in_w;

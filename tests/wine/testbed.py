@@ -201,13 +201,19 @@ class Prefix:
                 pids.append(int(pid))
         return pids
 
-    def wait_ended(self, name, timeout=120):
-        """Waits until no program of this prefix named name runs (an orphan finishing its
-        work); True when none does."""
+    def wait_ended(self, name, timeout=120, quiet=0.5):
+        """Waits until no program of this prefix named name has run for quiet seconds (an
+        orphan finishing its work, or one its killed parent was still starting); True when
+        none does."""
         deadline = time.time() + timeout
-        while self.running(name) and time.time() < deadline:
-            time.sleep(0.1)
-        return not self.running(name)
+        last_seen = time.time()
+        while time.time() < deadline:
+            if self.running(name):
+                last_seen = time.time()
+            elif time.time() - last_seen >= quiet:
+                return True
+            time.sleep(0.05)
+        return False
 
     def start_holder(self, path, seconds=120, as_name="holder.exe"):
         """Starts holder.exe (or a copy named as_name) keeping path open; returns the release

@@ -472,7 +472,7 @@ def test_killed_mid_run(pfx):
             said[-1500:])
     if not run:
         return
-    # The agent outlives koffix and finishes its install; the rollback waits for it, as
+    # The agent outlives koffix and finishes its install; the rollback comes after it, as
     # Windows Installer runs one installation at a time.
     t.check("killed: the orphaned agent finishes its step", pfx.wait_ended("koffix-agent.exe"),
             pfx.running("koffix-agent.exe"))

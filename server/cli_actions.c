@@ -19,9 +19,9 @@ const char usage_actions[] =
 	"list  the repairs and the parameters each takes\n"
 	"plan  every step in plain words (text), as JSON, or as a .cmd script a technician runs\n"
 	"      on the affected PC (same backups, checks and log; `script.cmd undo` reverses it)\n"
-	"run   carries the repair out through the backend (--backend plan: a dry run) and prints\n"
-	"      the run id; --yes is the consent a run needs\n"
-	"undo  reverses a run, last step first, from its backups\n"
+	"run   carries the repair out through the backend (--backend plan: a dry run), says each\n"
+	"      step's start and end on stderr, and prints the run; --yes is the consent a run needs\n"
+	"undo  reverses a run, last step first, from its backups (progress on stderr as for run)\n"
 	"show  a run's state and steps from the journal (interrupted runs are found here)\n";
 
 /* --param NAME=VALUE options into an object; EXIT_USAGE on a malformed one. */

@@ -298,6 +298,18 @@ def test_cli():
         p = subprocess.run(base + args, capture_output=True, text=True, timeout=30)
         t.check(f"koffix {' '.join(args)} exits {code}", p.returncode == code,
                 (p.returncode, p.stderr[-300:]))
+    # Progress on stderr while it works: each step's start with its title, then its end.
+    p = subprocess.run(base + ["--backend", "script:fail:2", "actions", "run", "reset-koff-cache",
+                               "--param", "profile=Outlook", "--yes"],
+                       capture_output=True, text=True, timeout=30)
+    lines = [x for x in p.stderr.splitlines() if x.startswith("koffix: step ")]
+    t.check("actions run says each step's start and end on stderr, the undo of the failed one too",
+            p.returncode == 1 and len(lines) == 6
+            and lines[0].startswith("koffix: step 1 started: Check that Outlook")
+            and lines[1:] == ["koffix: step 1 succeeded"] + lines[2:3] + [
+                "koffix: step 2 failed", lines[4], "koffix: step 2 undone"]
+            and lines[2].startswith("koffix: step 2 started: Rename")
+            and lines[4].startswith("koffix: step 2 undoing: Rename"), p.stderr[-800:])
     p = subprocess.run(base + ["actions", "plan", "rebuild-profile", "--param",
                                "office_version=2016", "--param", "profile=Pröfil & \"x\" 50%!",
                                "--format", "cmd"], capture_output=True)

@@ -91,5 +91,4 @@ async function help(browser, srv, base) {
   await pctx.close();
 }
 
-fs.mkdirSync(outDir, { recursive: true });
 withServer(t, help);

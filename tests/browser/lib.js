@@ -59,8 +59,10 @@ function launch() {
 }
 
 // Runs body(browser, srv, base) against a koffix server with a data folder of its own and
-// Chromium; cleans both up and prints the suite's result whatever happens.
+// Chromium (screenshots go to outDir); cleans both up and prints the suite's result whatever
+// happens.
 async function withServer(t, body) {
+  fs.mkdirSync(outDir, { recursive: true });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'koffix-browser-'));
   let srv = null;
   let browser = null;

@@ -94,7 +94,6 @@ async function ticketPage(browser, base, js) {
   await ctx.close();
 }
 
-fs.mkdirSync(outDir, { recursive: true });
 withServer(t, async (browser, srv, url) => {
   const base = { launch: srv.url, url };
   await ticketPage(browser, base, true);

@@ -3,7 +3,6 @@
 // answer, a different outcome; once with JavaScript (no full page loads) and once without.
 'use strict';
 
-const fs = require('fs');
 const path = require('path');
 const { answer, checks, outDir, withServer } = require('./lib');
 
@@ -61,7 +60,6 @@ async function walk(browser, base, js) {
   await ctx.close();
 }
 
-fs.mkdirSync(outDir, { recursive: true });
 withServer(t, async (browser, srv, url) => {
   const base = { launch: srv.url, url };
   await walk(browser, base, true);

@@ -103,7 +103,6 @@ void ra_journal_close(struct ra_journal *j)
 	free(j);
 }
 
-
 int ra_journal_recover(struct ra_journal *j)
 {
 	char ids[64][33];

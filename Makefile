@@ -47,7 +47,7 @@ LIB_SRCS := \
 	server/security.c server/form.c server/site.c server/cli.c \
 	server/wizard_routes.c server/action_routes.c server/cli_actions.c wizard/flow.c wizard/engine.c wizard/store.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
-RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c repair-actions/agent_backend.c
+RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c repair-actions/agent_backend.c repair-actions/runner.c
 PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/store.c server/multipart.c server/dll_routes.c server/cli_checkdll.c
 TICKET_SRCS := ticket/text.c ticket/db.c ticket/model.c ticket/redact.c ticket/render.c ticket/export.c server/ticket_routes.c server/cli_ticket.c
 LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(TICKET_SRCS)
@@ -72,7 +72,7 @@ FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
 # The Windows agent (koffix-agent.exe): pure Win32 C, cross-built with mingw-w64 when present.
 MINGW      ?= x86_64-w64-mingw32-gcc
 AGENT_SRCS := agent/main.c agent/json.c agent/util.c agent/reg.c agent/steps.c agent/msi.c \
-              agent/mapisvc.c agent/detect.c
+              agent/mapisvc.c agent/detect.c agent/preflight.c
 AGENT_RC   := agent/agent.rc
 WINDRES    ?= $(MINGW:gcc=windres)
 AGENT_CFLAGS := -std=c11 -municode -DUNICODE -D_UNICODE -D_WIN32_WINNT=0x0601 $(WARN) -O2 -g0 -MMD -MP

@@ -7,14 +7,17 @@
  *
  * Protocol. One request, a UTF-8 JSON object, on stdin:
  *   {"command":"detect"}
+ *   {"command":"preflight","checks":[{"id","kind","args"}]}   (read-only; preflight.c)
  *   {"command":"run-step"|"verify-step"|"undo-step","run":"<32 hex>","step":{plan step},
  *    "params":{...}}
  * Events on stdout, one JSON object per line ("\n", binary mode):
  *   {"event":"started","step":N}  {"event":"output","step":N,"text":"..."}
  *   {"event":"verified","step":N,"text":"..."}
  *   {"event":"failed","step":N,"code":<Win32 or MSI code>,"error":"..."}
- *   {"event":"done","step":N,"backup":"<path or empty>"}
+ *   {"event":"done","step":N,"backup":"<path or empty>"[,"skipped":true]}
+ *     ("skipped": the step found nothing to do and changed nothing, so it has nothing to undo)
  *   {"event":"detected","answers":{...},"facts":{...}}
+ *   {"event":"check","id":ID,"state":"ok"|"warning"|"blocked","reason":"...","facts":{...}}
  *   and always last {"event":"result","code":N,"message":"..."}; the exit code is N (AGENT_R_*).
  *
  * Rules. Per-user steps never elevate. No network listener. No reg.exe or cmd.exe: the only
@@ -125,6 +128,7 @@ struct step {
 	struct ctx_item ctx[64];
 	int nctx;
 	bool ctx_dirty;
+	bool skipped;                  /* the run found nothing to do and changed nothing */
 	/* failure */
 	int result;
 	DWORD code;
@@ -183,6 +187,8 @@ WORD pe_machine(const wchar_t *path);
 const wchar_t *machine_name(WORD m);
 /* FileVersion string of the version resource, into out; false when there is none. */
 bool file_version(const wchar_t *path, wchar_t *out, size_t n);
+/* A string of the version resource (ProductName, CompanyName...) in its first language. */
+bool version_string(const wchar_t *path, const wchar_t *name, wchar_t *out, size_t n);
 /* UTC stamp YYYYMMDDTHHMMSSZ. */
 void utc_stamp(wchar_t out[20]);
 /* Case-insensitive substring test. */
@@ -209,6 +215,14 @@ DWORD reg_import(const wchar_t *file, REGSAM view);
 DWORD reg_delete_tree(const struct regkey *k);
 
 /* ---- steps (steps.c, msi.c, mapisvc.c) and detection (detect.c) ---- */
+
+/* The programs of a process check's args (processes, other_mapi_clients) that run now, as
+ * "NAME (process N), ..." into running; *watched gets how many names were looked for. Returns
+ * how many run, or -1 when the process list cannot be read. */
+int programs_running(struct step *st, wchar_t *running, size_t len, int *watched);
+
+/* Office's bitness as installed ("x64", "x86"), or NULL when no Office was found. */
+const wchar_t *office_bitness_now(void);
 
 int step_run(struct step *st);
 int step_verify(struct step *st);
@@ -239,10 +253,72 @@ int msi_undo(struct step *st);
 /* A plain-words explanation of a Windows Installer result. */
 const wchar_t *msi_explain(UINT rc);
 
+/* What an installer package says about itself, read without installing anything. */
+#define PKG_MAX_UPGRADES 16
+struct package {
+	wchar_t product_code[64], upgrade_code[64], name[256], manufacturer[256], version[64];
+	wchar_t platform[32];          /* the Template summary property's platform ("x64", "Intel") */
+	bool is_64;
+	int nupgrades;                 /* the Upgrade table's rows that remove (not OnlyDetect) */
+	struct {
+		wchar_t code[64], min[64], max[64];
+		int attributes;
+	} upgrades[PKG_MAX_UPGRADES];
+	unsigned long long size;       /* the file's size */
+};
+
+/*
+ * Opens path read-only as a Windows Installer package and reads its summary, Property and
+ * Upgrade tables, and checks that each embedded cabinet is whole (a cut-off download). 0, or
+ * a Win32/MSI code with a sentence for people in why.
+ */
+DWORD msi_read_package(const wchar_t *path, struct package *p, wchar_t *why, size_t whylen);
+
+/* How an installer package would replace the installed connector. */
+enum msi_strategy {
+	MSI_FRESH,            /* nothing installed: a plain install */
+	MSI_SAME_PRODUCT,     /* the same product code: REINSTALL=ALL from the new package */
+	MSI_MAJOR_UPGRADE,    /* the package's Upgrade table removes the installed one itself */
+	MSI_UNINSTALL_FIRST,  /* no in-place way: uninstall, then install */
+	MSI_REFUSE,           /* an older version (not asked for) or another product family */
+};
+
+/*
+ * The strategy for package p over the installed product (code and version; code "" when none),
+ * with a sentence for people in why. allow_downgrade lets an older package through (by
+ * uninstalling first, as Windows Installer does not downgrade in place).
+ */
+enum msi_strategy msi_strategy(const struct package *p, const wchar_t *code,
+			       const wchar_t *version, bool allow_downgrade, wchar_t *why,
+			       size_t whylen);
+
+/* Compares two dotted versions by their first three numbers (as Windows Installer does):
+ * <0, 0, >0. */
+int msi_version_cmp(const wchar_t *a, const wchar_t *b);
+
+/*
+ * An installer package with its files for installed product code: the one named (may be NULL)
+ * when it is that product, else an installer.msi an earlier koffix run kept in its backups.
+ * Never Windows' cached copy (it has no files). Writes the path into out; false when none.
+ */
+bool msi_previous_package(const wchar_t *named, const wchar_t *code, wchar_t *out, size_t n);
+
+/* The preflight command (preflight.c): one check event per check of the request. */
+int preflight(const struct json *checks);
+
 /* MAPISVC.INF (mapisvc.c). */
 /* Where MAPISVC.INF is, as MFCMAPI looks for it; locate is "c2r", "msi" or "auto", view "32"/"64". */
 bool mapisvc_locate(const char *locate, const char *view, wchar_t *out, size_t n, wchar_t *how,
 		    size_t hown);
+/*
+ * The connector's MAPISVC.INF entries as evidence (heap INI text) and where they came from:
+ * its installed package (local_package's IniFile table, then the copy in install_dir), else,
+ * unless installed_only, the newest koffix backup that had them. NULL when none has them.
+ */
+char *mapisvc_evidence(const wchar_t *install_dir, const wchar_t *local_package, wchar_t *from,
+		       size_t n, bool installed_only);
+/* Does the MAPISVC.INF at path list the connector's service? */
+bool mapisvc_lists_connector(const wchar_t *path);
 int mapisvc_merge_run(struct step *st);
 int mapisvc_merge_verify(struct step *st);
 int mapisvc_merge_undo(struct step *st);

@@ -300,7 +300,7 @@ static void connector(struct sb *answers, struct sb *facts, const wchar_t *offic
 	sb_free(&d);
 }
 
-static void mapisvc(struct sb *facts)
+static void mapisvc(struct sb *answers, struct sb *facts)
 {
 	wchar_t path[AGENT_PATH], how[512];
 	struct sb o = { 0 };
@@ -327,6 +327,8 @@ static void mapisvc(struct sb *facts)
 		sb_add(&o, ",\"found\":");
 		sb_jwstr(&o, how);
 		sb_addf(&o, ",\"lists_connector\":%s}", lists ? "true" : "false");
+		/* Evidence for the wizard: which registration repair comes first. */
+		add_str(answers, "mapisvc_entries", lists ? L"present" : L"missing");
 	} else {
 		sb_add(&o, "{\"path\":\"\",\"found\":");
 		sb_jwstr(&o, how);
@@ -387,6 +389,26 @@ static void elevation(struct sb *facts)
 	add_raw(facts, "elevated", !known ? "null" : e.TokenIsElevated ? "true" : "false");
 }
 
+const wchar_t *office_bitness_now(void)
+{
+	static const wchar_t c2r[] = L"SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration";
+	wchar_t bits[16];
+	if (get_sz(HKEY_LOCAL_MACHINE, c2r, L"Platform", KEY_WOW64_64KEY, bits, 16))
+		return !_wcsicmp(bits, L"x64") ? L"x64" : !_wcsicmp(bits, L"x86") ? L"x86" : NULL;
+	static const wchar_t *const vers[] = { L"16.0", L"15.0", L"14.0" };
+	static const REGSAM views[] = { KEY_WOW64_64KEY, KEY_WOW64_32KEY };
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t v = 0; v < 2; v++) {
+			wchar_t k[128];
+			_snwprintf(k, 128, L"SOFTWARE\\Microsoft\\Office\\%ls\\Outlook", vers[i]);
+			k[127] = 0;
+			if (get_sz(HKEY_LOCAL_MACHINE, k, L"Bitness", views[v], bits, 16))
+				return !_wcsicmp(bits, L"x64") ? L"x64" : L"x86";
+		}
+	}
+	return NULL;
+}
+
 void detect(struct sb *answers, struct sb *facts)
 {
 	wchar_t key[16];
@@ -394,7 +416,7 @@ void detect(struct sb *answers, struct sb *facts)
 	office(answers, facts, key);
 	profiles(facts, key);
 	connector(answers, facts, NULL);
-	mapisvc(facts);
+	mapisvc(answers, facts);
 	processes(facts);
 	elevation(facts);
 }

@@ -14,13 +14,37 @@
 
 /* ---- events ---- */
 
+/* The protocol's channel: the stdout koffix gave the agent, kept private (see wmain). */
+static HANDLE events_out = INVALID_HANDLE_VALUE;
+
 void ev_emit(struct sb *b)
 {
 	sb_add(b, "\n");
-	HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+	HANDLE out = events_out != INVALID_HANDLE_VALUE ? events_out : GetStdHandle(STD_OUTPUT_HANDLE);
 	DWORD put;
 	WriteFile(out, b->p, (DWORD)b->len, &put, NULL);
 	b->len = 0;
+}
+
+/*
+ * Keeps the event channel to the agent itself: the stdout handle moves to a private,
+ * non-inheritable copy and the standard handles become NUL, so that no program started on
+ * the way (an installer's custom action prints to the console it inherits under Wine) can
+ * write into the protocol or hold its pipe open.
+ */
+static void own_the_channel(void)
+{
+	HANDLE self = GetCurrentProcess(), out = GetStdHandle(STD_OUTPUT_HANDLE);
+	if (out && out != INVALID_HANDLE_VALUE &&
+	    DuplicateHandle(self, out, self, &events_out, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+		SetHandleInformation(out, HANDLE_FLAG_INHERIT, 0);
+		HANDLE nul = CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ |
+					 FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL);
+		if (nul != INVALID_HANDLE_VALUE) {
+			SetStdHandle(STD_OUTPUT_HANDLE, nul);
+			SetStdHandle(STD_INPUT_HANDLE, nul);
+		}
+	}
 }
 
 static void ev_simple(const char *event, int step)
@@ -403,7 +427,7 @@ report:;
 		struct sb b = { 0 };
 		sb_addf(&b, "{\"event\":\"done\",\"step\":%d,\"backup\":", st->n);
 		sb_jwstr(&b, st->backup);
-		sb_add(&b, "}");
+		sb_add(&b, st->skipped && !strcmp(command, "run-step") ? ",\"skipped\":true}" : "}");
 		ev_emit(&b);
 		sb_free(&b);
 		result = AGENT_R_OK;
@@ -454,6 +478,7 @@ int wmain(void)
 		free(req);
 		return ev_result(AGENT_R_BAD_REQUEST, L"the request is larger than 1 MiB");
 	}
+	own_the_channel();
 	struct json *r = json_parse(req, len);
 	free(req);
 	const char *command = json_str(r, "command");
@@ -465,9 +490,13 @@ int wmain(void)
 	else if (!strcmp(command, "run-step") || !strcmp(command, "verify-step") ||
 		 !strcmp(command, "undo-step"))
 		rc = do_step(command, r);
+	else if (!strcmp(command, "preflight"))
+		rc = preflight(json_get(r, "checks")) ? ev_result(AGENT_R_BAD_REQUEST, L"a preflight "
+			       L"request needs checks: [{id, kind, args}]") :
+			       ev_result(AGENT_R_OK, L"preflight finished");
 	else
-		rc = ev_result(AGENT_R_BAD_REQUEST, L"unknown command: use detect, run-step, "
-			       L"verify-step or undo-step");
+		rc = ev_result(AGENT_R_BAD_REQUEST, L"unknown command: use detect, preflight, "
+			       L"run-step, verify-step or undo-step");
 	json_free(r);
 	return rc;
 }

@@ -4,14 +4,20 @@
  * registered under HKLM\Software\Clients\Mail\Microsoft Outlook, else Office's folders, else the
  * Windows system folder), and the connector's entries restored in it: its [Services] line, its
  * message-service section and its provider sections, with the full path of kofmsp.dll (MAPI
- * inserts "32" at the first period itself, so the folder must have no period). The entries come
- * from the installed package's copy, else the last backup that had them, else a template whose
- * section names are marked unverified. The file is replaced atomically; the previous one is kept
- * in the run's backup folder.
+ * inserts "32" at the first period itself, so the folder must have no period).
+ *
+ * Evidence only. The entries come from the installed package (the IniFile table of the package
+ * Windows Installer keeps, whose tables are intact even though its files are stripped, or the
+ * copy of MAPISVC.INF the package put in the connector's folder), else from the last backup that
+ * had them. koffix never writes entries it made up: with no source, the step stops before
+ * changing anything. Each DLL name keeps its own file name (a service's providers may name
+ * different DLLs); only its folder becomes the connector's. The file is replaced atomically;
+ * the previous one is kept in the run's backup folder.
  */
 #include "agent.h"
 
 #include <msi.h>
+#include <msiquery.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +229,11 @@ static bool icontains(const char *hay, const char *needle)
 	return false;
 }
 
+static bool dll_key_is(const char *k)
+{
+	return !_stricmp(k, "PR_SERVICE_DLL_NAME") || !_stricmp(k, "PR_PROVIDER_DLL_NAME");
+}
+
 /* Value of key in section, or NULL (into v). */
 static bool ini_get(const struct ini *ini, const char *section, const char *key, char *v, size_t vn)
 {
@@ -302,32 +313,6 @@ static bool is_koff_section(const struct koff_entries *e, const char *name)
 	return false;
 }
 
-/* The template used when neither the package nor a backup has the entries. */
-static const char template_ini[] =
-	"[Services]\r\n"
-	"KOFF=Kerio Outlook Connector (Offline Edition)\r\n"
-	"\r\n"
-	"[KOFF]\r\n"
-	"PR_DISPLAY_NAME=Kerio Outlook Connector (Offline Edition)\r\n"
-	"Providers=KOFF Store,KOFF Transport\r\n"
-	"PR_SERVICE_DLL_NAME=kofmsp.dll\r\n"
-	"PR_SERVICE_ENTRY_NAME=ServiceEntry\r\n"
-	"PR_RESOURCE_FLAGS=SERVICE_SINGLE_COPY\r\n"
-	"\r\n"
-	"[KOFF Store]\r\n"
-	"PR_DISPLAY_NAME=Kerio Outlook Connector Store\r\n"
-	"PR_PROVIDER_DISPLAY=Kerio Outlook Connector Store\r\n"
-	"PR_PROVIDER_DLL_NAME=kofmsp.dll\r\n"
-	"PR_RESOURCE_TYPE=MAPI_STORE_PROVIDER\r\n"
-	"PR_RESOURCE_FLAGS=STATUS_DEFAULT_STORE\r\n"
-	"\r\n"
-	"[KOFF Transport]\r\n"
-	"PR_DISPLAY_NAME=Kerio Outlook Connector Transport\r\n"
-	"PR_PROVIDER_DISPLAY=Kerio Outlook Connector Transport\r\n"
-	"PR_PROVIDER_DLL_NAME=kofmsp.dll\r\n"
-	"PR_RESOURCE_TYPE=MAPI_TRANSPORT_PROVIDER\r\n"
-	"PR_RESOURCE_FLAGS=STATUS_NO_DEFAULT_STORE\r\n";
-
 /* The text of the INI file at path when it lists the connector (heap), else NULL. */
 static char *read_with_koff(const wchar_t *path)
 {
@@ -346,8 +331,15 @@ static char *read_with_koff(const wchar_t *path)
 	return t;
 }
 
+bool mapisvc_lists_connector(const wchar_t *path)
+{
+	char *t = read_with_koff(path);
+	free(t);
+	return t != NULL;
+}
+
 /* The newest MAPISVC.INF of an earlier run's backups that lists the connector (heap), or NULL. */
-static char *last_backup(struct step *st, wchar_t *from, size_t n)
+static char *last_backup(wchar_t *from, size_t n)
 {
 	wchar_t pat[AGENT_PATH];
 	_snwprintf(pat, AGENT_PATH, L"%ls\\koffix\\backups\\*", local_appdata());
@@ -378,47 +370,115 @@ static char *last_backup(struct step *st, wchar_t *from, size_t n)
 		_snwprintf(from, n, L"%ls", f);
 	} while (FindNextFileW(h, &fd));
 	FindClose(h);
-	(void)st;
 	return text;
 }
 
-/* The source text with the connector's entries, per the plan's order of sources. */
-static char *entries_source(struct step *st, wchar_t *from, size_t n, bool *unverified)
+/* A file name of the IniFile table ("SHORT~1.INF|long.inf" or plain) is MAPISVC.INF. */
+static bool is_mapisvc_name(const wchar_t *name)
 {
-	*unverified = false;
-	const struct json *sources = json_get(st->args, "sources");
-	for (const struct json *s = sources ? sources->child : NULL; s; s = s->next) {
-		if (s->type != JSON_STRING)
-			continue;
-		if (!strcmp(s->str, "installed-package")) {
-			const wchar_t *dir = ctx_get(st, "product.install_dir");
-			if (!dir || !dir[0])
+	const wchar_t *bar = wcschr(name, L'|');
+	return !_wcsicmp(bar ? bar + 1 : name, L"mapisvc.inf") || !_wcsicmp(name, L"mapisvc.inf") ||
+	       (bar && !_wcsnicmp(name, L"mapisvc.inf", (size_t)(bar - name)));
+}
+
+/*
+ * The connector's MAPISVC.INF lines from the IniFile table of its installed package (heap INI
+ * text), or NULL. A value that still holds a Windows Installer property ("[INSTALLDIR]...") is
+ * only taken in a DLL name, whose folder is replaced anyway; elsewhere it makes the table
+ * unusable as evidence.
+ */
+static char *from_ini_table(const wchar_t *package)
+{
+	MSIHANDLE db = 0, view = 0, rec = 0;
+	if (!package || !package[0] || MsiOpenDatabaseW(package, MSIDBOPEN_READONLY, &db))
+		return NULL;
+	struct sb out = { 0 };
+	bool ok = true;
+	char last[256] = "";
+	if (!MsiDatabaseOpenViewW(db, L"SELECT `FileName`, `Section`, `Key`, `Value` FROM `IniFile`",
+				  &view) && !MsiViewExecute(view, 0)) {
+		while (MsiViewFetch(view, &rec) == ERROR_SUCCESS) {
+			wchar_t file[256], sec[256], key[256], val[1024];
+			DWORD l1 = 256, l2 = 256, l3 = 256, l4 = 1024;
+			if (MsiRecordGetStringW(rec, 1, file, &l1) || !is_mapisvc_name(file) ||
+			    MsiRecordGetStringW(rec, 2, sec, &l2) || MsiRecordGetStringW(rec, 3, key, &l3) ||
+			    MsiRecordGetStringW(rec, 4, val, &l4)) {
+				MsiCloseHandle(rec);
 				continue;
-			_snwprintf(from, n, L"%ls\\mapisvc.inf", dir);
-			char *t = read_with_koff(from);
-			if (t)
-				return t;
-		} else if (!strcmp(s->str, "last-backup")) {
-			char *t = last_backup(st, from, n);
-			if (t)
-				return t;
-		} else if (!strcmp(s->str, "template-unverified")) {
-			_snwprintf(from, n, L"koffix's template (section names unverified)");
-			*unverified = true;
-			return xstrdup(template_ini);
+			}
+			char *us = w2u(sec), *uk = w2u(key), *uv = w2u(val);
+			bool dll = dll_key_is(uk);
+			if (!dll && strchr(uv, '['))
+				ok = false;
+			if (strcmp(last, us)) {
+				sb_addf(&out, "%s[%s]\r\n", out.len ? "\r\n" : "", us);
+				snprintf(last, sizeof last, "%s", us);
+			}
+			/* A DLL name keeps its file name; the merge gives it the connector's folder. */
+			const char *v = uv;
+			if (dll) {
+				const char *cut = strrchr(uv, '\\');
+				const char *br = strrchr(uv, ']');
+				if (br && (!cut || br > cut))
+					cut = br;
+				v = cut ? cut + 1 : uv;
+			}
+			sb_addf(&out, "%s=%s\r\n", uk, v);
+			free(us);
+			free(uk);
+			free(uv);
+			MsiCloseHandle(rec);
 		}
 	}
-	return NULL;
+	if (view)
+		MsiCloseHandle(view);
+	MsiCloseHandle(db);
+	if (!ok || !out.p) {
+		sb_free(&out);
+		return NULL;
+	}
+	struct ini ini;
+	struct koff_entries e;
+	ini_split(out.p, &ini);
+	bool has = find_koff(&ini, &e);
+	free(ini.lines);
+	if (!has) {
+		sb_free(&out);
+		return NULL;
+	}
+	return out.p;
 }
 
-static bool dll_key(const char *k)
+char *mapisvc_evidence(const wchar_t *install_dir, const wchar_t *local_package, wchar_t *from,
+		       size_t n, bool installed_only)
 {
-	return !_stricmp(k, "PR_SERVICE_DLL_NAME") || !_stricmp(k, "PR_PROVIDER_DLL_NAME");
+	char *t = from_ini_table(local_package);
+	if (t) {
+		_snwprintf(from, n, L"the connector's installed package (%ls, IniFile table)",
+			   local_package);
+		return t;
+	}
+	if (install_dir && install_dir[0]) {
+		wchar_t path[AGENT_PATH];
+		_snwprintf(path, AGENT_PATH, L"%ls\\mapisvc.inf", install_dir);
+		path[AGENT_PATH - 1] = 0;
+		t = read_with_koff(path);
+		if (t) {
+			_snwprintf(from, n, L"%ls (installed with the connector)", path);
+			return t;
+		}
+	}
+	if (installed_only)
+		return NULL;
+	return last_backup(from, n);
 }
 
-/* The merged text: target without any old connector entries, plus the source's, with dll. */
+
+
+/* The merged text: target without any old connector entries, plus the source's, each DLL name
+ * put into the folder dir with its own file name kept. */
 static void merge(const struct ini *target, const struct ini *src, const struct koff_entries *e,
-		  const char *dll, struct sb *out)
+		  const char *dir, struct sb *out)
 {
 	char cur[256] = "", k[256], v[1024];
 	bool in_koff = false, services_seen = false, added = false;
@@ -482,8 +542,9 @@ static void merge(const struct ini *target, const struct ini *src, const struct 
 			}
 			if (!copying || l->len == 0)
 				continue;
-			if (entry_of(l, k, sizeof k, v, sizeof v) && dll_key(k)) {
-				sb_addf(out, "%s=%s\r\n", k, dll);
+			if (entry_of(l, k, sizeof k, v, sizeof v) && dll_key_is(k)) {
+				const char *base = strrchr(v, '\\');
+				sb_addf(out, "%s=%s\\%s\r\n", k, dir, base ? base + 1 : v);
 				continue;
 			}
 			sb_addn(out, l->p, l->len);
@@ -492,19 +553,40 @@ static void merge(const struct ini *target, const struct ini *src, const struct 
 	}
 }
 
+/* "section|key|file\n" for each DLL name of the connector's sections in the source: what the
+ * verification expects to read back, with the folder in front. */
+static void expected_dlls(const struct ini *src, const struct koff_entries *e, struct sb *out)
+{
+	char cur[256] = "", k[256], v[1024];
+	for (size_t i = 0; i < src->n; i++) {
+		if (section_of(&src->lines[i], cur, sizeof cur))
+			continue;
+		if (!is_koff_section(e, cur) || !entry_of(&src->lines[i], k, sizeof k, v, sizeof v) ||
+		    !dll_key_is(k))
+			continue;
+		const char *base = strrchr(v, '\\');
+		sb_addf(out, "%s|%s|%s\n", cur, k, base ? base + 1 : v);
+	}
+}
+
 int mapisvc_merge_run(struct step *st)
 {
-	const wchar_t *file = arg(st, "file"), *wdll = arg(st, "dll");
-	if (!file || !wdll)
+	const wchar_t *file = arg(st, "file"), *wdir = arg(st, "dll_dir");
+	if (!file || !wdir)
 		return -1;
+	if (!wdir[0])
+		return fail(st, AGENT_R_NOT_FOUND, 0, L"the connector's folder is not known (its "
+			    L"entry in the list of installed programs names none): reinstall it");
 	/* MAPI turns "dir\kofmsp.dll" into "dir\kofmsp32.dll" at the FIRST period. */
 	wchar_t dir[AGENT_PATH];
-	wcscpy(dir, wdll);
-	dirname_w(dir);
+	_snwprintf(dir, AGENT_PATH, L"%ls", wdir);
+	dir[AGENT_PATH - 1] = 0;
+	for (size_t len = wcslen(dir); len > 3 && dir[len - 1] == L'\\'; )
+		dir[--len] = 0;
 	if (wcschr(dir, L'.')) {
 		wchar_t shortdir[AGENT_PATH];
 		if (GetShortPathNameW(dir, shortdir, AGENT_PATH) && !wcschr(shortdir, L'.'))
-			wdll = st_wprintf(st, L"%ls%ls", shortdir, wdll + wcslen(dir));
+			wcscpy(dir, shortdir);
 		else
 			return fail(st, AGENT_R_STEP_FAILED, 0, L"the connector's folder %ls has a period "
 				    L"in its name, which MAPI cannot load a provider from: reinstall "
@@ -515,26 +597,31 @@ int mapisvc_merge_run(struct step *st)
 	if (rc)
 		return fail(st, result_of(rc), rc, L"%ls cannot be read", file);
 	wchar_t from[AGENT_PATH];
-	bool unverified;
-	char *src = entries_source(st, from, AGENT_PATH, &unverified);
+	char *src = mapisvc_evidence(ctx_get(st, "product.install_dir"),
+				     ctx_get(st, "product.local_package"), from, AGENT_PATH, false);
 	if (!src) {
 		free(text);
-		return fail(st, AGENT_R_NOT_FOUND, 0, L"no source of the connector's MAPISVC.INF "
-			    L"entries was found");
+		return fail(st, AGENT_R_NOT_FOUND, 0, L"No trustworthy copy of the connector's "
+			    L"MAPISVC.INF entries exists on this PC (neither its installed package nor "
+			    L"an earlier backup has them), and koffix never writes entries it made up. "
+			    L"Nothing was changed: reinstall the connector instead (reinstall-koff).");
 	}
 	struct ini target, source;
 	struct koff_entries e;
 	ini_split(text, &target);
 	ini_split(src, &source);
 	find_koff(&source, &e);
-	char dll[AGENT_PATH * 3];
-	if (!WideCharToMultiByte(CP_ACP, 0, wdll, -1, dll, sizeof dll, NULL, NULL))
-		dll[0] = 0;
-	struct sb out = { 0 };
-	merge(&target, &source, &e, dll, &out);
+	char adir[AGENT_PATH * 3];
+	if (!WideCharToMultiByte(CP_ACP, 0, dir, -1, adir, sizeof adir, NULL, NULL))
+		adir[0] = 0;
+	struct sb out = { 0 }, expect = { 0 };
+	merge(&target, &source, &e, adir, &out);
+	expected_dlls(&source, &e, &expect);
 	int ret = 0;
 	if (out.len == strlen(text) && !memcmp(out.p, text, out.len)) {
-		ev_output(st->n, L"%ls already lists the connector with %ls: unchanged.", file, wdll);
+		ev_output(st->n, L"%ls already lists the connector with its DLLs in %ls: unchanged.",
+			  file, dir);
+		st->skipped = true;
 	} else {
 		const wchar_t *prev = st_wprintf(st, L"%ls\\MAPISVC.INF.before-step%d", st->backups,
 						 st->n);
@@ -550,18 +637,21 @@ int mapisvc_merge_run(struct step *st)
 		}
 		if (ret == 0)
 			ev_output(st->n, L"Restored the connector's entries ([Services] %hs and %d "
-				  L"sections) in %ls with %ls, taken from %ls%ls. The previous file is "
-				  L"%ls.", e.service, e.nsections, file, wdll, from, unverified ?
-				  L" (UNVERIFIED: check the section names against a working PC)" : L"",
-				  prev);
+				  L"sections) in %ls, each DLL in %ls with its own file name, taken from "
+				  L"%ls. The previous file is %ls.", e.service, e.nsections, file, dir,
+				  from, prev);
 	}
 	if (ret == 0) {
-		ctx_set(st, "mapisvc.dll", wdll);
+		ctx_set(st, "mapisvc.dir", dir);
+		wchar_t *w = u2w(expect.p ? expect.p : "");
+		ctx_set(st, "mapisvc.expect", w);
+		free(w);
 		wchar_t *svc = u2w(e.service);
 		ctx_set(st, "mapisvc.service", svc);
 		free(svc);
 	}
 	sb_free(&out);
+	sb_free(&expect);
 	free(target.lines);
 	free(source.lines);
 	free(text);
@@ -572,36 +662,36 @@ int mapisvc_merge_run(struct step *st)
 int mapisvc_merge_verify(struct step *st)
 {
 	const wchar_t *file = arg(st, "file");
-	const wchar_t *svc = ctx_get(st, "mapisvc.service"), *dll = ctx_get(st, "mapisvc.dll");
-	if (!file || !svc || !dll)
+	const wchar_t *svc = ctx_get(st, "mapisvc.service"), *dir = ctx_get(st, "mapisvc.dir");
+	const wchar_t *expect = ctx_get(st, "mapisvc.expect");
+	if (!file || !svc || !dir || !expect)
 		return fail(st, AGENT_R_VERIFY_FAILED, 0, L"the run recorded no merge");
 	wchar_t v[AGENT_PATH];
 	if (!GetPrivateProfileStringW(L"Services", svc, L"", v, AGENT_PATH, file))
 		return fail(st, AGENT_R_VERIFY_FAILED, 0, L"%ls has no [Services] line %ls", file, svc);
-	GetPrivateProfileStringW(svc, L"PR_SERVICE_DLL_NAME", L"", v, AGENT_PATH, file);
-	if (_wcsicmp(v, dll))
-		return fail(st, AGENT_R_VERIFY_FAILED, 0, L"[%ls] PR_SERVICE_DLL_NAME reads \"%ls\", "
-			    L"not \"%ls\"", svc, v, dll);
-	wchar_t providers[1024];
-	GetPrivateProfileStringW(svc, L"Providers", L"", providers, 1024, file);
-	int np = 0;
-	for (wchar_t *p = providers, *next; p && *p; p = next) {
-		next = wcschr(p, L',');
-		if (next)
-			*next++ = 0;
-		while (*p == L' ')
-			p++;
-		size_t pl = wcslen(p);
-		while (pl && p[pl - 1] == L' ')
-			p[--pl] = 0;
-		GetPrivateProfileStringW(p, L"PR_PROVIDER_DLL_NAME", L"", v, AGENT_PATH, file);
-		if (_wcsicmp(v, dll))
-			return fail(st, AGENT_R_VERIFY_FAILED, 0, L"[%ls] PR_PROVIDER_DLL_NAME reads "
-				    L"\"%ls\", not \"%ls\"", p, v, dll);
-		np++;
+	/* Each DLL name read back by another API than the one that wrote the file. */
+	int n = 0;
+	for (const wchar_t *p = expect; *p; ) {
+		const wchar_t *nl = wcschr(p, L'\n');
+		size_t len = nl ? (size_t)(nl - p) : wcslen(p);
+		wchar_t line[1024];
+		_snwprintf(line, 1024, L"%.*ls", (int)len, p);
+		line[1023] = 0;
+		p += len + (nl ? 1 : 0);
+		wchar_t *k = wcschr(line, L'|'), *f = k ? wcschr(k + 1, L'|') : NULL;
+		if (!f)
+			continue;
+		*k++ = 0;
+		*f++ = 0;
+		const wchar_t *want = st_wprintf(st, L"%ls\\%ls", dir, f);
+		GetPrivateProfileStringW(line, k, L"", v, AGENT_PATH, file);
+		if (_wcsicmp(v, want))
+			return fail(st, AGENT_R_VERIFY_FAILED, 0, L"[%ls] %ls reads \"%ls\", not \"%ls\"",
+				    line, k, v, want);
+		n++;
 	}
-	return verified(st, L"%ls lists service %ls with %ls and %d provider sections", file, svc,
-			dll, np);
+	return verified(st, L"%ls lists service %ls; its %d DLL names are in %ls, each with its own "
+			L"file name", file, svc, n, dir);
 }
 
 int mapisvc_merge_undo(struct step *st)

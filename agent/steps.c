@@ -52,25 +52,36 @@ static bool listed(const wchar_t *exe, const wchar_t **names, int n)
 	return false;
 }
 
-static int process_check_run(struct step *st)
+int programs_running(struct step *st, wchar_t *running, size_t len, int *watched)
 {
 	const wchar_t *names[MAX_NAMES];
-	int n = wanted_processes(st, names);
+	int n = wanted_processes(st, names), found = 0;
+	*watched = n;
+	running[0] = 0;
 	HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
 	if (snap == INVALID_HANDLE_VALUE)
-		return fail(st, AGENT_R_STEP_FAILED, GetLastError(), L"the running programs cannot be "
-			    L"listed");
+		return -1;
 	PROCESSENTRY32W pe = { .dwSize = sizeof pe };
-	wchar_t running[1024] = L"";
 	for (BOOL ok = Process32FirstW(snap, &pe); ok; ok = Process32NextW(snap, &pe)) {
 		if (!listed(pe.szExeFile, names, n))
 			continue;
-		size_t len = wcslen(running);
-		_snwprintf(running + len, 1024 - len, L"%ls%ls (process %lu)", len ? L", " : L"",
+		size_t used = wcslen(running);
+		_snwprintf(running + used, len - used, L"%ls%ls (process %lu)", used ? L", " : L"",
 			   pe.szExeFile, (unsigned long)pe.th32ProcessID);
-		running[1023] = 0;
+		running[len - 1] = 0;
+		found++;
 	}
 	CloseHandle(snap);
+	return found;
+}
+
+static int process_check_run(struct step *st)
+{
+	wchar_t running[1024];
+	int n;
+	if (programs_running(st, running, 1024, &n) < 0)
+		return fail(st, AGENT_R_STEP_FAILED, GetLastError(), L"the running programs cannot be "
+			    L"listed");
 	if (running[0])
 		return fail(st, AGENT_R_CLOSE_PROGRAMS, 0, L"close these programs first, then try "
 			    L"again: %ls", running);
@@ -114,6 +125,18 @@ static int find_product_run(struct step *st)
 		return fail(st, AGENT_R_BAD_REQUEST, 0, L"find-product needs display_name");
 	struct product found[4];
 	int n = find_products(name, found, 4);
+	const struct json *optional = json_get(st->args, "optional");
+	if (n == 0 && optional && optional->type == JSON_BOOL && optional->boolean) {
+		/* A new install: the later steps see empty values and have nothing to save. */
+		static const char *const keys[] = { "product.key", "product.view", "product.code",
+						    "product.name", "product.version",
+						    "product.install_dir", "product.local_package" };
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+			ctx_set(st, keys[i], L"");
+		ev_output(st->n, L"No program named \"%ls\" is installed: the connector will be "
+			  L"installed afresh.", name);
+		return 0;
+	}
 	if (n == 0)
 		return fail(st, AGENT_R_NOT_FOUND, ERROR_UNKNOWN_PRODUCT, L"no installed program is "
 			    L"named \"%ls\" in the 64-bit, 32-bit or per-user lists of installed "
@@ -145,6 +168,13 @@ static int find_product_verify(struct step *st)
 	const wchar_t *name = arg(st, "display_name");
 	if (!code || !name)
 		return fail(st, AGENT_R_NOT_FOUND, 0, L"no product was recorded by the run");
+	if (!code[0] && !ctx_get(st, "product.key")[0]) {
+		struct product again[4];
+		if (find_products(name, again, 4))
+			return fail(st, AGENT_R_VERIFY_FAILED, 0, L"\"%ls\" was not found, but is "
+				    L"listed now", name);
+		return verified(st, L"no program named \"%ls\" is installed", name);
+	}
 	if (!code[0])
 		return verified(st, L"recorded: %ls (no Windows Installer product code)",
 				ctx_get(st, "product.name"));
@@ -196,8 +226,20 @@ static const wchar_t *key_text(struct step *st, const struct regkey *k)
 	return st_wprintf(st, L"%ls\\%ls", k->root_name, k->sub);
 }
 
+/* A key argument that came out empty: its placeholder names what an earlier step did not find
+ * (a connector that is not installed), so there is nothing to save. */
+static bool key_empty(struct step *st)
+{
+	const wchar_t *key = json_str(st->args, "key") ? arg(st, "key") : NULL;
+	return key && !key[0];
+}
+
 static int reg_export_run(struct step *st)
 {
+	if (key_empty(st)) {
+		ev_output(st->n, L"Nothing to save: the connector is not installed.");
+		return 0;
+	}
 	struct regkey k;
 	const wchar_t *file = backup_path(st, "file");
 	if (!file || !step_key(st, &k))
@@ -217,6 +259,8 @@ static int reg_export_run(struct step *st)
 
 static int reg_export_verify(struct step *st)
 {
+	if (key_empty(st))
+		return verified(st, L"nothing was to be saved");
 	struct regkey k;
 	const wchar_t *file = backup_path(st, "file");
 	if (!file || !step_key(st, &k))
@@ -272,8 +316,18 @@ static int reg_set_run(struct step *st)
 		existed = true;
 	if (rc)
 		return fail(st, result_of(rc), rc, L"%ls could not be saved first", key_text(st, &k));
-	if (!existed)
-		ctx_set(st, st_keep(st, w2u(st_wprintf(st, L"set.created:%d", st->n))), L"1");
+	if (!existed) {
+		/* The key is missing, and maybe its parents: the highest missing one is what this
+		 * step creates, and what its undo deletes (so that nothing it made stays behind). */
+		struct regkey top = k, up = k;
+		for (wchar_t *slash; (slash = wcsrchr(up.sub, L'\\')); ) {
+			*slash = 0;
+			if (reg_key_exists(&up))
+				break;
+			top = up;
+		}
+		ctx_set(st, st_keep(st, w2u(st_wprintf(st, L"set.created:%d", st->n))), top.sub);
+	}
 	wcscpy(st->backup, file);
 	HKEY h;
 	rc = RegCreateKeyExW(k.root, k.sub, 0, NULL, 0, KEY_SET_VALUE | k.view, NULL, &h, NULL);
@@ -340,11 +394,17 @@ static int reg_set_undo(struct step *st)
 		return 0;
 	}
 	const char *created = st_keep(st, w2u(st_wprintf(st, L"set.created:%d", st->n)));
-	if (ctx_get(st, created)) {
-		DWORD rc = reg_delete_tree(&k);
+	const wchar_t *top = ctx_get(st, created);
+	if (top) {
+		struct regkey t = k;
+		/* "1": a run journaled before the highest created key was recorded. */
+		if (wcscmp(top, L"1"))
+			_snwprintf(t.sub, AGENT_PATH, L"%ls", top);
+		t.sub[AGENT_PATH - 1] = 0;
+		DWORD rc = reg_delete_tree(&t);
 		if (rc)
-			return fail(st, result_of(rc), rc, L"%ls could not be removed", key_text(st, &k));
-		ev_output(st->n, L"Removed %ls, which did not exist before.", key_text(st, &k));
+			return fail(st, result_of(rc), rc, L"%ls could not be removed", key_text(st, &t));
+		ev_output(st->n, L"Removed %ls, which did not exist before.", key_text(st, &t));
 		return 0;
 	}
 	HKEY h;

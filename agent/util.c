@@ -193,6 +193,36 @@ bool file_version(const wchar_t *path, wchar_t *out, size_t n)
 	return ok;
 }
 
+bool version_string(const wchar_t *path, const wchar_t *name, wchar_t *out, size_t n)
+{
+	out[0] = 0;
+	DWORD ignored = 0, size = GetFileVersionInfoSizeW(path, &ignored);
+	if (!size)
+		return false;
+	void *data = xmalloc(size);
+	bool ok = false;
+	struct {
+		WORD lang, cp;
+	} *tr = NULL;
+	UINT len = 0;
+	if (GetFileVersionInfoW(path, 0, size, data) &&
+	    VerQueryValueW(data, L"\\VarFileInfo\\Translation", (void **)&tr, &len) && tr &&
+	    len >= 4) {
+		wchar_t q[128];
+		_snwprintf(q, 128, L"\\StringFileInfo\\%04x%04x\\%ls", tr->lang, tr->cp, name);
+		q[127] = 0;
+		wchar_t *v = NULL;
+		UINT vl = 0;
+		if (VerQueryValueW(data, q, (void **)&v, &vl) && v && vl) {
+			_snwprintf(out, n, L"%ls", v);
+			out[n - 1] = 0;
+			ok = true;
+		}
+	}
+	free(data);
+	return ok;
+}
+
 void utc_stamp(wchar_t out[20])
 {
 	SYSTEMTIME t;

@@ -26,6 +26,7 @@ const char *kx_strerror(int err)
 	case KX_EDB: return "database error";
 	case KX_ESYNTAX: return "syntax error";
 	case KX_ECONFLICT: return "conflict";
+	case KX_EBLOCKED: return "refused by a check";
 	default: return "unknown error";
 	}
 }

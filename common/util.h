@@ -25,6 +25,7 @@ enum kx_err {
 	KX_EDB = -6,       /* SQLite */
 	KX_ESYNTAX = -7,   /* a parser refused its input */
 	KX_ECONFLICT = -8,
+	KX_EBLOCKED = -9,   /* a check refused to go on: nothing was changed */
 };
 
 /* A short English description of an enum kx_err value. */

@@ -59,6 +59,7 @@ static long long now_ms(void)
 struct reply {
 	struct buf output;      /* output and verified texts, one per line */
 	cJSON *detected;        /* the detected event (owned) */
+	cJSON *checks;          /* the check events of a preflight, in order (owned) */
 	bool started, done, failed, have_result, timed_out;
 	int result;             /* the result event's code */
 	int fail_code;          /* the failed event's Win32 or MSI code */
@@ -66,6 +67,7 @@ struct reply {
 	char result_msg[256];
 	char backup[512];
 	char verified[512];
+	bool skipped;           /* the done event said the step changed nothing */
 	bool protocol_error;
 	const struct ra_backend *b;  /* for its progress hook, while a step runs */
 };
@@ -80,6 +82,7 @@ static void reply_release(struct reply *r)
 {
 	buf_release(&r->output);
 	cJSON_Delete(r->detected);
+	cJSON_Delete(r->checks);
 }
 
 static void protocol_error(struct reply *r, const char *what, const char *line)
@@ -120,7 +123,7 @@ static void take_event(struct reply *r, char *line, int step)
 		protocol_error(r, "an event after the result", line);
 		goto out;
 	}
-	bool stepped = strcmp(ev, "detected") && strcmp(ev, "result");
+	bool stepped = strcmp(ev, "detected") && strcmp(ev, "result") && strcmp(ev, "check");
 	if (stepped && (!jint(e, "step", &n) || n != step)) {
 		protocol_error(r, "an event for another step", line);
 		goto out;
@@ -155,6 +158,7 @@ static void take_event(struct reply *r, char *line, int step)
 			goto out;
 		}
 		r->done = true;
+		r->skipped = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "skipped"));
 		snprintf(r->backup, sizeof r->backup, "%s", b);
 	} else if (!strcmp(ev, "detected")) {
 		if (step || !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "answers")) ||
@@ -164,6 +168,18 @@ static void take_event(struct reply *r, char *line, int step)
 		}
 		cJSON_Delete(r->detected);
 		r->detected = e;
+		e = NULL;
+	} else if (!strcmp(ev, "check")) {
+		const char *id = jstr(e, "id"), *state = jstr(e, "state"), *why = jstr(e, "reason");
+		if (step || !id || !state || !why || (strcmp(state, "ok") && strcmp(state, "warning") &&
+						      strcmp(state, "blocked"))) {
+			protocol_error(r, "a check event without id, state (ok, warning, blocked) and "
+				       "reason", line);
+			goto out;
+		}
+		if (!r->checks)
+			r->checks = cJSON_CreateArray();
+		cJSON_AddItemToArray(r->checks, e);
 		e = NULL;
 	} else if (!strcmp(ev, "result")) {
 		const char *m = jstr(e, "message");
@@ -302,6 +318,8 @@ static int agent_step(struct ra_backend *b, const char *command, const char *run
 	snprintf(res->backup, sizeof res->backup, "%s", r.backup);
 	if (rc == 0 && r.result == 0 && r.done && !r.failed) {
 		res->code = 0;
+		if (r.skipped && !strcmp(command, "run-step"))
+			res->state = "skipped";
 		if (!strcmp(command, "verify-step"))
 			snprintf(res->verification, sizeof res->verification, "%s", r.verified);
 		goto out;
@@ -406,6 +424,84 @@ static cJSON *agent_detect(struct ra_backend *b)
 	return out;
 }
 
+/*
+ * An installer program (EXE) the agent found: koffix checks its signature itself and says so
+ * in the check's reason; a signature that proves tampering blocks the repair.
+ */
+static void inspect_exe(struct ra_backend *b, cJSON *ev, const char *path)
+{
+	const char *level = NULL;
+	char summary[1200];
+	if (!b->inspect_installer || b->inspect_installer(b->inspect_cls, path, &level, summary,
+							     sizeof summary) != 0)
+		return;
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(ev, "state");
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(ev, "reason");
+	char reason[2400];
+	snprintf(reason, sizeof reason, "%s %s", cJSON_IsString(why) ? why->valuestring : "",
+		 summary);
+	cJSON_ReplaceItemInObjectCaseSensitive(ev, "reason", cJSON_CreateString(reason));
+	/* The signature may make it worse, never better: an EXE is never run silently. */
+	if (!strcmp(level, "blocked") || (!strcmp(level, "warning") && cJSON_IsString(st) &&
+					   !strcmp(st->valuestring, "ok")))
+		cJSON_ReplaceItemInObjectCaseSensitive(ev, "state", cJSON_CreateString(level));
+}
+
+static int agent_preflight(struct ra_backend *b, const cJSON *checks, cJSON *results)
+{
+	const struct agent *a = b->state;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "command", "preflight");
+	cJSON_AddItemToObject(req, "checks", cJSON_Duplicate(checks, 1));
+	char *text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	struct reply r;
+	reply_init(&r);
+	int rc = call_agent(a, text, 0, DETECT_TIMEOUT, &r);
+	cJSON_free(text);
+	if (rc == 0 && r.result != 0)
+		rc = KX_EIO;
+	if (rc) {
+		fprintf(stderr, "koffix: the preflight through the agent failed: %s\n",
+			r.error[0] ? r.error : r.result_msg);
+		reply_release(&r);
+		return rc;
+	}
+	/* One result per check, in the plan's order; a check the agent did not answer is
+	 * blocked: nothing runs on what was not looked at. */
+	const cJSON *c;
+	cJSON_ArrayForEach(c, checks) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+		const cJSON *title = cJSON_GetObjectItemCaseSensitive(c, "title");
+		cJSON *ev = NULL, *e;
+		cJSON_ArrayForEach(e, r.checks) {
+			const cJSON *eid = cJSON_GetObjectItemCaseSensitive(e, "id");
+			if (cJSON_IsString(id) && !strcmp(eid->valuestring, id->valuestring))
+				ev = e;
+		}
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", cJSON_IsString(id) ? id->valuestring : "");
+		cJSON_AddStringToObject(o, "title", cJSON_IsString(title) ? title->valuestring : "");
+		if (!ev) {
+			cJSON_AddStringToObject(o, "state", "blocked");
+			cJSON_AddStringToObject(o, "reason", "The agent did not answer this check, so "
+						"nothing will run.");
+		} else {
+			const cJSON *exe = cJSON_GetObjectItemCaseSensitive(ev, "exe");
+			if (cJSON_IsString(exe))
+				inspect_exe(b, ev, exe->valuestring);
+			cJSON_AddStringToObject(o, "state", jstr(ev, "state"));
+			cJSON_AddStringToObject(o, "reason", jstr(ev, "reason"));
+			const cJSON *facts = cJSON_GetObjectItemCaseSensitive(ev, "facts");
+			if (cJSON_IsObject(facts))
+				cJSON_AddItemToObject(o, "facts", cJSON_Duplicate(facts, 1));
+		}
+		cJSON_AddItemToArray(results, o);
+	}
+	reply_release(&r);
+	return 0;
+}
+
 static void agent_free(struct ra_backend *b)
 {
 	free(b->state);
@@ -439,6 +535,7 @@ struct ra_backend *ra_backend_agent(const char *path, bool wine, char *err, size
 	b->run_step = agent_run;
 	b->verify_step = agent_verify;
 	b->undo_step = agent_undo;
+	b->preflight = agent_preflight;
 	b->free = agent_free;
 	b->state = a;
 	return b;

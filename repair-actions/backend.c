@@ -52,6 +52,34 @@ static int plan_undo(struct ra_backend *b, const char *run, const cJSON *step, i
 	return 0;
 }
 
+static const char *jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void add_result(cJSON *results, const cJSON *check, const char *state, const char *reason)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", jstr(check, "id"));
+	cJSON_AddStringToObject(o, "title", jstr(check, "title"));
+	cJSON_AddStringToObject(o, "state", state);
+	cJSON_AddStringToObject(o, "reason", reason);
+	cJSON_AddItemToArray(results, o);
+}
+
+/* A preview looks at nothing: each check says so, as a warning, never as ok. */
+static int plan_preflight(struct ra_backend *b, const cJSON *checks, cJSON *results)
+{
+	(void)b;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, checks)
+		add_result(results, c, "warning", "Not checked: this computer is not the affected "
+			   "PC, so the preview cannot look. The script for the affected PC checks "
+			   "it there before it changes anything.");
+	return 0;
+}
+
 static void plain_free(struct ra_backend *b)
 {
 	free(b->state);
@@ -66,6 +94,7 @@ struct ra_backend *ra_backend_plan(void)
 	b->detect = plan_detect;
 	b->run_step = plan_run;
 	b->undo_step = plan_undo;
+	b->preflight = plan_preflight;
 	b->free = plain_free;
 	return b;
 }
@@ -75,6 +104,7 @@ struct ra_backend *ra_backend_plan(void)
 struct script {
 	char what[16];
 	int at;
+	char check[64];      /* block:ID / warn:ID */
 	struct buf log;
 };
 
@@ -153,6 +183,22 @@ static int script_undo(struct ra_backend *b, const char *run, const cJSON *step,
 	return 0;
 }
 
+static int script_preflight(struct ra_backend *b, const cJSON *checks, cJSON *results)
+{
+	const struct script *s = b->state;
+	const cJSON *c;
+	cJSON_ArrayForEach(c, checks) {
+		bool hit = s->check[0] && !strcmp(s->check, jstr(c, "id"));
+		if (hit && !strcmp(s->what, "block"))
+			add_result(results, c, "blocked", "scripted: this check is blocked");
+		else if (hit && !strcmp(s->what, "warn"))
+			add_result(results, c, "warning", "scripted: this check warns");
+		else
+			add_result(results, c, "ok", "scripted: fine");
+	}
+	return 0;
+}
+
 static void script_free(struct ra_backend *b)
 {
 	struct script *s = b->state;
@@ -168,12 +214,15 @@ struct ra_backend *ra_backend_script(const char *script)
 	buf_init(&s->log, 1u << 20);
 	if (sscanf(script ? script : "ok", "%15[a-z]:%d", s->what, &s->at) < 1)
 		snprintf(s->what, sizeof s->what, "ok");
+	if ((!strcmp(s->what, "block") || !strcmp(s->what, "warn")) && strchr(script, ':'))
+		sscanf(strchr(script, ':') + 1, "%63s", s->check);
 	b->name = "script";
 	b->dry_run = false;
 	b->detect = plan_detect;
 	b->run_step = script_run;
 	b->verify_step = script_verify;
 	b->undo_step = script_undo;
+	b->preflight = script_preflight;
 	b->free = script_free;
 	b->state = s;
 	return b;

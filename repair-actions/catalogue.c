@@ -216,6 +216,7 @@ bad:
 
 struct plan {
 	cJSON *steps;
+	cJSON *checks;
 	const cJSON *params;
 };
 
@@ -225,9 +226,20 @@ static const char *param(const struct plan *p, const char *name, const char *dfl
 	return v ? v : dflt;
 }
 
+/* What undoing a step gives back (ra.h): the promise and its words, declared with the step. */
+struct undo {
+	bool changes;
+	const char *level;   /* "exact", "partial" or "none" */
+	const char *note;
+};
+
+/* A step that only reads, or writes only into koffix's own backup folder. */
+static const struct undo READ_ONLY = { false, "exact", "Nothing to undo: this step changes "
+				       "nothing on the PC." };
+
 /* Adds a step; args is taken over. Returns the step so callers can add more args. */
 static cJSON *step(struct plan *p, const char *kind, const char *scope, bool admin,
-		   const char *title, const char *backup, const char *verify, const char *undo,
+		   const char *title, const char *backup, const char *verify, struct undo u,
 		   cJSON *args)
 {
 	cJSON *s = cJSON_CreateObject();
@@ -239,9 +251,33 @@ static cJSON *step(struct plan *p, const char *kind, const char *scope, bool adm
 	cJSON_AddItemToObject(s, "args", args ? args : cJSON_CreateObject());
 	cJSON_AddStringToObject(s, "backup", backup ? backup : "");
 	cJSON_AddStringToObject(s, "verify", verify);
-	cJSON_AddStringToObject(s, "undo", undo ? undo : "");
+	cJSON_AddBoolToObject(s, "changes", u.changes);
+	cJSON_AddStringToObject(s, "undo", u.level);
+	cJSON_AddStringToObject(s, "undo_note", u.note);
 	cJSON_AddItemToArray(p->steps, s);
 	return s;
+}
+
+/* Adds a preflight check; args is taken over. */
+static void check(struct plan *p, const char *id, const char *kind, const char *title,
+		  cJSON *args)
+{
+	cJSON *c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "id", id);
+	cJSON_AddStringToObject(c, "kind", kind);
+	cJSON_AddStringToObject(c, "title", title);
+	cJSON_AddItemToObject(c, "args", args ? args : cJSON_CreateObject());
+	cJSON_AddItemToArray(p->checks, c);
+}
+
+static cJSON *args_kv(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	cJSON *a = cJSON_CreateObject();
+	if (k1 && v1)
+		cJSON_AddStringToObject(a, k1, v1);
+	if (k2 && v2)
+		cJSON_AddStringToObject(a, k2, v2);
+	return a;
 }
 
 /* Office 2016 and later, and Microsoft 365, all keep their settings under 16.0. */
@@ -272,7 +308,7 @@ static void profiles_keys(const char *version, char *profiles, size_t plen, char
 	snprintf(dflt, dlen, "HKCU\\Software\\Microsoft\\Office\\%s\\Outlook", office_key(version));
 }
 
-static void process_check(struct plan *p, bool with_backend)
+static cJSON *process_args(bool with_backend)
 {
 	cJSON *args = cJSON_CreateObject();
 	cJSON *procs = cJSON_AddArrayToObject(args, "processes");
@@ -282,16 +318,34 @@ static void process_check(struct plan *p, bool with_backend)
 		if (with_backend || i != 1)
 			cJSON_AddItemToArray(procs, cJSON_CreateString(names[i]));
 	cJSON_AddBoolToObject(args, "other_mapi_clients", 1);
+	return args;
+}
+
+static void process_check(struct plan *p, bool with_backend)
+{
+	check(p, "programs-closed", "processes", "Outlook and other programs that use MAPI are "
+	      "closed", process_args(with_backend));
 	step(p, RA_KIND_PROCESS_CHECK, "user", false,
 	     "Check that Outlook, the connector's KoffBackend.exe and other mail programs that use "
 	     "MAPI are closed", NULL, "No listed program is running; koffix names any that is.",
-	     NULL, args);
+	     READ_ONLY, process_args(with_backend));
 }
 
-static void find_product(struct plan *p)
+/* The checks every repair that needs administrator rights or Windows Installer makes. */
+static void machine_checks(struct plan *p)
+{
+	check(p, "admin", "admin", "koffix runs with administrator rights", NULL);
+	check(p, "no-pending-install", "pending-install", "No other installation is in progress "
+	      "and no restart is pending for the connector's files",
+	      args_kv("product_name", "Kerio Outlook Connector", NULL, NULL));
+}
+
+static void find_product(struct plan *p, bool optional)
 {
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "display_name", "Kerio Outlook Connector");
+	if (optional)
+		cJSON_AddBoolToObject(args, "optional", 1);
 	cJSON *views = cJSON_AddArrayToObject(args, "uninstall_keys");
 	static const char *const keys[][2] = {
 		{ "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall", "64" },
@@ -304,20 +358,30 @@ static void find_product(struct plan *p)
 		cJSON_AddStringToObject(k, "view", keys[i][1]);
 		cJSON_AddItemToArray(views, k);
 	}
-	step(p, RA_KIND_FIND_PRODUCT, "machine", false,
+	step(p, RA_KIND_FIND_PRODUCT, "machine", false, optional ?
 	     "Find the installed connector by its name \"Kerio Outlook Connector\" in the three "
-	     "lists of installed programs (64-bit, 32-bit and per-user)", NULL,
-	     "Exactly one installed connector is found, with its product code and folder.", NULL,
-	     args);
+	     "lists of installed programs (64-bit, 32-bit and per-user); none means a new install"
+	     : "Find the installed connector by its name \"Kerio Outlook Connector\" in the three "
+	     "lists of installed programs (64-bit, 32-bit and per-user)", NULL, optional ?
+	     "At most one installed connector is found, with its product code and folder." :
+	     "Exactly one installed connector is found, with its product code and folder.",
+	     READ_ONLY, args);
 }
 
-static cJSON *args_kv(const char *k1, const char *v1, const char *k2, const char *v2)
+/* The installer check's arguments: what the agent needs to judge the package. */
+static cJSON *installer_args(const struct plan *p)
 {
-	cJSON *a = cJSON_CreateObject();
-	if (k1 && v1)
-		cJSON_AddStringToObject(a, k1, v1);
-	if (k2 && v2)
-		cJSON_AddStringToObject(a, k2, v2);
+	cJSON *a = args_kv("path", param(p, "installer", ""), "office_bitness",
+			   param(p, "office_bitness", NULL));
+	cJSON_AddStringToObject(a, "product_name", "Kerio Outlook Connector");
+	cJSON *makers = cJSON_AddArrayToObject(a, "manufacturers");
+	static const char *const known[] = { "Kerio", "GFI" };
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		cJSON_AddItemToArray(makers, cJSON_CreateString(known[i]));
+	cJSON_AddStringToObject(a, "method", param(p, "method", "msi"));
+	cJSON_AddBoolToObject(a, "allow_downgrade", !strcmp(param(p, "allow_downgrade", "no"), "yes"));
+	if (param(p, "previous_installer", NULL))
+		cJSON_AddStringToObject(a, "previous_installer", param(p, "previous_installer", ""));
 	return a;
 }
 
@@ -325,83 +389,125 @@ static void plan_reinstall(struct plan *p)
 {
 	const char *bits = param(p, "office_bitness", NULL);
 	const char *method = param(p, "method", "msi");
+	const char *previous = param(p, "previous_installer", NULL);
 	process_check(p, true);
+	check(p, "installer", "installer", "The installer you gave is the connector's, for this "
+	      "Office, and not older than the installed one", installer_args(p));
 	if (!strcmp(method, "manual")) {
 		step(p, RA_KIND_OPEN_CPL, "user", false,
 		     "Open Programs and Features (appwiz.cpl): uninstall \"Kerio Outlook Connector "
 		     "(Offline Edition)\" there, then run the installer from your Kerio Connect server",
-		     NULL, "Programs and Features opened.", NULL,
+		     NULL, "Programs and Features opened.",
+		     (struct undo){ false, "none", "koffix only opens Programs and Features; what you "
+				    "change there is yours to reverse." },
 		     args_kv("applet", "appwiz.cpl", "installer", param(p, "installer", NULL)));
 		return;
 	}
-	find_product(p);
+	machine_checks(p);
+	check(p, "disk-space", "disk-space", "Enough free disk space for Windows Installer",
+	      args_kv("path", "%ProgramFiles%", "package", param(p, "installer", "")));
+	find_product(p, true);
 	step(p, RA_KIND_REG_EXPORT, "machine", false,
 	     "Save the connector's entry in the list of installed programs",
 	     "the Uninstall registry entry of the connector, as an importable .reg file",
-	     "The .reg file exists and is not empty.", NULL,
+	     "The .reg file exists and is not empty.", READ_ONLY,
 	     args_kv("key", "$product.key", "file", "connector-uninstall-entry.reg"));
 	step(p, RA_KIND_FILE_BACKUP, "machine", false,
-	     "Keep a copy of the installed connector's own installer package (Windows keeps it "
-	     "in C:\\Windows\\Installer), so that the old version can be put back",
-	     "the cached installer package of the installed connector version",
-	     "The copy has the same size and SHA-256 as the original.", NULL,
-	     args_kv("path", "$product.local_package", "name", "previous-connector.msi"));
+	     "Keep a copy of the installer you gave with this repair's backups, so that a later "
+	     "repair can put this version back",
+	     "the installer package, whole (with its files)",
+	     "The copy has the same size and SHA-256 as the original.", READ_ONLY,
+	     args_kv("path", param(p, "installer", ""), "name", "installer.msi"));
+	cJSON *u = args_kv("product", "$product.code", "log", "uninstall.log");
+	cJSON_AddStringToObject(u, "unless_upgrades", param(p, "installer", ""));
+	cJSON_AddBoolToObject(u, "allow_downgrade", !strcmp(param(p, "allow_downgrade", "no"), "yes"));
+	if (previous)
+		cJSON_AddStringToObject(u, "previous_installer", previous);
 	step(p, RA_KIND_MSI_UNINSTALL, "machine", true,
-	     "Uninstall the installed connector through Windows Installer (log kept)", NULL,
-	     "Windows Installer reports the product as no longer installed.",
-	     "Install the saved previous package again.",
-	     args_kv("product", "$product.code", "log", "uninstall.log"));
-	cJSON *s = step(p, RA_KIND_MSI_INSTALL, "machine", true,
-			"Install the connector from the installer you gave (log kept)", NULL,
-			bits ? "Windows Installer reports the connector installed, and KofMsp32.dll is "
-			       "in its folder and built for the same bitness as Office."
-			     : "Windows Installer reports the connector installed, and KofMsp32.dll is "
-			       "in its folder.",
-			"Uninstall the connector that was just installed.",
-			args_kv("package", param(p, "installer", ""), "log", "install.log"));
+	     "Only if the new installer cannot replace the installed connector in place: uninstall "
+	     "the installed connector through Windows Installer first (log kept)", NULL,
+	     "Windows Installer reports the product as no longer installed (or the step was not "
+	     "needed).", previous ?
+	     (struct undo){ true, "partial", "Installs the previous version again from the "
+			    "installer you named (previous_installer); settings it kept in the "
+			    "connector's folder may not come back." } :
+	     (struct undo){ true, "none", "An uninstall can only be taken back with the previous "
+			    "version's installer, and none was named (previous_installer). Windows' "
+			    "own cached copy has no files and is never used. koffix only takes this "
+			    "step when the new installer cannot upgrade in place, and the check before "
+			    "the run refuses it when no previous installer is at hand." },
+	     u);
+	cJSON *i = args_kv("package", param(p, "installer", ""), "log", "install.log");
+	cJSON_AddBoolToObject(i, "upgrade", 1);
+	cJSON_AddBoolToObject(i, "allow_downgrade", !strcmp(param(p, "allow_downgrade", "no"), "yes"));
 	if (bits)
-		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "expect_machine",
-					bits);
+		cJSON_AddStringToObject(i, "expect_machine", bits);
+	if (previous)
+		cJSON_AddStringToObject(i, "previous_installer", previous);
+	step(p, RA_KIND_MSI_INSTALL, "machine", true,
+	     "Install the connector from the installer you gave, as an upgrade in place where "
+	     "Windows Installer can (one transaction: if it fails, Windows Installer rolls it back "
+	     "and the connector you had stays)", NULL,
+	     bits ? "Windows Installer reports the connector installed, and KofMsp32.dll is in its "
+		    "folder and built for the same bitness as Office."
+		  : "Windows Installer reports the connector installed, and KofMsp32.dll is in its "
+		    "folder.", previous ?
+	     (struct undo){ true, "partial", "Removes the connector this step installed and installs "
+			    "the previous version again from the installer you named "
+			    "(previous_installer); settings the newer version changed may stay." } :
+	     (struct undo){ true, "none", "Windows Installer cannot take an upgrade back by itself: "
+			    "going back needs the previous version's installer, and none was named "
+			    "(previous_installer)." },
+	     i);
 }
 
 static void plan_rebuild_profile(struct plan *p)
 {
 	const char *version = param(p, "office_version", "2016");
 	const char *name = param(p, "profile", "Outlook (koffix)");
+	static const char options[] = "HKCU\\Software\\Microsoft\\Exchange\\Client\\Options";
 	char profiles[256], dflt[256], newkey[600];
 	profiles_keys(version, profiles, sizeof profiles, dflt, sizeof dflt);
 	snprintf(newkey, sizeof newkey, "%s\\%s", profiles, name);
 	process_check(p, true);
+	check(p, "profile-name", "key-free", "No profile has the new profile's name yet",
+	      args_kv("key", newkey, "what", "an Outlook profile with this name"));
 	step(p, RA_KIND_REG_EXPORT, "user", false, "Save all your Outlook profiles",
 	     "every Outlook profile, as an importable .reg file",
-	     "The .reg file exists and is not empty.", NULL,
+	     "The .reg file exists and is not empty.", READ_ONLY,
 	     args_kv("key", profiles, "file", "outlook-profiles.reg"));
-	if (strcmp(dflt, profiles)) {
-		cJSON *s = step(p, RA_KIND_REG_EXPORT, "user", false,
-				"Save which profile Outlook opens by default",
-				"the DefaultProfile setting, as an importable .reg file",
-				"The .reg file exists.", NULL,
-				args_kv("key", dflt, "file", "outlook-default-profile.reg"));
-		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "value",
-					"DefaultProfile");
-	}
+	cJSON *s = step(p, RA_KIND_REG_EXPORT, "user", false,
+			"Save whether Outlook asks which profile to open",
+			"Outlook's \"prompt for a profile\" setting, as an importable .reg file",
+			"The .reg file exists.", READ_ONLY,
+			args_kv("key", options, "file", "outlook-pick-profile.reg"));
+	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "value",
+				"PickLogonProfile");
 	step(p, RA_KIND_REG_CREATE, "user", false,
 	     "Create a new, empty Outlook profile beside the old one", NULL,
 	     "The new profile exists and the old profiles are unchanged.",
-	     "Delete the new profile (the old ones are untouched).",
+	     (struct undo){ true, "exact", "Deletes the new profile; the old ones were never "
+			    "touched." },
 	     args_kv("key", newkey, "profile", name));
-	cJSON *s = step(p, RA_KIND_REG_SET, "user", false,
-			"Make the new profile the one Outlook opens", "(saved above)",
-			"DefaultProfile reads back as the new profile's name.",
-			"Put the previous default profile back.",
-			args_kv("key", dflt, "value", "DefaultProfile"));
-	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "data", name);
+	s = step(p, RA_KIND_REG_SET, "user", false,
+		 "Make Outlook ask which profile to open at start (\"Prompt for a profile to be "
+		 "used\"), so that both the old and the new profile are one click away; the default "
+		 "profile stays as it is", "(saved above)",
+		 "The setting reads back as \"prompt\".",
+		 (struct undo){ true, "exact", "Puts the previous setting back exactly, or removes it "
+				"when it was not set." },
+		 args_kv("key", options, "value", "PickLogonProfile"));
+	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "data", "1");
+	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "saved_in",
+				"outlook-pick-profile.reg");
 	cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(s, "args"), "type", "REG_SZ");
 	step(p, RA_KIND_OPEN_CPL, "user", false,
 	     "Open Mail in Control Panel so that you can add your Kerio account (server, user "
-	     "name, password) to the new profile with the connector's account dialog; the old "
-	     "profile and its local data stay, and unsynced items can be imported from it later",
-	     NULL, "The Mail control panel opened.", NULL, args_kv("applet", "mlcfg32.cpl", NULL, NULL));
+	     "name, password) to the new profile with the connector's account dialog; once it "
+	     "works, choose \"Always use this profile\" there. The old profile and its local data "
+	     "stay, and unsynced items can be imported from it later", NULL,
+	     "The Mail control panel opened.", READ_ONLY,
+	     args_kv("applet", "mlcfg32.cpl", NULL, NULL));
 }
 
 static void plan_reregister(struct plan *p)
@@ -409,7 +515,17 @@ static void plan_reregister(struct plan *p)
 	const char *install = param(p, "office_install", "auto");
 	const char *bits = param(p, "office_bitness", NULL);
 	process_check(p, true);
-	find_product(p);
+	machine_checks(p);
+	check(p, "product", "product", "The connector is installed (a repair needs it)",
+	      args_kv("display_name", "Kerio Outlook Connector", NULL, NULL));
+	cJSON *loc = args_kv("locate", install, "office_key",
+			     office_key(param(p, "office_version", NULL)));
+	if (bits)
+		cJSON_AddStringToObject(loc, "view", !strcmp(bits, "x86") ? "32" : "64");
+	cJSON_AddStringToObject(loc, "display_name", "Kerio Outlook Connector");
+	check(p, "mapisvc", "mapisvc", "MAPISVC.INF is found, and a trustworthy copy of the "
+	      "connector's entries exists (the installed package or a backup)", loc);
+	find_product(p, false);
 	cJSON *a = args_kv("locate", install, "name", "MAPISVC.INF");
 	cJSON_AddStringToObject(a, "office_key", office_key(param(p, "office_version", NULL)));
 	if (bits)
@@ -421,22 +537,26 @@ static void plan_reregister(struct plan *p)
 		: "Find MAPISVC.INF beside Outlook's MAPI (or in the Windows system folder) and keep "
 		  "a copy",
 	     "MAPISVC.INF, the file listing MAPI's providers", "The copy matches the original.",
-	     NULL, a);
-	cJSON *m = args_kv("dll", "$product.install_dir\\kofmsp.dll", "file", "$mapisvc");
+	     READ_ONLY, a);
+	cJSON *m = args_kv("dll_dir", "$product.install_dir", "file", "$mapisvc");
 	cJSON *sources = cJSON_AddArrayToObject(m, "sources");
 	cJSON_AddItemToArray(sources, cJSON_CreateString("installed-package"));
 	cJSON_AddItemToArray(sources, cJSON_CreateString("last-backup"));
-	cJSON_AddItemToArray(sources, cJSON_CreateString("template-unverified"));
 	step(p, RA_KIND_INI_MERGE, "machine", true,
-	     "Restore the connector's service and provider entries in MAPISVC.INF with the full "
-	     "path of kofmsp.dll (MAPI adds the \"32\" itself); the entries come from the "
-	     "installed package, else the last backup, else a template marked unverified",
-	     NULL, "MAPISVC.INF is read again and lists the connector's service with that path.",
-	     "Put the saved MAPISVC.INF back.", m);
+	     "Restore the connector's service and provider entries in MAPISVC.INF, taken from the "
+	     "installed package or else the last backup that had them (never invented), with each "
+	     "DLL name pointed at the connector's folder and its own file name kept (MAPI adds the "
+	     "\"32\" itself)", NULL,
+	     "MAPISVC.INF is read again and lists the connector's service, and each provider its "
+	     "own DLL in the connector's folder.",
+	     (struct undo){ true, "exact", "Puts the saved MAPISVC.INF back byte for byte." }, m);
 	step(p, RA_KIND_MSI_REPAIR, "machine", true,
 	     "Ask Windows Installer to repair the connector (missing files and registry entries "
 	     "are restored; if the original installer is gone, reinstall instead)", NULL,
-	     "Windows Installer reports success (0 or 3010).", NULL,
+	     "Windows Installer reports success (0 or 3010).",
+	     (struct undo){ true, "none", "Windows Installer has no undo for a repair. It only puts "
+			    "back the connector's own files and registry entries, so there is "
+			    "nothing of yours to restore." },
 	     args_kv("product", "$product.code", "mode", "omus"));
 }
 
@@ -446,26 +566,33 @@ static void plan_reset_cache(struct plan *p)
 	char from[600];
 	snprintf(from, sizeof from, "%%LOCALAPPDATA%%\\Kerio\\Outlook Connector\\%s", profile);
 	process_check(p, true);
+	check(p, "cache-folder", "folder", "The connector's cache folder of this profile exists",
+	      args_kv("path", from, "what", "the connector's cache folder of this profile"));
 	cJSON *a = args_kv("path", from, "suffix", ".koffix-$stamp");
 	cJSON_AddStringToObject(a, "profile", profile);
 	step(p, RA_KIND_FILE_RENAME, "user", false,
 	     "Rename the connector's local cache folder of this profile (it stays beside the new "
 	     "one, with a date in its name)", "the whole folder is kept, renamed",
 	     "The old folder name is free and the renamed folder holds the same files.",
-	     "Rename the folder back (a new cache the connector made in the meantime is set aside).",
+	     (struct undo){ true, "exact", "Renames the folder back; a new cache the connector made "
+			    "in the meantime is set aside, never deleted." },
 	     a);
 }
 
 static void plan_check_dll(struct plan *p)
 {
 	const char *path = param(p, "dll_path", NULL);
-	if (!path)
-		find_product(p);
+	if (path)
+		check(p, "dll-file", "file", "The DLL is there",
+		      args_kv("path", path, "what", "the DLL"));
+	else
+		find_product(p, false);
 	cJSON *a = args_kv("path", path ? path : "$product.install_dir\\KofMsp32.dll",
 			   "office_bitness", param(p, "office_bitness", NULL));
 	step(p, RA_KIND_CHECK_DLL, "user", false,
 	     "Check the DLL's digital signature, folder, size, type and bitness", NULL,
-	     "A verdict: legitimate, suspicious, malicious or not analysable, with reasons.", NULL, a);
+	     "A verdict: legitimate, suspicious, malicious or not analysable, with reasons.",
+	     READ_ONLY, a);
 }
 
 static void plan_collect(struct plan *p)
@@ -483,7 +610,8 @@ static void plan_collect(struct plan *p)
 	     "Collect Windows and Office versions, the Outlook profiles, the connector's "
 	     "registration, MAPISVC.INF and the event log entries that name a blocked MAPI "
 	     "provider, into one folder", NULL, "The folder holds the collected files.",
-	     "Delete the collected folder.", a);
+	     (struct undo){ true, "exact", "Deletes the files it collected (anything else you put in "
+			    "that folder stays)." }, a);
 }
 
 static const struct {
@@ -498,33 +626,85 @@ static const struct {
 	{ "collect-diagnostics", plan_collect },
 };
 
-cJSON *ra_plan(const struct ra_catalogue *c, const char *id, const cJSON *params)
+/* Builds the plan and the checks of id; false for an action without a builder. */
+static bool build(const struct ra_catalogue *c, const char *id, const cJSON *params,
+		  struct plan *p)
 {
 	if (!ra_action(c, id))
-		return NULL;
+		return false;
 	for (size_t i = 0; i < sizeof builders / sizeof builders[0]; i++) {
 		if (strcmp(builders[i].id, id))
 			continue;
-		struct plan p = { cJSON_CreateArray(), params };
-		builders[i].build(&p);
-		return p.steps;
+		p->steps = cJSON_CreateArray();
+		p->checks = cJSON_CreateArray();
+		p->params = params;
+		builders[i].build(p);
+		return true;
 	}
-	return NULL;
+	return false;
+}
+
+cJSON *ra_plan(const struct ra_catalogue *c, const char *id, const cJSON *params)
+{
+	struct plan p;
+	if (!build(c, id, params, &p))
+		return NULL;
+	cJSON_Delete(p.checks);
+	return p.steps;
+}
+
+cJSON *ra_checks(const struct ra_catalogue *c, const char *id, const cJSON *params)
+{
+	struct plan p;
+	if (!build(c, id, params, &p))
+		return NULL;
+	cJSON_Delete(p.steps);
+	return p.checks;
+}
+
+bool ra_preflight_blocked(const cJSON *results)
+{
+	const cJSON *r;
+	cJSON_ArrayForEach(r, results)
+		if (str(r, "state") && !strcmp(str(r, "state"), "blocked"))
+			return true;
+	return false;
+}
+
+void ra_consent_text(const cJSON *plan, struct buf *out)
+{
+	int inexact = 0;
+	const cJSON *s;
+	cJSON_ArrayForEach(s, plan) {
+		const char *undo = str(s, "undo");
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes")) ||
+		    (undo && !strcmp(undo, "exact")))
+			continue;
+		int n = (int)cJSON_GetObjectItemCaseSensitive(s, "n")->valuedouble;
+		buf_addf(out, "%sStep %d %s: %s", inexact++ ? " " : "", n,
+			 undo && !strcmp(undo, "partial") ? "can only be partly undone" :
+			 "cannot be undone", str(s, "undo_note") ? str(s, "undo_note") : "");
+	}
+	if (!inexact)
+		buf_adds(out, "Every change this repair makes can be undone exactly from its "
+			 "backups.");
 }
 
 void ra_plan_text(const cJSON *plan, struct buf *out)
 {
 	const cJSON *s;
 	cJSON_ArrayForEach(s, plan) {
+		bool changes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes"));
 		buf_addf(out, "%d. %s\n", (int)cJSON_GetObjectItemCaseSensitive(s, "n")->valuedouble,
 			 str(s, "title"));
-		buf_addf(out, "   %s%s\n", !strcmp(str(s, "scope"), "user") ? "for you (per-user)"
+		buf_addf(out, "   %s%s%s\n", !strcmp(str(s, "scope"), "user") ? "for you (per-user)"
 			 : "for the whole PC (per-machine)",
 			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "admin")) ?
-			 ", needs administrator rights" : "");
+			 ", needs administrator rights" : "", changes ? "" : ", changes nothing");
 		if (*str(s, "backup"))
 			buf_addf(out, "   saved first: %s\n", str(s, "backup"));
 		buf_addf(out, "   checked by: %s\n", str(s, "verify"));
-		buf_addf(out, "   undo: %s\n", *str(s, "undo") ? str(s, "undo") : "nothing to undo");
+		if (changes)
+			buf_addf(out, "   undo (%s): %s\n", str(s, "undo"), str(s, "undo_note"));
 	}
 }

@@ -12,6 +12,7 @@
  * 65001, so non-ASCII profile names survive.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -141,6 +142,19 @@ static void find_product_cmd(struct buf *out)
 		 "call :log \"found the connector: !PRODUCT_CODE!\"" CRLF);
 }
 
+/* Installs the previous version again from the installer a person named, when one was. */
+static void previous_cmd(struct buf *out, const cJSON *a, const cJSON *params)
+{
+	if (!str(a, "previous_installer")) {
+		buf_adds(out, "call :log \"this step cannot be undone: no previous installer was "
+			 "named\"" CRLF);
+		return;
+	}
+	buf_adds(out, "msiexec /i \"");
+	expr(out, str(a, "previous_installer"), params);
+	buf_adds(out, "\" /qn /norestart /l*v \"!BACKUP!\\undo-install.log\"" CRLF);
+}
+
 static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool undo)
 {
 	const char *kind = str(s, "kind");
@@ -149,6 +163,12 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 	buf_addf(out, "set STEP=%d" CRLF "rem ", n);
 	plain(out, str(s, "title"));
 	buf_adds(out, CRLF);
+	if (!undo && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes"))) {
+		/* The step's declared undo, as on the review page and in the plan JSON. */
+		buf_addf(out, "rem undo (%s): ", str(s, "undo"));
+		plain(out, str(s, "undo_note"));
+		buf_adds(out, CRLF);
+	}
 	if (!undo)
 		buf_addf(out, "call :log \"step %d: %s\"" CRLF, n, kind);
 	if (!strcmp(kind, RA_KIND_PROCESS_CHECK)) {
@@ -185,21 +205,57 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			fail_if(out, "the new profile is not there");
 		}
 	} else if (!strcmp(kind, RA_KIND_REG_SET)) {
+		const char *saved = str(a, "saved_in");
 		if (undo) {
-			/* The value was saved with its key's export: delete it, then import. */
-			buf_adds(out, "reg delete \"");
+			/* The value was saved by the export step named in saved_in: delete it, then
+			 * import; the highest key the run created (marker file) goes as a whole. */
+			buf_addf(out, "if exist \"!BACKUP!\\step%d-created.txt\" (" CRLF
+				 "  set /p CREATED=<\"!BACKUP!\\step%d-created.txt\"" CRLF
+				 "  reg delete \"!CREATED!\" /f >>\"!LOG!\" 2>&1" CRLF ") else (" CRLF
+				 "  reg delete \"", n, n);
 			expr(out, str(a, "key"), params);
-			buf_addf(out, "\" /v %s /f >>\"!LOG!\" 2>&1" CRLF, str(a, "value"));
-			buf_adds(out, "if exist \"!BACKUP!\\outlook-default-profile.reg\" reg import "
-				 "\"!BACKUP!\\outlook-default-profile.reg\" >>\"!LOG!\" 2>&1" CRLF);
+			buf_addf(out, "\" /v %s /f >>\"!LOG!\" 2>&1" CRLF ")" CRLF, str(a, "value"));
+			if (saved)
+				buf_addf(out, "if exist \"!BACKUP!\\%s\" reg import \"!BACKUP!\\%s\" "
+					 ">>\"!LOG!\" 2>&1" CRLF, saved, saved);
 			return;
 		}
+		/* The highest missing key on the way down is what this step creates: its undo
+		 * deletes that one, so nothing the step made stays behind. */
+		buf_adds(out, "set \"CREATED=\"" CRLF);
+		const char *key = str(a, "key");
+		for (const char *sl = strchr(key, '\\'); ; sl = strchr(sl + 1, '\\')) {
+			size_t len = sl ? (size_t)(sl - key) : strlen(key);
+			if (sl && sl == strchr(key, '\\'))
+				continue;   /* the hive itself is always there */
+			char *prefix = xstrndup(key, len);
+			buf_adds(out, "if not defined CREATED (" CRLF "  reg query \"");
+			expr(out, prefix, params);
+			buf_adds(out, "\" >nul 2>&1" CRLF "  if errorlevel 1 set \"CREATED=");
+			expr(out, prefix, params);
+			buf_adds(out, "\"" CRLF ")" CRLF);
+			free(prefix);
+			if (!sl)
+				break;
+		}
+		/* The redirection first: Wine's cmd.exe drops one after a parenthesised echo. */
+		buf_addf(out, "if defined CREATED >\"!BACKUP!\\step%d-created.txt\" echo !CREATED!" CRLF,
+			 n);
 		buf_adds(out, "reg add \"");
 		expr(out, str(a, "key"), params);
 		buf_addf(out, "\" /v %s /t %s /d \"", str(a, "value"), str(a, "type"));
 		expr(out, str(a, "data"), params);
 		buf_addf(out, "\" /f%s >>\"!LOG!\" 2>&1" CRLF, view_flag(a));
 		fail_if(out, "the setting could not be written");
+	} else if (!strcmp(kind, RA_KIND_FILE_BACKUP) && !str(a, "locate") &&
+		   str(a, "path") && strcmp(str(a, "path"), "$product.local_package")) {
+		/* A copy of a file a person named (the installer): kept with the backups. */
+		if (undo)
+			return;
+		buf_adds(out, "copy /y \"");
+		expr(out, str(a, "path"), params);
+		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, str(a, "name"));
+		fail_if(out, "the installer could not be copied (is the path right and reachable?)");
 	} else if (!strcmp(kind, RA_KIND_FILE_BACKUP)) {
 		if (undo && !strcmp(str(a, "name"), "MAPISVC.INF")) {
 			/* The undo of the merge needs to know where the file is. */
@@ -263,11 +319,18 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		buf_adds(out, "find /i \"kofmsp\" \"!MAPISVC!\" >nul 2>&1" CRLF
 			 "if errorlevel 1 call :log \"MAPISVC.INF lacks the connector's entries: the "
 			 "repair of the next step restores them\"" CRLF);
+	} else if (!strcmp(kind, RA_KIND_MSI_UNINSTALL) && str(a, "unless_upgrades")) {
+		/* The script never uninstalls first: the install below upgrades in place, or
+		 * stops with the connector untouched and says what to do. */
+		if (undo) {
+			previous_cmd(out, a, params);
+			return;
+		}
+		buf_adds(out, "call :log \"the script never uninstalls the connector first: the next "
+			 "step installs over it, or stops\"" CRLF);
 	} else if (!strcmp(kind, RA_KIND_MSI_UNINSTALL) || !strcmp(kind, RA_KIND_MSI_REPAIR)) {
 		if (undo && !strcmp(kind, RA_KIND_MSI_UNINSTALL)) {
-			buf_adds(out, "if exist \"!BACKUP!\\previous-connector.msi\" msiexec /i "
-				 "\"!BACKUP!\\previous-connector.msi\" /qn /norestart "
-				 "/l*v \"!BACKUP!\\undo-install.log\"" CRLF);
+			previous_cmd(out, a, params);
 			return;
 		}
 		if (undo)
@@ -281,17 +344,34 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			 str(a, "log") ? str(a, "log") : "repair.log");
 	} else if (!strcmp(kind, RA_KIND_MSI_INSTALL)) {
 		if (undo) {
+			/* Only with the previous version's installer: remove the new one, then put
+			 * the previous one back. Without it, this step cannot be undone. */
+			if (!str(a, "previous_installer")) {
+				buf_addf(out, "call :log \"step %d cannot be undone: no previous installer "
+					 "was named\"" CRLF, n);
+				return;
+			}
 			find_product_cmd(out);
 			buf_adds(out, "msiexec /x !PRODUCT_CODE! /qn /norestart /l*v "
 				 "\"!BACKUP!\\undo-uninstall.log\"" CRLF);
+			previous_cmd(out, a, params);
 			return;
 		}
+		/* An upgrade in place: a major upgrade by the package's own rules; the same product
+		 * (1638: another version of it is installed) as a minor upgrade from this package.
+		 * Either is one Windows Installer transaction; nothing is uninstalled first. */
 		buf_adds(out, "msiexec /i \"");
 		expr(out, str(a, "package"), params);
 		buf_addf(out, "\" /qn /norestart /l*v \"!BACKUP!\\%s\"" CRLF
-			 "set RC=!errorlevel!" CRLF
+			 "set RC=!errorlevel!" CRLF "if \"!RC!\"==\"1638\" (" CRLF "  msiexec /i \"",
+			 str(a, "log"));
+		expr(out, str(a, "package"), params);
+		buf_addf(out, "\" REINSTALL=ALL REINSTALLMODE=vomus /qn /norestart /l*v "
+			 "\"!BACKUP!\\minor-%s\"" CRLF "  set RC=!errorlevel!" CRLF ")" CRLF
 			 "if not \"!RC!\"==\"0\" if not \"!RC!\"==\"3010\" (set \"WHY=Windows Installer "
-			 "answered !RC! (see the log)\" & goto :fail)" CRLF, str(a, "log"));
+			 "answered !RC! and rolled back: the connector you had is unchanged. If it "
+			 "cannot be upgraded in place, uninstall it in Programs and Features, then run "
+			 "the installer (see the log)\" & goto :fail)" CRLF, str(a, "log"));
 	} else if (!strcmp(kind, RA_KIND_OPEN_CPL)) {
 		if (!undo)
 			buf_addf(out, "start \"\" control %s" CRLF, str(a, "applet"));
@@ -319,6 +399,26 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			 "wevtutil qe Application /c:200 /rd:true /f:text /q:\"*[System[Provider"
 			 "[@Name='Outlook']]]\" >\"!BACKUP!\\diagnostics\\eventlog.txt\" 2>&1" CRLF);
 	}
+}
+
+/*
+ * The script's own preflight of an installer parameter: it must be there and be a Windows
+ * Installer package (.msi); a program (.exe) is never run by the script. Nothing has changed
+ * when it stops here.
+ */
+static void installer_check_cmd(struct buf *out, const cJSON *params)
+{
+	if (!str(params, "installer") || (str(params, "method") && !strcmp(str(params, "method"),
+									 "manual")))
+		return;
+	buf_adds(out, "set STEP=0" CRLF "rem preflight: the installer" CRLF
+		 "if not exist \"!P_installer!\" (set \"WHY=the installer is not there or cannot be "
+		 "reached\" & goto :fail)" CRLF
+		 /* %x:~-4% on a line of its own: Wine's cmd.exe takes no substring of !x! and
+		  * expands no !...! in a for list; only the last four characters are expanded. */
+		 "set \"EXT=!P_installer!\"" CRLF "set \"EXT=%EXT:~-4%\"" CRLF
+		 "if /i not \"!EXT!\"==\".msi\" (set \"WHY=the installer is not a Windows Installer "
+		 "package (.msi): run a program (.exe) installer yourself\" & goto :fail)" CRLF);
 }
 
 void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *params,
@@ -353,6 +453,7 @@ void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *para
 	plain(out, id);
 	buf_adds(out, "\"" CRLF);
 	const cJSON *s;
+	installer_check_cmd(out, params);
 	cJSON_ArrayForEach(s, plan)
 		step_cmd(out, s, params, false);
 	buf_adds(out, "call :log \"finished: every step succeeded\"" CRLF
@@ -361,7 +462,8 @@ void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *para
 	/* Undo: the steps in reverse order. */
 	for (int i = cJSON_GetArraySize(plan) - 1; i >= 0; i--) {
 		s = cJSON_GetArrayItem(plan, i);
-		if (*str(s, "undo") || !strcmp(str(s, "kind"), RA_KIND_FIND_PRODUCT) ||
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes")) ||
+		    !strcmp(str(s, "kind"), RA_KIND_FIND_PRODUCT) ||
 		    !strcmp(str(s, "kind"), RA_KIND_FILE_BACKUP))
 			step_cmd(out, s, params, true);
 	}

@@ -16,7 +16,7 @@ static const char *schema =
 	"CREATE TABLE IF NOT EXISTS repair_runs("
 	" id TEXT PRIMARY KEY, action TEXT NOT NULL, params TEXT NOT NULL, session TEXT,"
 	" backend TEXT NOT NULL, dry_run INTEGER NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL,"
-	" updated TEXT NOT NULL, result_code INTEGER, error TEXT, owner_pid INTEGER);"
+	" updated TEXT NOT NULL, result_code INTEGER, error TEXT, owner_pid INTEGER, preflight TEXT);"
 	"CREATE TABLE IF NOT EXISTS repair_steps("
 	" run TEXT NOT NULL, n INTEGER NOT NULL, title TEXT NOT NULL, kind TEXT NOT NULL,"
 	" plan TEXT NOT NULL, state TEXT NOT NULL, started TEXT, finished TEXT, output TEXT,"
@@ -28,13 +28,13 @@ static const char *schema =
 enum stmt {
 	ST_RUN_INSERT, ST_STEP_INSERT, ST_RUN_STATE, ST_STEP_STATE, ST_RUN_GET, ST_STEPS_GET,
 	ST_ACTIVE, ST_RECOVER, ST_OWNERS, ST_OWN, ST_BY_SESSION, ST_INTERRUPTED, ST_BEGIN, ST_COMMIT,
-	ST_STEP_OUTPUT, ST__COUNT
+	ST_STEP_OUTPUT, ST_ROLLBACK, ST_CLAIM_UNDO, ST__COUNT
 };
 
 static const char *const sql[ST__COUNT] = {
 	[ST_RUN_INSERT] = "INSERT INTO repair_runs(id, action, params, session, backend, dry_run,"
-			  " state, created, updated, owner_pid) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-			  " 'queued', " NOW ", " NOW ", ?7)",
+			  " state, created, updated, owner_pid, preflight) VALUES (?1, ?2, ?3, ?4, ?5,"
+			  " ?6, 'queued', " NOW ", " NOW ", ?7, ?8)",
 	[ST_STEP_INSERT] = "INSERT INTO repair_steps(run, n, title, kind, plan, state)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, 'pending')",
 	[ST_RUN_STATE] = "UPDATE repair_runs SET state = ?2, error = coalesce(?3, error),"
@@ -49,7 +49,7 @@ static const char *const sql[ST__COUNT] = {
 	[ST_STEP_OUTPUT] = "UPDATE repair_steps SET output = ?3"
 			   " WHERE run = ?1 AND n = ?2 AND state IN ('started', 'undoing')",
 	[ST_RUN_GET] = "SELECT id, action, params, session, backend, dry_run, state, created,"
-		       " updated, error, result_code FROM repair_runs WHERE id = ?1",
+		       " updated, error, result_code, preflight FROM repair_runs WHERE id = ?1",
 	[ST_STEPS_GET] = "SELECT n, title, kind, state, output, verification, backup, result_code,"
 			 " started, finished, plan FROM repair_steps WHERE run = ?1 ORDER BY n",
 	[ST_ACTIVE] = "SELECT id FROM repair_runs WHERE state IN ('queued', 'running') LIMIT 1",
@@ -65,6 +65,11 @@ static const char *const sql[ST__COUNT] = {
 			   " ORDER BY updated DESC LIMIT 20",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	/* An undo takes the run over: only from a state that can be undone, never a preview. */
+	[ST_CLAIM_UNDO] = "UPDATE repair_runs SET state = 'running', error = '', updated = " NOW ","
+			  " owner_pid = ?2 WHERE id = ?1 AND dry_run = 0"
+			  " AND state IN ('succeeded', 'failed', 'interrupted')",
 };
 
 struct ra_journal {
@@ -80,12 +85,16 @@ static sqlite3_stmt *stmt(struct ra_journal *j, enum stmt id)
 
 struct ra_journal *ra_journal_open(const char *db_path, char *err, size_t errlen)
 {
-	/* Journals made before runs recorded their process gain the column (an error here only
-	 * means the table is new or already has it). */
+	/* Journals made before runs recorded their process and their preflight gain the columns
+	 * (an error here only means the table is new or already has them). */
 	sqlite3 *old;
-	if (sqlite3_open_v2(db_path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+	if (sqlite3_open_v2(db_path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(old, 5000);
 		sqlite3_exec(old, "ALTER TABLE repair_runs ADD COLUMN owner_pid INTEGER", NULL, NULL,
 			     NULL);
+		sqlite3_exec(old, "ALTER TABLE repair_runs ADD COLUMN preflight TEXT", NULL, NULL,
+			     NULL);
+	}
 	sqlite3_close(old);
 	struct ra_journal *j = xcalloc(1, sizeof *j);
 	if (db_open(&j->db, db_path, "the repair journal", schema, sql, ST__COUNT, err, errlen)) {
@@ -103,21 +112,40 @@ void ra_journal_close(struct ra_journal *j)
 	free(j);
 }
 
-int ra_journal_recover(struct ra_journal *j)
+/*
+ * With the lock held: marks the active runs of dead processes interrupted. Writes the id of an
+ * active run whose process lives into alive (33 bytes; "" when none). A run of this process
+ * counts as alive when self is true (while it runs); at start-up (self false) it can only be
+ * an earlier process's whose id was reused. Returns how many runs were marked.
+ */
+static int recover_locked(struct ra_journal *j, char *alive, bool self)
 {
 	char ids[64][33];
 	int n = 0, found = 0;
-	db_lock(&j->db);
+	alive[0] = '\0';
 	sqlite3_stmt *s = stmt(j, ST_OWNERS);
-	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
-		if (!plat_process_alive(sqlite3_column_int64(s, 1)))
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW) {
+		long long owner = sqlite3_column_int64(s, 1);
+		if (!(self && owner == plat_pid()) && !plat_process_alive(owner))
 			snprintf(ids[n++], sizeof ids[0], "%s", db_col(s, 0));
+		else if (!alive[0])
+			snprintf(alive, 33, "%s", db_col(s, 0));
+	}
+	sqlite3_reset(s);
 	for (int i = 0; i < n; i++) {
 		s = stmt(j, ST_RECOVER);
 		db_bind_text(s, 1, ids[i]);
 		if (sqlite3_step(s) == SQLITE_DONE)
 			found += sqlite3_changes(j->db.conn);
 	}
+	return found;
+}
+
+int ra_journal_recover(struct ra_journal *j)
+{
+	char alive[33];
+	db_lock(&j->db);
+	int found = recover_locked(j, alive, false);
 	db_unlock(&j->db);
 	return found;
 }
@@ -130,17 +158,30 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 
 int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *params,
 		      const char *session, const struct ra_backend *b, const cJSON *plan,
-		      char *id)
+		      const cJSON *preflight, char *id)
 {
-	if (random_hex(id, 16) != 0)
+	char newid[33];
+	if (random_hex(newid, 16) != 0)
 		return KX_EIO;
 	char *p = cJSON_PrintUnformatted(params);
+	char *pf = preflight ? cJSON_PrintUnformatted(preflight) : NULL;
 	int rc = 0;
 	db_lock(&j->db);
+	/* BEGIN IMMEDIATE takes SQLite's write lock: from here to COMMIT no other connection, in
+	 * this process or another, can create a run, so the look and the insert are one step. */
 	if (sqlite3_step(stmt(j, ST_BEGIN)) != SQLITE_DONE) {
 		rc = KX_EDB;
 		goto out;
 	}
+	char alive[33];
+	recover_locked(j, alive, true);
+	if (alive[0]) {
+		snprintf(id, 33, "%s", alive);
+		rc = KX_ECONFLICT;
+		sqlite3_step(stmt(j, ST_ROLLBACK));
+		goto out;
+	}
+	snprintf(id, 33, "%s", newid);
 	sqlite3_stmt *s = stmt(j, ST_RUN_INSERT);
 	bind_text(s, 1, id);
 	bind_text(s, 2, action);
@@ -149,6 +190,7 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 	bind_text(s, 5, b->name);
 	sqlite3_bind_int(s, 6, b->dry_run);
 	sqlite3_bind_int64(s, 7, plat_pid());
+	bind_text(s, 8, pf);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = KX_EDB;
 	const cJSON *st;
@@ -166,14 +208,49 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 			rc = KX_EDB;
 		cJSON_free(sp);
 	}
-	/* COMMIT, or on failure the ROLLBACK that sqlite3_exec does for us. */
 	if (rc == 0 && sqlite3_step(stmt(j, ST_COMMIT)) != SQLITE_DONE)
 		rc = KX_EDB;
 	if (rc)
-		sqlite3_exec(j->db.conn, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_step(stmt(j, ST_ROLLBACK));
 out:
 	db_unlock(&j->db);
 	cJSON_free(p);
+	cJSON_free(pf);
+	return rc;
+}
+
+int ra_journal_claim_undo(struct ra_journal *j, const char *id)
+{
+	int rc = 0;
+	db_lock(&j->db);
+	if (sqlite3_step(stmt(j, ST_BEGIN)) != SQLITE_DONE) {
+		db_unlock(&j->db);
+		return KX_EDB;
+	}
+	char alive[33];
+	recover_locked(j, alive, true);
+	sqlite3_stmt *s = stmt(j, ST_RUN_GET);
+	db_bind_text(s, 1, id);
+	bool exists = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_reset(s);
+	if (!exists) {
+		rc = KX_ENOTFOUND;
+	} else if (alive[0]) {
+		rc = KX_ECONFLICT;
+	} else {
+		s = stmt(j, ST_CLAIM_UNDO);
+		db_bind_text(s, 1, id);
+		sqlite3_bind_int64(s, 2, plat_pid());
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = KX_EDB;
+		else if (sqlite3_changes(j->db.conn) != 1)
+			rc = KX_ECONFLICT;
+	}
+	if (rc == 0 && sqlite3_step(stmt(j, ST_COMMIT)) != SQLITE_DONE)
+		rc = KX_EDB;
+	if (rc)
+		sqlite3_step(stmt(j, ST_ROLLBACK));
+	db_unlock(&j->db);
 	return rc;
 }
 
@@ -297,6 +374,10 @@ static cJSON *get_locked(struct ra_journal *j, const char *id, cJSON *plans)
 	cJSON_AddStringToObject(r, "updated", col(s, 8));
 	cJSON_AddStringToObject(r, "error", col(s, 9));
 	cJSON_AddNumberToObject(r, "result_code", sqlite3_column_int(s, 10));
+	cJSON *pf = cJSON_Parse(col(s, 11));
+	cJSON_AddItemToObject(r, "preflight", cJSON_IsArray(pf) ? pf :
+			      (cJSON_Delete(pf), cJSON_CreateArray()));
+	bool complete = true;
 	cJSON *steps = cJSON_AddArrayToObject(r, "steps");
 	s = stmt(j, ST_STEPS_GET);
 	bind_text(s, 1, id);
@@ -312,12 +393,22 @@ static cJSON *get_locked(struct ra_journal *j, const char *id, cJSON *plans)
 		cJSON_AddNumberToObject(x, "result_code", sqlite3_column_int(s, 7));
 		cJSON_AddStringToObject(x, "started", col(s, 8));
 		cJSON_AddStringToObject(x, "finished", col(s, 9));
+		/* What the step promised about its undo, from its plan: pages say it per step. */
+		cJSON *p = cJSON_Parse(col(s, 10));
+		cJSON_AddBoolToObject(x, "changes", cJSON_IsTrue(
+			cJSON_GetObjectItemCaseSensitive(p, "changes")));
+		const cJSON *undo = cJSON_GetObjectItemCaseSensitive(p, "undo");
+		const cJSON *note = cJSON_GetObjectItemCaseSensitive(p, "undo_note");
+		cJSON_AddStringToObject(x, "undo", cJSON_IsString(undo) ? undo->valuestring : "none");
+		cJSON_AddStringToObject(x, "undo_note", cJSON_IsString(note) ? note->valuestring : "");
+		complete &= strcmp(col(s, 3), "not-undone") != 0;
 		cJSON_AddItemToArray(steps, x);
-		if (plans) {
-			cJSON *p = cJSON_Parse(col(s, 10));
+		if (plans)
 			cJSON_AddItemToArray(plans, p ? p : cJSON_CreateObject());
-		}
+		else
+			cJSON_Delete(p);
 	}
+	cJSON_AddBoolToObject(r, "undo_complete", complete);
 	return r;
 }
 
@@ -383,9 +474,12 @@ static void result_init(struct ra_result *r)
 	r->state = "failed";
 }
 
-/* Undoes the steps of plans that started (by the journal), last first. Returns failures. */
+/*
+ * Undoes the steps of plans that started (by the journal), last first. Returns failures; the
+ * numbers of the steps that changed something and declare no undo go to not_undone ("5, 6").
+ */
 static int undo_started(struct ra_journal *j, struct ra_backend *b, const char *id,
-			const cJSON *run, const cJSON *plans, int timeout)
+			const cJSON *run, const cJSON *plans, int timeout, struct buf *not_undone)
 {
 	int failures = 0;
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(run, "steps");
@@ -399,10 +493,22 @@ static int undo_started(struct ra_journal *j, struct ra_backend *b, const char *
 		int n = (int)cJSON_GetObjectItemCaseSensitive(st, "n")->valuedouble;
 		const cJSON *undo = cJSON_GetObjectItemCaseSensitive(plan, "undo");
 		/* A step that changes nothing has nothing to undo; its journal row stays as is. */
-		if (!cJSON_IsString(undo) || !*undo->valuestring)
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(plan, "changes")))
 			continue;
 		struct ra_result r;
 		result_init(&r);
+		if (cJSON_IsString(undo) && !strcmp(undo->valuestring, "none") &&
+		    !strcmp(state, "succeeded")) {
+			/* Declared: nothing can take it back. Said, never attempted. (A step that
+			 * failed or was cut off is still asked: its undo finds out what it left.) */
+			const cJSON *note = cJSON_GetObjectItemCaseSensitive(plan, "undo_note");
+			r.state = "not-undone";
+			snprintf(r.output, sizeof r.output, "Not undone: %s", cJSON_IsString(note) ?
+				 note->valuestring : "this step cannot be undone.");
+			set_step(j, id, n, plan, "not-undone", &r);
+			buf_addf(not_undone, "%s%d", not_undone->len ? ", " : "", n);
+			continue;
+		}
 		set_step(j, id, n, plan, "undoing", NULL);
 		int rc = b->undo_step(b, id, plan, timeout, &r);
 		set_step(j, id, n, plan, rc == 0 ? "undone" : "undo-failed", &r);
@@ -459,13 +565,20 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 		db_lock(&j->db);
 		run = get_locked(j, id, NULL);
 		db_unlock(&j->db);
-		int undo_failures = undo_started(j, b, id, run, plans, step_timeout);
+		struct buf none;
+		buf_init(&none, 256);
+		int undo_failures = undo_started(j, b, id, run, plans, step_timeout, &none);
 		if (undo_failures)
 			snprintf(why + strlen(why), sizeof why - strlen(why),
 				 "; %d undo step(s) failed too: see each step", undo_failures);
+		else if (none.len)
+			snprintf(why + strlen(why), sizeof why - strlen(why),
+				 "; the steps before it were undone, except step(s) %s, which cannot "
+				 "be undone (see each step)", buf_cstr(&none));
 		else
 			snprintf(why + strlen(why), sizeof why - strlen(why),
 				 "; the steps before it were undone");
+		buf_release(&none);
 		set_run(j, id, "failed", why, &rc);
 	} else {
 		int zero = 0;
@@ -477,31 +590,34 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 	return rc;
 }
 
-int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
+int ra_undo_claimed(struct ra_journal *j, struct ra_backend *b, const char *id,
+		    int step_timeout)
 {
 	cJSON *plans;
 	cJSON *run = load(j, id, &plans);
-	int rc = 0;
-	if (!run) {
-		rc = KX_ENOTFOUND;
-		goto out;
-	}
-	const char *state = cJSON_GetObjectItemCaseSensitive(run, "state")->valuestring;
-	if (strcmp(state, "succeeded") && strcmp(state, "failed") && strcmp(state, "interrupted")) {
-		rc = KX_ECONFLICT;
-		goto out;
-	}
-	set_run(j, id, "running", NULL, NULL);
-	set_owner(j, id);
+	if (!run)
+		return KX_ENOTFOUND;
 	struct live live;
 	live_on(b, &live, j, id);
-	int failures = undo_started(j, b, id, run, plans, step_timeout);
+	struct buf none;
+	buf_init(&none, 256);
+	int failures = undo_started(j, b, id, run, plans, step_timeout, &none);
 	live_off(b);
-	set_run(j, id, failures ? "failed" : "undone",
-		failures ? "some undo steps failed: see each step" : "", NULL);
-	rc = failures ? KX_EIO : 0;
-out:
+	char why[400] = "";
+	if (failures)
+		snprintf(why, sizeof why, "some undo steps failed: see each step");
+	else if (none.len)
+		snprintf(why, sizeof why, "undone, except step(s) %s, which cannot be undone (see "
+			 "each step)", buf_cstr(&none));
+	buf_release(&none);
+	set_run(j, id, failures ? "failed" : "undone", why, NULL);
 	cJSON_Delete(run);
 	cJSON_Delete(plans);
-	return rc;
+	return failures ? KX_EIO : 0;
+}
+
+int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout)
+{
+	int rc = ra_journal_claim_undo(j, id);
+	return rc ? rc : ra_undo_claimed(j, b, id, step_timeout);
 }

@@ -9,14 +9,24 @@
  * A plan is a cJSON array of steps, each an object:
  *   n, kind (RA_KIND_* names below), title (plain words), scope ("user"|"machine"),
  *   admin (bool), args (object: what the step works on), backup (what is saved first, or ""),
- *   verify (how the result is read back), undo (how it is reversed, or "" when nothing changes)
+ *   verify (how the result is read back),
+ *   changes (bool: false for a step that only reads, or writes only into koffix's own backup
+ *   folder), undo ("exact" | "partial" | "none": what undoing the step gives back) and
+ *   undo_note (that promise in plain words; every page, export and consent text is built from
+ *   these two and nothing else).
  * Plans are pure functions of the action and its validated parameters: the same inputs give the
  * same plan, on every OS.
  *
- * Rules (DESIGN.md, Repair actions): nothing is lost (backups before changes), every step is
- * journaled before and after it runs, a run needs explicit consent, one run at a time per
- * machine, an interrupted run is offered for rollback and never resumed, undo runs the undos of
- * the steps that started, in reverse order.
+ * Preflight. Each action also has read-only checks (ra_checks) that run through the backend
+ * before step 1: [{id, kind, title, args}] in, [{id, title, state: "ok"|"warning"|"blocked",
+ * reason}] out. A blocked check refuses the run with nothing changed (ra_start).
+ *
+ * Rules (docs/architecture.md, "Repairs"): nothing is lost (backups before changes), every step
+ * is journaled before and after it runs, a run needs explicit consent and a preflight without a
+ * blocked check, one run at a time across every koffix process (enforced by the journal in the
+ * transaction that creates a run), an interrupted run is offered for rollback and never
+ * resumed, undo runs the undos of the steps that started, in reverse order, and says which
+ * steps it could not undo.
  */
 
 #include <cjson/cJSON.h>
@@ -68,6 +78,20 @@ int ra_validate(const struct ra_catalogue *c, const char *id, const cJSON *param
 /* The plan of action id for validated params (caller frees). NULL for an unknown action. */
 cJSON *ra_plan(const struct ra_catalogue *c, const char *id, const cJSON *params);
 
+/* The preflight checks of action id for validated params: [{id, kind, title, args}] (caller
+ * frees). NULL for an unknown action. */
+cJSON *ra_checks(const struct ra_catalogue *c, const char *id, const cJSON *params);
+
+/* true when a preflight result list holds a blocked check. */
+bool ra_preflight_blocked(const cJSON *results);
+
+/*
+ * What the consent asks a person to accept, built from the plan's declared undo only: "Step 5
+ * cannot be undone: ..." per step that changes something without an exact undo, or one
+ * sentence saying every change can be undone exactly. Appends to out.
+ */
+void ra_consent_text(const cJSON *plan, struct buf *out);
+
 /* Plain-words text of a plan, for the CLI (appends to out). */
 void ra_plan_text(const cJSON *plan, struct buf *out);
 
@@ -81,7 +105,8 @@ void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *para
 
 /* ---- backends ---- */
 
-/* The result of one step or undo: state is "succeeded", "failed" or "planned". */
+/* The result of one step or undo: state is "succeeded", "failed", "planned", or "skipped" (the
+ * step found nothing to do and changed nothing: it has nothing to undo). */
 struct ra_result {
 	const char *state;
 	int code;            /* a numbered result code (0 success); MSI results keep theirs */
@@ -104,6 +129,13 @@ struct ra_backend {
 	/* Reverses a step that started (it may have failed half-way: undos are idempotent). */
 	int (*undo_step)(struct ra_backend *b, const char *run, const cJSON *step, int timeout,
 			 struct ra_result *res);
+	/*
+	 * Runs the preflight checks (ra_checks' list), reading only. Appends one result per check
+	 * to results: {id, title, state, reason}. A check the backend cannot make is a warning
+	 * that says so, never ok. 0, or a kx_err when the backend could not be asked at all (then
+	 * every check is reported blocked by the caller).
+	 */
+	int (*preflight)(struct ra_backend *b, const cJSON *checks, cJSON *results);
 	void (*free)(struct ra_backend *b);
 	void *state;
 	/*
@@ -113,6 +145,14 @@ struct ra_backend {
 	 */
 	int (*inspect)(void *cls, const char *windows_path, const char *office_bitness, char *out,
 		       size_t outlen);
+	/*
+	 * Optional, likewise: the check of an installer program (an EXE a person gave instead of
+	 * an .msi) by its version resource and Authenticode signature. *level gets "ok",
+	 * "warning" or "blocked" (a signature that proves tampering); out a sentence. 0, or a
+	 * kx_err when the file cannot be read from here.
+	 */
+	int (*inspect_installer)(void *cls, const char *windows_path, const char **level,
+				 char *out, size_t outlen);
 	void *inspect_cls;
 	/*
 	 * Optional, set by the journal while it runs steps: the output of step n so far, while
@@ -128,7 +168,8 @@ struct ra_backend *ra_backend_plan(void);
 
 /*
  * A scripted backend for tests: script is "ok", "fail:N" (step N fails), "verify:N" (step N's
- * verification fails), "hang:N" (step N never returns; the timeout ends it) or "undofail:N".
+ * verification fails), "hang:N" (step N never returns; the timeout ends it), "undofail:N", or
+ * "block:ID" / "warn:ID" (the preflight check ID is blocked / a warning; the others are ok).
  * Steps succeed and record their calls in order (ra_backend_script_log).
  */
 struct ra_backend *ra_backend_script(const char *script);
@@ -156,14 +197,29 @@ void ra_journal_close(struct ra_journal *j);
  */
 int ra_journal_recover(struct ra_journal *j);
 
-/* Creates a run (state queued) with its planned steps; writes its id (33 bytes) to id. */
+/*
+ * Creates a run (state queued) with its planned steps and its preflight results (may be NULL);
+ * writes its id (33 bytes) to id. The one-run rule lives here: inside the same write
+ * transaction, a queued or running run of a koffix process that is still alive makes this
+ * KX_ECONFLICT (its id goes to id), whichever process asks; one whose process has died is
+ * marked interrupted first. 0, KX_ECONFLICT, KX_EDB or KX_EIO.
+ */
 int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *params,
 		      const char *session, const struct ra_backend *b, const cJSON *plan,
-		      char *id);
+		      const cJSON *preflight, char *id);
+
+/*
+ * Marks run id running for an undo, under the same rule: KX_ECONFLICT when another run is
+ * active, or when this run's state cannot be undone (queued, running, undone, or a dry run:
+ * a preview has nothing to undo); KX_ENOTFOUND for no such run.
+ */
+int ra_journal_claim_undo(struct ra_journal *j, const char *id);
 
 /* The run as {"run","action","params","session","state","dry_run","backend","created",
- * "updated","error","steps":[{"n","title","kind","state","output","verification","backup",
- * "result_code","started","finished"}]} (caller frees), or NULL. */
+ * "updated","error","preflight":[...],"undo_complete","steps":[{"n","title","kind","state",
+ * "output","verification","backup","result_code","started","finished","changes","undo",
+ * "undo_note"}]} (caller frees), or NULL. A step its undo could not reverse has the state
+ * "not-undone"; undo_complete is false while any has. */
 cJSON *ra_journal_get(struct ra_journal *j, const char *id);
 
 /* The id of a queued or running run, into id (33 bytes); false when none. */
@@ -193,10 +249,63 @@ cJSON *ra_journal_runs(struct ra_journal *j, const char *session);
 int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout);
 
 /*
- * Undoes a succeeded, failed or interrupted run: the undos of every step that started, in
- * reverse order, journaled; state "undone". KX_ECONFLICT for a run that is queued, running or
- * already undone.
+ * Undoes a succeeded, failed or interrupted run: the undos of every step that started and
+ * changed something, in reverse order, journaled; state "undone". A step whose declared undo is
+ * "none" is journaled "not-undone" with its note, and the run's error says which. KX_ECONFLICT
+ * for a run that is queued, running, already undone, or a dry run (ra_journal_claim_undo), or
+ * while another run is active.
  */
 int ra_undo(struct ra_journal *j, struct ra_backend *b, const char *id, int step_timeout);
+
+/* The undo's work after ra_journal_claim_undo() has claimed run id (for a runner that answers
+ * its caller before the undo runs on a thread). */
+int ra_undo_claimed(struct ra_journal *j, struct ra_backend *b, const char *id,
+		    int step_timeout);
+
+/* ---- the runner: how the web app and the command line start repairs ---- */
+
+struct ra_runner;
+
+/* A runner over catalogue c, journal j and backend b (all borrowed; they outlive it). */
+struct ra_runner *ra_runner_new(const struct ra_catalogue *c, struct ra_journal *j,
+				struct ra_backend *b, int step_timeout);
+/* Waits for the runs it started in the background, then frees it. */
+void ra_runner_free(struct ra_runner *r);
+
+/* What ra_start and ra_review report (caller releases with ra_start_release). */
+struct ra_start {
+	char run[33];        /* the new run, or the active one on KX_ECONFLICT */
+	cJSON *params;       /* the validated parameters */
+	cJSON *warnings;     /* messages: ignored parameters, steps needing rights */
+	cJSON *plan;         /* the steps */
+	cJSON *preflight;    /* the check results */
+	char err[768];       /* why it was refused, for people */
+};
+
+void ra_start_release(struct ra_start *s);
+
+/*
+ * The review of action id with params: validation, plan, warnings and preflight (run through
+ * the backend; nothing changes). 0; KX_ENOTFOUND for an unknown action; KX_EINVAL with err
+ * naming the parameter (plan and preflight then NULL).
+ */
+int ra_review(struct ra_runner *r, const char *id, const cJSON *params, struct ra_start *out);
+
+/*
+ * Starts a run of action id: ra_review, then a refusal with nothing changed when a check is
+ * blocked (KX_EBLOCKED, err naming every blocked check), then the journal's one-run rule
+ * (KX_ECONFLICT), then the run itself: on a background thread when background is true (the
+ * web app), else on this thread to the end (the command line; the return is then the run's
+ * outcome: 0 or KX_EIO). session may be NULL.
+ */
+int ra_start(struct ra_runner *r, const char *id, const cJSON *params, const char *session,
+	     bool background, struct ra_start *out);
+
+/* Starts the undo of run id likewise: KX_ENOTFOUND, KX_ECONFLICT (err says why), else 0. */
+int ra_start_undo(struct ra_runner *r, const char *run, bool background, char *err,
+		  size_t errlen);
+
+/* Runs the runner has started in the background that are still going. */
+int ra_runner_jobs(struct ra_runner *r);
 
 #endif

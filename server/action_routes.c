@@ -21,51 +21,6 @@
 #include "handlers.h"
 #include "http.h"
 
-/* Serialises "is a run active? then start one" so that two requests cannot both start. */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-static int jobs;   /* repair threads still going, under start_lock */
-
-struct job {
-	struct app *app;
-	char run[33];
-	bool undo;
-};
-
-static void *job_main(void *arg)
-{
-	struct job *j = arg;
-	if (j->undo)
-		ra_undo(j->app->journal, j->app->backend, j->run, j->app->step_timeout);
-	else
-		ra_run(j->app->journal, j->app->backend, j->run, j->app->step_timeout);
-	log_kv(LOG_INFO, j->undo ? "repair undone" : "repair finished", 1, "run", j->run);
-	free(j);
-	pthread_mutex_lock(&start_lock);
-	jobs--;
-	pthread_mutex_unlock(&start_lock);
-	return NULL;
-}
-
-static void start_job(struct app *app, const char *run, bool undo)
-{
-	struct job *j = xcalloc(1, sizeof *j);
-	j->app = app;
-	snprintf(j->run, sizeof j->run, "%s", run);
-	j->undo = undo;
-	pthread_t t;
-	pthread_attr_t attr;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* Called with start_lock held. */
-	jobs++;
-	if (pthread_create(&t, &attr, job_main, j) != 0) {
-		log_kv(LOG_ERROR, "cannot start a repair thread", 1, "run", run);
-		free(j);
-		jobs--;
-	}
-	pthread_attr_destroy(&attr);
-}
-
 static bool id_shape(const char *s, size_t len)
 {
 	if (!s || strlen(s) != len)
@@ -101,99 +56,41 @@ static cJSON *session_params(struct app *app, const char *session, const char *a
 }
 
 /*
- * Validates and starts a run. Returns the HTTP status: 202 with the id in run; else the status
- * and a message in err.
+ * Starts a run through the runner (which owns every rule of starting one). Returns the HTTP
+ * status: 202 with the id in st->run; 404 unknown action; 400 bad parameters; 409 refused by
+ * a blocked check (nothing changed) or another run going on; 500 otherwise. st holds the
+ * review either way (release it).
  */
 static int start_run(struct app *app, const char *action, const cJSON *params,
-		     const char *session, char *run, char *err, size_t errlen)
+		     const char *session, struct ra_start *st)
 {
-	cJSON *clean, *warnings;
-	int rc = ra_validate(app->actions, action, params, &clean, &warnings, err, errlen);
-	if (rc)
-		return rc == KX_ENOTFOUND ? 404 : 400;
-	cJSON_Delete(warnings);
 	if (session && !id_shape(session, WIZ_ID_LEN)) {
-		cJSON_Delete(clean);
-		snprintf(err, errlen, "session is a wizard session id");
+		memset(st, 0, sizeof *st);
+		snprintf(st->err, sizeof st->err, "session is a wizard session id");
 		return 400;
 	}
-	cJSON *plan = ra_plan(app->actions, action, clean);
-	int status = 202;
-	pthread_mutex_lock(&start_lock);
-	char active[33];
-	if (ra_journal_active(app->journal, active)) {
-		snprintf(err, errlen, "another repair (run %s) is still going on; one at a time", active);
-		status = 409;
-	} else if (!plan || ra_journal_create(app->journal, action, clean, session, app->backend,
-					      plan, run) != 0) {
-		snprintf(err, errlen, "the run could not be recorded");
-		status = 500;
-	} else {
-		start_job(app, run, false);
-	}
-	pthread_mutex_unlock(&start_lock);
-	cJSON_Delete(plan);
-	cJSON_Delete(clean);
-	return status;
-}
-
-static int start_undo(struct app *app, const char *run, char *err, size_t errlen)
-{
-	cJSON *r = ra_journal_get(app->journal, run);
-	if (!r) {
-		snprintf(err, errlen, "no such run");
+	int rc = ra_start(app->runner, action, params, session, true, st);
+	switch (rc) {
+	case 0:
+		return 202;
+	case KX_ENOTFOUND:
 		return 404;
+	case KX_EINVAL:
+		return 400;
+	case KX_EBLOCKED:
+	case KX_ECONFLICT:
+		return 409;
+	default:
+		return 500;
 	}
-	const char *state = cJSON_GetObjectItemCaseSensitive(r, "state")->valuestring;
-	int status = 202;
-	pthread_mutex_lock(&start_lock);
-	if (strcmp(state, "succeeded") && strcmp(state, "failed") && strcmp(state, "interrupted")) {
-		snprintf(err, errlen, "a run that is %s cannot be undone", state);
-		status = 409;
-	} else if (ra_journal_active(app->journal, NULL)) {
-		snprintf(err, errlen, "another repair is still going on; one at a time");
-		status = 409;
-	} else {
-		start_job(app, run, true);
-	}
-	pthread_mutex_unlock(&start_lock);
-	cJSON_Delete(r);
-	return status;
 }
 
-int actions_running(void)
+int actions_running(const struct app *app)
 {
-	pthread_mutex_lock(&start_lock);
-	int n = jobs;
-	pthread_mutex_unlock(&start_lock);
-	return n;
+	return app->runner ? ra_runner_jobs(app->runner) : 0;
 }
 
 /* ---- JSON API ---- */
-
-/*
- * A plan with steps that need administrator rights, on a machine whose agent said that koffix
- * runs without them (facts.elevated false): those steps would fail and be rolled back, so the
- * review says so first. Nothing is said when the backend detected nothing.
- */
-static void warn_elevation(const struct app *app, const cJSON *plan, cJSON *warnings)
-{
-	const cJSON *elevated = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(app->detected, "facts"), "elevated");
-	if (!cJSON_IsFalse(elevated))
-		return;
-	const cJSON *s;
-	cJSON_ArrayForEach(s, plan) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "admin"))) {
-			cJSON_AddItemToArray(warnings, cJSON_CreateString(
-				"Some steps of this repair need administrator rights, and koffix is "
-				"running without them, so those steps would fail and the repair would be "
-				"rolled back. Close koffix and start it again with right-click, \"Run as "
-				"administrator\", or ask your IT to run this repair."));
-			return;
-		}
-	}
-}
 
 int api_actions_list(struct http_req *r)
 {
@@ -204,6 +101,26 @@ int api_actions_list(struct http_req *r)
 	return http_json(r, 200, o);
 }
 
+/* The review as JSON: what `actions plan --format json` prints too (takes st's parts). */
+cJSON *actions_review_json(const char *id, struct ra_start *st, bool dry_run)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "action", id);
+	cJSON_AddItemToObject(o, "plan", st->plan);
+	cJSON_AddItemToObject(o, "preflight", st->preflight);
+	cJSON_AddBoolToObject(o, "blocked", ra_preflight_blocked(st->preflight));
+	struct buf consent;
+	buf_init(&consent, 16384);
+	ra_consent_text(st->plan, &consent);
+	cJSON_AddStringToObject(o, "consent", buf_cstr(&consent));
+	buf_release(&consent);
+	cJSON_AddItemToObject(o, "params", st->params);
+	cJSON_AddItemToObject(o, "warnings", st->warnings);
+	cJSON_AddBoolToObject(o, "dry_run", dry_run);
+	st->plan = st->preflight = st->params = st->warnings = NULL;
+	return o;
+}
+
 int api_action_plan(struct http_req *r)
 {
 	cJSON *body;
@@ -212,20 +129,17 @@ int api_action_plan(struct http_req *r)
 		return st;
 	const char *id = router_param(&r->params, "id");
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(body, "params");
-	cJSON *clean, *warnings;
-	char err[512];
-	int rc = ra_validate(r->app->actions, id, params, &clean, &warnings, err, sizeof err);
+	struct ra_start rev;
+	int rc = ra_review(r->app->runner, id, params, &rev);
 	cJSON_Delete(body);
-	if (rc)
-		return http_error(r, rc == KX_ENOTFOUND ? 404 : 400, err);
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "action", id);
-	cJSON *plan = ra_plan(r->app->actions, id, clean);
-	warn_elevation(r->app, plan, warnings);
-	cJSON_AddItemToObject(o, "plan", plan);
-	cJSON_AddItemToObject(o, "params", clean);
-	cJSON_AddItemToObject(o, "warnings", warnings);
-	cJSON_AddBoolToObject(o, "dry_run", r->app->backend->dry_run);
+	if (rc) {
+		int status = rc == KX_ENOTFOUND ? 404 : 400;
+		status = http_error(r, status, rev.err);
+		ra_start_release(&rev);
+		return status;
+	}
+	cJSON *o = actions_review_json(id, &rev, r->app->backend->dry_run);
+	ra_start_release(&rev);
 	return http_json(r, 200, o);
 }
 
@@ -238,7 +152,9 @@ int api_action_run(struct http_req *r)
 	const char *id = router_param(&r->params, "id");
 	const cJSON *confirm = cJSON_GetObjectItemCaseSensitive(body, "confirm");
 	const cJSON *session = cJSON_GetObjectItemCaseSensitive(body, "session");
-	char err[512], run[33];
+	char err[800];
+	struct ra_start start;
+	memset(&start, 0, sizeof start);
 	int status;
 	if (!ra_action(r->app->actions, id)) {
 		status = 404;
@@ -251,15 +167,26 @@ int api_action_run(struct http_req *r)
 		snprintf(err, sizeof err, "session is a wizard session id");
 	} else {
 		status = start_run(r->app, id, cJSON_GetObjectItemCaseSensitive(body, "params"),
-				   cJSON_IsString(session) ? session->valuestring : NULL, run, err,
-				   sizeof err);
+				   cJSON_IsString(session) ? session->valuestring : NULL, &start);
+		snprintf(err, sizeof err, "%s", start.err);
 	}
 	cJSON_Delete(body);
-	if (status != 202)
-		return http_error(r, status, err);
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "run", run);
-	return http_json(r, 202, o);
+	if (status == 202) {
+		cJSON_AddStringToObject(o, "run", start.run);
+	} else {
+		/* {"error","detail"} as every error, plus the checks behind a refusal. */
+		cJSON_AddStringToObject(o, "error", http_status_text(status));
+		cJSON_AddStringToObject(o, "detail", err);
+		if (start.preflight && ra_preflight_blocked(start.preflight)) {
+			cJSON_AddItemToObject(o, "preflight", start.preflight);
+			start.preflight = NULL;
+		}
+		if (status == 409 && start.run[0] && !cJSON_GetObjectItemCaseSensitive(o, "preflight"))
+			cJSON_AddStringToObject(o, "active_run", start.run);
+	}
+	ra_start_release(&start);
+	return http_json(r, status, o);
 }
 
 static cJSON *run_json(struct app *app, const char *run)
@@ -275,11 +202,20 @@ int api_run_get(struct http_req *r)
 	return http_json(r, 200, o);
 }
 
+/* 202, 404 or 409 (err says why). */
+static int start_undo(struct app *app, const char *run, char *err, size_t errlen)
+{
+	if (!id_shape(run, 32))
+		return 404;
+	int rc = ra_start_undo(app->runner, run, true, err, errlen);
+	return rc == 0 ? 202 : rc == KX_ENOTFOUND ? 404 : rc == KX_ECONFLICT ? 409 : 500;
+}
+
 int api_run_undo(struct http_req *r)
 {
 	const char *run = router_param(&r->params, "run");
 	char err[512];
-	int status = id_shape(run, 32) ? start_undo(r->app, run, err, sizeof err) : 404;
+	int status = start_undo(r->app, run, err, sizeof err);
 	if (status == 404)
 		return http_error(r, 404, "no such run");
 	if (status != 202)
@@ -390,9 +326,45 @@ int api_run_events(struct http_req *r)
 
 /* ---- pages ---- */
 
-/* The review page's context: the parameter form, and the plan when the parameters are valid. */
+/* The plan's steps for the page: each with its undo promise as words and a badge. */
+static void plan_for_page(cJSON *plan)
+{
+	cJSON *st;
+	cJSON_ArrayForEach(st, plan) {
+		const cJSON *undo = cJSON_GetObjectItemCaseSensitive(st, "undo");
+		bool changes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "changes"));
+		const char *u = cJSON_IsString(undo) ? undo->valuestring : "none";
+		cJSON_AddBoolToObject(st, "undo_exact", changes && !strcmp(u, "exact"));
+		cJSON_AddBoolToObject(st, "undo_partial", changes && !strcmp(u, "partial"));
+		cJSON_AddBoolToObject(st, "undo_none", changes && !strcmp(u, "none"));
+	}
+}
+
+/* The preflight results for the page, with a flag per state (templates cannot compare). */
+static void preflight_for_page(cJSON *ctx, cJSON *preflight)
+{
+	cJSON *c;
+	int blocked = 0, warnings = 0;
+	cJSON_ArrayForEach(c, preflight) {
+		const cJSON *state = cJSON_GetObjectItemCaseSensitive(c, "state");
+		const char *s = cJSON_IsString(state) ? state->valuestring : "";
+		cJSON_AddBoolToObject(c, "is_ok", !strcmp(s, "ok"));
+		cJSON_AddBoolToObject(c, "is_warning", !strcmp(s, "warning"));
+		cJSON_AddBoolToObject(c, "is_blocked", !strcmp(s, "blocked"));
+		blocked += !strcmp(s, "blocked");
+		warnings += !strcmp(s, "warning");
+	}
+	cJSON_AddItemToObject(ctx, "preflight", preflight);
+	cJSON_AddBoolToObject(ctx, "blocked", blocked > 0);
+	cJSON_AddBoolToObject(ctx, "preflight_warnings", warnings > 0);
+}
+
+/*
+ * The review page's context: the parameter form, and the plan with its preflight when the
+ * parameters are valid. rev is the review to show (from a refused run) or NULL to make one.
+ */
 static cJSON *review_context(struct http_req *r, const char *id, const cJSON *given,
-			     const char *session, const char *error)
+			     const char *session, const char *error, struct ra_start *given_rev)
 {
 	const cJSON *action = ra_action(r->app->actions, id);
 	cJSON *ctx = cJSON_CreateObject();
@@ -409,9 +381,15 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 	cJSON_ArrayForEach(e, list)
 		if (!strcmp(cJSON_GetObjectItemCaseSensitive(e, "id")->valuestring, id))
 			mine = cJSON_GetObjectItemCaseSensitive(e, "params");
-	char err[512] = "";
-	cJSON *clean = NULL, *warnings = NULL;
-	int rc = ra_validate(r->app->actions, id, given, &clean, &warnings, err, sizeof err);
+	struct ra_start own, *rev = given_rev;
+	int rc = 0;
+	if (!rev) {
+		rc = ra_review(r->app->runner, id, given, &own);
+		rev = &own;
+	} else if (!rev->plan) {
+		rc = KX_EINVAL;
+	}
+	const char *err = rev->err;
 	cJSON *form = cJSON_AddArrayToObject(ctx, "form");
 	cJSON_ArrayForEach(e, mine) {
 		const cJSON *given_v = cJSON_GetObjectItemCaseSensitive(given, e->string);
@@ -440,12 +418,10 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 	}
 	if (error || rc)
 		cJSON_AddStringToObject(ctx, "error", error ? error : err);
-	cJSON *plan = rc == 0 ? ra_plan(r->app->actions, id, clean) : NULL;
-	if (plan && warnings)
-		warn_elevation(r->app, plan, warnings);
-	if (warnings && cJSON_GetArraySize(warnings))
-		cJSON_AddItemToObject(ctx, "warnings", cJSON_Duplicate(warnings, 1));
-	if (rc == 0) {
+	if (rev->warnings && cJSON_GetArraySize(rev->warnings))
+		cJSON_AddItemToObject(ctx, "warnings", cJSON_Duplicate(rev->warnings, 1));
+	if (rc == 0 && rev->plan) {
+		cJSON *plan = cJSON_Duplicate(rev->plan, 1);
 		cJSON *programs = cJSON_AddArrayToObject(ctx, "programs");
 		cJSON_ArrayForEach(e, plan) {
 			const cJSON *procs = cJSON_GetObjectItemCaseSensitive(
@@ -454,11 +430,18 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 			cJSON_ArrayForEach(p, procs)
 				cJSON_AddItemToArray(programs, cJSON_Duplicate(p, 0));
 		}
+		struct buf consent;
+		buf_init(&consent, 16384);
+		ra_consent_text(plan, &consent);
+		cJSON_AddStringToObject(ctx, "consent", buf_cstr(&consent));
+		buf_release(&consent);
+		plan_for_page(plan);
 		cJSON_AddItemToObject(ctx, "plan", plan);
+		preflight_for_page(ctx, cJSON_Duplicate(rev->preflight, 1));
 		struct buf url;
 		buf_init(&url, 8192);
 		buf_addf(&url, "/actions/%s/script.cmd?", id);
-		cJSON_ArrayForEach(e, clean) {
+		cJSON_ArrayForEach(e, rev->params) {
 			buf_adds_url(&url, e->string);
 			buf_addch(&url, '=');
 			buf_adds_url(&url, e->valuestring);
@@ -469,8 +452,8 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 	}
 	cJSON_AddStringToObject(ctx, "backups_folder", "%LOCALAPPDATA%\\koffix\\backups\\<run>");
 	cJSON_AddBoolToObject(ctx, "dry_run", r->app->backend->dry_run);
-	cJSON_Delete(clean);
-	cJSON_Delete(warnings);
+	if (rev == &own)
+		ra_start_release(&own);
 	cJSON_Delete(list);
 	return ctx;
 }
@@ -546,7 +529,7 @@ int action_page(struct http_req *r)
 		}
 	}
 	cJSON *ctx = review_context(r, id, params, id_shape(session, WIZ_ID_LEN) ? session : NULL,
-				    NULL);
+				    NULL, NULL);
 	/* Missing parameters are the person's next step, not an error on first view. */
 	cJSON_DeleteItemFromObjectCaseSensitive(ctx, "error");
 	cJSON_Delete(params);
@@ -591,25 +574,32 @@ int action_run_page(struct http_req *r)
 		session = NULL;
 	cJSON *params = params_from(r, id, true);
 	const char *confirm = form_get(&r->form, "confirm");
-	char err[512], run[33];
+	struct ra_start st;
+	memset(&st, 0, sizeof st);
 	int status;
+	char err[768];
 	if (!confirm || strcmp(confirm, "yes")) {
 		status = 400;
 		snprintf(err, sizeof err, "Tick the box to confirm that koffix may make these changes.");
 	} else {
-		status = start_run(r->app, id, params, session, run, err, sizeof err);
+		status = start_run(r->app, id, params, session, &st);
+		snprintf(err, sizeof err, "%s", st.err);
 	}
 	if (status == 202) {
 		cJSON_Delete(params);
 		char loc[64];
-		snprintf(loc, sizeof loc, "/runs/%s", run);
+		snprintf(loc, sizeof loc, "/runs/%s", st.run);
+		ra_start_release(&st);
 		return http_redirect(r, 303, loc);
 	}
 	if (status == 404) {
 		cJSON_Delete(params);
+		ra_start_release(&st);
 		return http_error(r, 404, err);
 	}
-	cJSON *ctx = review_context(r, id, params, session, err);
+	/* The page again, with the review the refusal was based on when there is one. */
+	cJSON *ctx = review_context(r, id, params, session, err, st.plan ? &st : NULL);
+	ra_start_release(&st);
 	cJSON_Delete(params);
 	const cJSON *title = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(ctx, "action"), "title");
@@ -630,8 +620,20 @@ int run_page(struct http_req *r)
 	cJSON_AddStringToObject(run, "title", cJSON_IsString(title) ? title->valuestring
 				: cJSON_GetObjectItemCaseSensitive(run, "action")->valuestring);
 	cJSON_AddBoolToObject(run, "active", !strcmp(state, "queued") || !strcmp(state, "running"));
-	cJSON_AddBoolToObject(run, "can_undo", !strcmp(state, "succeeded") ||
-			      !strcmp(state, "failed") || !strcmp(state, "interrupted"));
+	bool dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "dry_run"));
+	/* A preview changed nothing: it has nothing to undo and offers no Undo. */
+	cJSON_AddBoolToObject(run, "can_undo", !dry && (!strcmp(state, "succeeded") ||
+			      !strcmp(state, "failed") || !strcmp(state, "interrupted")));
+	cJSON *st;
+	bool inexact = false;
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(run, "steps")) {
+		const cJSON *u = cJSON_GetObjectItemCaseSensitive(st, "undo");
+		bool changes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "changes"));
+		bool exact = cJSON_IsString(u) && !strcmp(u->valuestring, "exact");
+		cJSON_AddBoolToObject(st, "undo_inexact", changes && !exact);
+		inexact |= changes && !exact;
+	}
+	cJSON_AddBoolToObject(run, "undo_inexact", inexact);
 	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(run, "session")))
 		cJSON_DeleteItemFromObjectCaseSensitive(run, "session");
 	cJSON *ctx = cJSON_CreateObject();
@@ -643,7 +645,7 @@ int run_undo_page(struct http_req *r)
 {
 	const char *run = router_param(&r->params, "run");
 	char err[512];
-	int status = id_shape(run, 32) ? start_undo(r->app, run, err, sizeof err) : 404;
+	int status = start_undo(r->app, run, err, sizeof err);
 	if (status == 404)
 		return http_error(r, 404, "There is no such repair run.");
 	if (status != 202)

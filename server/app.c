@@ -461,6 +461,9 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 				"stopped; they are offered for rollback (koffix actions undo RUN)\n", n);
 		rc = open_backend(app, opts->backend, opts->agent, err, errlen);
 	}
+	if (rc == 0 && opts->need_flows)
+		app->runner = ra_runner_new(app->actions, app->journal, app->backend,
+					    app->step_timeout);
 	return rc;
 }
 
@@ -478,6 +481,7 @@ void app_close(struct app *app)
 		wiz_flow_free(app->flows[i]);
 	free(app->flows);
 	wiz_store_close(app->sessions);
+	ra_runner_free(app->runner);
 	ra_catalogue_free(app->actions);
 	ra_journal_close(app->journal);
 	if (app->backend)

@@ -24,6 +24,7 @@ struct wiz_store;
 struct ra_catalogue;
 struct ra_journal;
 struct ra_backend;
+struct ra_runner;
 
 struct static_file {
 	char *name;
@@ -50,6 +51,7 @@ struct app {
 	struct ra_catalogue *actions; /* the repair catalogue */
 	struct ra_journal *journal;   /* repair runs */
 	struct ra_backend *backend;   /* how repairs reach Windows */
+	struct ra_runner *runner;     /* starts repairs: every rule of starting one */
 	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */
 	char token[65];               /* the launch token */

@@ -372,7 +372,7 @@ static int cmd_serve(const struct cli *c)
 	http_stop(d);
 	if (open)
 		remove_running(&app);
-	if (actions_running()) {
+	if (actions_running(&app)) {
 		/* The repair thread still uses the journal: leave it be. Its run stays "running"
 		 * in the journal, so the next start marks it interrupted and offers the rollback. */
 		fprintf(stderr, "koffix: a repair was still running; the next start offers to roll "

@@ -8,6 +8,7 @@
 #include "../repair-actions/ra.h"
 #include "app.h"
 #include "cli_common.h"
+#include "handlers.h"
 
 const char usage_actions[] =
 	"usage: koffix actions list\n"
@@ -88,13 +89,31 @@ static void print_run(const struct cli *c, const cJSON *run)
  * a step starts and one when it ends. Flushed, so that a log or a pipe sees each at once. */
 static void say_step(void *ctx, const char *run, int n, const char *title, const char *state)
 {
-	(void)ctx;
-	(void)run;
+	char *said = ctx;  /* the run named last, so that each run is named once */
+	if (said && strcmp(said, run)) {
+		fprintf(stderr, "koffix: run %s\n", run);
+		snprintf(said, 33, "%s", run);
+	}
 	if (!strcmp(state, "started") || !strcmp(state, "undoing"))
 		fprintf(stderr, "koffix: step %d %s: %s\n", n, state, title);
 	else
 		fprintf(stderr, "koffix: step %d %s\n", n, state);
 	fflush(stderr);
+}
+
+/* The preflight results as lines for people. */
+static void print_preflight(const cJSON *preflight, struct buf *out)
+{
+	const cJSON *p;
+	if (cJSON_GetArraySize(preflight))
+		buf_adds(out, "Checked before anything changes:\n");
+	cJSON_ArrayForEach(p, preflight)
+		buf_addf(out, "  [%s] %s: %s\n",
+			 cJSON_GetObjectItemCaseSensitive(p, "state")->valuestring,
+			 cJSON_GetObjectItemCaseSensitive(p, "title")->valuestring,
+			 cJSON_GetObjectItemCaseSensitive(p, "reason")->valuestring);
+	if (cJSON_GetArraySize(preflight))
+		buf_addch(out, '\n');
 }
 
 static int list(const struct cli *c, struct app *app)
@@ -121,7 +140,7 @@ static int plan_or_run(const struct cli *c, struct app *app, bool run)
 {
 	const char *id = c->argv[2], *format = NULL, *session = NULL;
 	bool yes = false;
-	cJSON *params = cJSON_CreateObject(), *clean = NULL, *warnings = NULL;
+	cJSON *params = cJSON_CreateObject();
 	int rc = read_params(c, 3, params, run ? NULL : &format, run ? &session : NULL,
 			     run ? &yes : NULL);
 	if (rc)
@@ -134,61 +153,68 @@ static int plan_or_run(const struct cli *c, struct app *app, bool run)
 		rc = usage_error(usage_actions, "%s", "a run changes this PC: add --yes to confirm");
 		goto out;
 	}
-	char err[512];
-	int v = ra_validate(app->actions, id, params, &clean, &warnings, err, sizeof err);
-	if (v) {
-		fprintf(stderr, "koffix: %s\n", err);
+	struct ra_start st;
+	char said[33] = "";
+	if (run)
+		ra_journal_observe(app->journal, say_step, said);
+	int v = run ? ra_start(app->runner, id, params, session, false, &st) :
+		      ra_review(app->runner, id, params, &st);
+	if (v == KX_ENOTFOUND || v == KX_EINVAL) {
+		fprintf(stderr, "koffix: %s\n", st.err);
 		rc = v == KX_ENOTFOUND ? EXIT_USAGE : 1;
+		ra_start_release(&st);
 		goto out;
 	}
 	const cJSON *w;
-	cJSON_ArrayForEach(w, warnings)
+	cJSON_ArrayForEach(w, st.warnings)
 		fprintf(stderr, "koffix: warning: %s\n", w->valuestring);
-	cJSON *plan = ra_plan(app->actions, id, clean);
 	if (!run) {
 		struct buf out;
 		buf_init(&out, BUF_NOMAX);
 		if (format && !strcmp(format, "cmd")) {
 			char runid[33];
 			random_hex(runid, 16);
-			ra_plan_cmd(app->actions, id, clean, plan, runid, &out);
+			ra_plan_cmd(app->actions, id, st.params, st.plan, runid, &out);
 		} else if ((format && !strcmp(format, "json")) || c->json) {
-			char *s = cJSON_Print(plan);
+			cJSON *o = actions_review_json(id, &st, app->backend->dry_run);
+			char *s = cJSON_Print(o);
 			buf_adds(&out, s);
 			buf_addch(&out, '\n');
 			cJSON_free(s);
+			cJSON_Delete(o);
 		} else {
-			ra_plan_text(plan, &out);
+			print_preflight(st.preflight, &out);
+			ra_plan_text(st.plan, &out);
+			buf_adds(&out, "\nBefore you run it: ");
+			ra_consent_text(st.plan, &out);
+			buf_addch(&out, '\n');
 		}
 		fwrite(buf_cstr(&out), 1, out.len, stdout);
 		buf_release(&out);
-		cJSON_Delete(plan);
+		ra_start_release(&st);
 		goto out;
 	}
-	char runid[33], active[33];
-	if (ra_journal_active(app->journal, active)) {
-		fprintf(stderr, "koffix: another repair (run %s) is going on; one at a time\n", active);
-		cJSON_Delete(plan);
+	if (v == KX_EBLOCKED || v == KX_ECONFLICT || !st.run[0]) {
+		/* Refused before anything changed: say each reason. */
+		struct buf out;
+		buf_init(&out, BUF_NOMAX);
+		if (v == KX_EBLOCKED)
+			print_preflight(st.preflight, &out);
+		fwrite(buf_cstr(&out), 1, out.len, stderr);
+		buf_release(&out);
+		fprintf(stderr, "koffix: %s\n", st.err);
+		ra_start_release(&st);
 		rc = 1;
 		goto out;
 	}
-	if (ra_journal_create(app->journal, id, clean, session, app->backend, plan, runid) != 0) {
-		fprintf(stderr, "koffix: the run could not be recorded\n");
-		cJSON_Delete(plan);
-		rc = 1;
-		goto out;
-	}
-	cJSON_Delete(plan);
-	fprintf(stderr, "koffix: run %s started (%s backend)\n", runid, app->backend->name);
-	ra_journal_observe(app->journal, say_step, NULL);
-	rc = ra_run(app->journal, app->backend, runid, app->step_timeout) == 0 ? 0 : 1;
-	cJSON *r = ra_journal_get(app->journal, runid);
+	rc = v == 0 ? 0 : 1;
+	cJSON *r = ra_journal_get(app->journal, st.run);
 	print_run(c, r);
 	cJSON_Delete(r);
+	ra_start_release(&st);
 out:
+	ra_journal_observe(app->journal, NULL, NULL);
 	cJSON_Delete(params);
-	cJSON_Delete(clean);
-	cJSON_Delete(warnings);
 	return rc;
 }
 
@@ -205,11 +231,11 @@ static int undo_or_show(const struct cli *c, struct app *app, bool undo)
 				   "actions show RUN");
 	const char *id = c->argv[2];
 	if (undo) {
-		ra_journal_observe(app->journal, say_step, NULL);
-		int u = ra_undo(app->journal, app->backend, id, app->step_timeout);
-		if (u == KX_ENOTFOUND || u == KX_ECONFLICT) {
-			fprintf(stderr, "koffix: %s\n", u == KX_ENOTFOUND ? "no such run" :
-				"this run cannot be undone in its state");
+		char said[33] = "", err[512];
+		ra_journal_observe(app->journal, say_step, said);
+		int u = ra_start_undo(app->runner, id, false, err, sizeof err);
+		if (u == KX_ENOTFOUND || u == KX_ECONFLICT || u == KX_EDB) {
+			fprintf(stderr, "koffix: %s\n", err);
 			return 1;
 		}
 	}

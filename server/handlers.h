@@ -4,6 +4,8 @@
 
 /* Route handlers defined outside routes.c (which holds the one route table). */
 
+#include <stdbool.h>
+
 struct http_req;
 
 /* The cookie that remembers this browser's last wizard session (resume, articles viewed). */
@@ -19,8 +21,13 @@ int wizard_step_page(struct http_req *r);
 int wizard_answer_page(struct http_req *r);
 int wizard_back_page(struct http_req *r);
 
+struct app;
+struct cJSON;
+struct ra_start;
 /* How many repair threads are still going (the server must not free what they use). */
-int actions_running(void);
+int actions_running(const struct app *app);
+/* The review (plan, preflight, consent, params, warnings) as JSON; takes st's parts. */
+struct cJSON *actions_review_json(const char *id, struct ra_start *st, bool dry_run);
 int api_actions_list(struct http_req *r);
 int api_action_plan(struct http_req *r);
 int api_action_run(struct http_req *r);
@@ -46,8 +53,6 @@ int api_ticket(struct http_req *r);
 /* Records an article view (kind "view") in the wizard session named by the request's cookie. */
 void ticket_note_view(struct http_req *r, const char *slug);
 
-struct app;
-struct cJSON;
 struct ticket_config;
 /*
  * The ticket model of wizard session id (shared by the pages and `koffix ticket`): requester

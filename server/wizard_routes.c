@@ -54,10 +54,7 @@ static void session_done(struct session *s)
 static int save(struct http_req *r, struct session *s, const char *kind, const char *node,
 		const char *answer, double seconds)
 {
-	if (wiz_store_save(r->app->sessions, s->id, s->state) != 0 ||
-	    wiz_store_event(r->app->sessions, s->id, kind, node, answer, seconds) != 0)
-		return KX_EDB;
-	return 0;
+	return wiz_store_save_event(r->app->sessions, s->id, s->state, kind, node, answer, seconds);
 }
 
 static int status_of(int rc)
@@ -74,9 +71,7 @@ static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets, 
 	if (rc)
 		return rc;
 	wiz_store_lock(r->app->sessions);
-	rc = wiz_store_create(r->app->sessions, wiz_flow_id(f), state, id);
-	if (rc == 0)
-		rc = wiz_store_event(r->app->sessions, id, "start", NULL, NULL, 0);
+	rc = wiz_store_create_started(r->app->sessions, wiz_flow_id(f), state, id);
 	wiz_store_unlock(r->app->sessions);
 	cJSON_Delete(state);
 	if (rc)

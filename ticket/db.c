@@ -14,10 +14,10 @@
 
 static const char *const sql[TST__COUNT] = {
 	[TST_RUNS] = "SELECT id, action, params, backend, dry_run, state, created, updated,"
-		     " result_code, error FROM repair_runs WHERE session = ?1"
+		     " result_code, error, preflight FROM repair_runs WHERE session = ?1"
 		     " ORDER BY created, id LIMIT ?2",
 	[TST_STEPS] = "SELECT n, title, kind, state, started, finished, output, verification,"
-		      " backup, result_code FROM repair_steps WHERE run = ?1 ORDER BY n LIMIT ?2",
+		      " backup, result_code, plan FROM repair_steps WHERE run = ?1 ORDER BY n LIMIT ?2",
 	[TST_DLL] = "SELECT id, created, file_name, windows_path, sha256, verdict, result"
 		    " FROM dll_checks WHERE session = ?1 ORDER BY created, id LIMIT ?2",
 	[TST_VOTES] = "SELECT slug, helpful, comment, created FROM votes"

@@ -449,6 +449,13 @@ static cJSON *run_steps(cJSON *m, const struct ticket_input *in, const char *run
 		add_block(s, "verification", p, n, b);
 		add_col_line(s, "backup", st, 8);
 		add_col_int(s, "result_code", st, 9);
+		/* What the step promised about its undo before it ran (its plan). */
+		cJSON *plan = col_json(st, 10, true);
+		const cJSON *undo = cJSON_GetObjectItemCaseSensitive(plan, "undo");
+		const cJSON *note = cJSON_GetObjectItemCaseSensitive(plan, "undo_note");
+		add_line(s, "undo", cJSON_IsString(undo) ? undo->valuestring : "none");
+		add_line(s, "undo_note", cJSON_IsString(note) ? note->valuestring : "");
+		cJSON_Delete(plan);
 		cJSON_AddItemToArray(steps, s);
 	}
 	sqlite3_reset(st);
@@ -489,6 +496,17 @@ static void add_runs(cJSON *m, const struct ticket_input *in)
 		size_t n;
 		const char *p = col_text(st, 9, &n);
 		add_block(r, "error", p, n, &b);
+		/* The checks the run was started on: [{id, title, state, reason}]. */
+		cJSON *pf = col_json(st, 10, false), *checks = cJSON_AddArrayToObject(r, "preflight");
+		const cJSON *check;
+		cJSON_ArrayForEach(check, (cJSON_IsArray(pf) ? pf : NULL)) {
+			cJSON *o = cJSON_CreateObject();
+			static const char *const keys[] = { "id", "title", "state", "reason" };
+			for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+				add_line(o, keys[k], tk_str_or(check, keys[k], ""));
+			cJSON_AddItemToArray(checks, o);
+		}
+		cJSON_Delete(pf);
 		cJSON_AddItemToArray(runs, r);
 	}
 	sqlite3_reset(st);

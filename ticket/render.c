@@ -460,13 +460,27 @@ static void runs(struct w *w, const cJSON *m)
 			heading(w, 4, "Parameters");
 			params(w, p);
 		}
+		const cJSON *checks = cJSON_GetObjectItemCaseSensitive(r, "preflight");
+		if (cJSON_GetArraySize(checks)) {
+			heading(w, 4, "Checked before the run");
+			list_begin(w);
+			const cJSON *c;
+			cJSON_ArrayForEach(c, checks) {
+				char line[2400];
+				snprintf(line, sizeof line, "[%.20s] %.300s: %.2000s",
+					 tk_str_or(c, "state", "?"), tk_str_or(c, "title", ""),
+					 tk_str_or(c, "reason", ""));
+				item(w, line);
+			}
+			list_end(w);
+		}
 		const cJSON *steps = cJSON_GetObjectItemCaseSensitive(r, "steps");
 		if (!cJSON_GetArraySize(steps))
 			continue;
 		heading(w, 4, "Steps");
 		static const char *const heads[] = { "#", "Step", "State", "Result code",
-						     "Verification", "Backup" };
-		table_begin(w, heads, 6);
+						     "Verification", "Backup", "Undo" };
+		table_begin(w, heads, 7);
 		const cJSON *s;
 		cJSON_ArrayForEach(s, steps) {
 			char n[24], rc[24];
@@ -476,8 +490,8 @@ static void runs(struct w *w, const cJSON *m)
 				tk_str_or(s, "title", ""), tk_str_or(s, "state", ""),
 				num(rc, sizeof rc, cJSON_GetObjectItemCaseSensitive(s, "result_code")),
 				strchr(ver, '\n') || strlen(ver) > 200 ? "(below)" : ver,
-				tk_str_or(s, "backup", "") };
-			row(w, cells, 6);
+				tk_str_or(s, "backup", ""), tk_str_or(s, "undo", "") };
+			row(w, cells, 7);
 		}
 		table_end(w);
 		cJSON_ArrayForEach(s, steps)

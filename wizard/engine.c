@@ -65,11 +65,31 @@ static void walk_release(struct walk *w)
 	memset(w, 0, sizeof *w);
 }
 
+/* The declared evidence among the detected values, as "evidence.KEY" answers. */
+static void add_evidence(const struct wiz_flow *f, const cJSON *session, cJSON *answers)
+{
+	const cJSON *det = cJSON_GetObjectItemCaseSensitive(session, "detected"), *e, *v;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f->root, "evidence")) {
+		const char *have = wiz_str(det, e->string);
+		if (!have)
+			continue;
+		cJSON_ArrayForEach(v, e) {
+			if (!cJSON_IsString(v) || strcmp(v->valuestring, have))
+				continue;
+			char key[160];
+			snprintf(key, sizeof key, WIZ_EVIDENCE "%s", e->string);
+			cJSON_AddStringToObject(answers, key, have);
+			break;
+		}
+	}
+}
+
 static void walk(const struct wiz_flow *f, const cJSON *session, struct walk *w)
 {
 	memset(w, 0, sizeof *w);
 	w->answers = cJSON_CreateObject();
 	w->why = cJSON_CreateArray();
+	add_evidence(f, session, w->answers);
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(session, "steps");
 	int nsteps = cJSON_GetArraySize(steps), i = 0;
 	const char *id = wiz_str(f->root, "start");
@@ -321,7 +341,10 @@ static cJSON *outcome_view(const struct wiz_flow *f, struct walk *w)
 			cJSON_AddItemToArray(arts, cJSON_CreateString(e->valuestring));
 	cJSON *acts = cJSON_AddArrayToObject(o, "actions");
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(n, "actions")) {
-		if (!wiz_str(e, "id"))
+		/* An action with "when" is offered where its condition holds: the order of the
+		 * list is the order of advice, so evidence can move a repair up or down. */
+		const cJSON *when = cJSON_GetObjectItemCaseSensitive(e, "when");
+		if (!wiz_str(e, "id") || (when && !wiz_cond(f, w->answers, when)))
 			continue;
 		cJSON *a = cJSON_CreateObject();
 		cJSON_AddStringToObject(a, "id", wiz_str(e, "id"));

@@ -463,6 +463,15 @@ static bool id_ok(const char *s, const char *extra)
 	return true;
 }
 
+static bool listed_json(const cJSON *list, const char *s)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, list)
+		if (cJSON_IsString(e) && !strcmp(e->valuestring, s))
+			return true;
+	return false;
+}
+
 static bool listed(const char *const *list, size_t n, const char *s)
 {
 	for (size_t i = 0; i < n; i++)
@@ -479,8 +488,21 @@ static void check_target(struct checker *c, const char *node, const char *what, 
 		problem(c, node, "%s goes to unknown node '%s'", what, to);
 }
 
+/* The values an evidence key ("evidence.KEY") may take, or NULL when the flow declares no
+ * such key. */
+static const cJSON *evidence_values(const struct wiz_flow *f, const char *name)
+{
+	if (!name || strncmp(name, WIZ_EVIDENCE, strlen(WIZ_EVIDENCE)))
+		return NULL;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(f->root, "evidence"), name + strlen(WIZ_EVIDENCE));
+	return cJSON_IsArray(v) ? v : NULL;
+}
+
 static void check_operand(struct checker *c, const char *node, const cJSON *op)
 {
+	if (cJSON_IsString(op) && evidence_values(c->f, op->valuestring))
+		return;
 	if (cJSON_IsString(op)) {
 		if (!wiz_is_question(c->f, op->valuestring))
 			problem(c, node, "condition reads '%s', which is not a question",
@@ -544,6 +566,21 @@ static void check_cond(struct checker *c, const char *node, const cJSON *cond, i
 			return;
 		}
 		const cJSON *q = wiz_node(c->f, n->valuestring);
+		const cJSON *ev = evidence_values(c->f, n->valuestring);
+		if (ev) {
+			/* Evidence compares with the values the flow declares for it. */
+			const cJSON *e;
+			cJSON_ArrayForEach(e, (cJSON_IsArray(v) ? v : NULL))
+				if (!cJSON_IsString(e) || !listed_json(ev, e->valuestring))
+					problem(c, node, "'%s' is not a value of %s",
+						cJSON_IsString(e) ? e->valuestring : "?", n->valuestring);
+			if (cJSON_IsString(v) && !listed_json(ev, v->valuestring))
+				problem(c, node, "'%s' is not a value of %s", v->valuestring,
+					n->valuestring);
+			if (!cJSON_IsString(v) && !cJSON_IsArray(v))
+				problem(c, node, "'%s' compares with a value or a list", op);
+			return;
+		}
 		if (!wiz_is_question(c->f, n->valuestring)) {
 			problem(c, node, "condition reads '%s', which is not a question",
 				n->valuestring);
@@ -662,6 +699,8 @@ static void check_outcome(struct checker *c, const char *id, const cJSON *n)
 		}
 		if (c->refs && c->refs->actions && !listed(c->refs->actions, c->refs->nactions, a))
 			problem(c, id, "action '%s' is not in the repair catalogue", a);
+		if (cJSON_GetObjectItemCaseSensitive(e, "when"))
+			check_cond(c, id, cJSON_GetObjectItemCaseSensitive(e, "when"), 0);
 		if (params && !cJSON_IsObject(params))
 			problem(c, id, "params of action '%s' is an object", a);
 		const cJSON *p;
@@ -732,13 +771,26 @@ static void dfs(struct checker *c, int i, char *state)
 int wiz_flow_check(const struct wiz_flow *f, const struct wiz_refs *refs, struct buf *report)
 {
 	struct checker c = { f, refs, report, 0 };
+	const cJSON *n;
 	const char *id = wiz_flow_id(f);
 	if (!id_ok(id, "_-"))
 		problem(&c, "(flow)", "id is letters, digits, '_' and '-'");
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(f->root, "evidence");
+	if (ev && !cJSON_IsObject(ev))
+		problem(&c, "(flow)", "evidence maps keys to their lists of values");
+	cJSON_ArrayForEach(n, (cJSON_IsObject(ev) ? ev : NULL)) {
+		const cJSON *v;
+		if (!id_ok(n->string, "_") || !cJSON_IsArray(n) || !cJSON_GetArraySize(n))
+			problem(&c, "(flow)", "evidence '%s' is a key of letters, digits and '_' with a "
+				"non-empty list of values", n->string);
+		cJSON_ArrayForEach(v, (cJSON_IsArray(n) ? n : NULL))
+			if (!cJSON_IsString(v) || !id_ok(v->valuestring, "_.-"))
+				problem(&c, "(flow)", "a value of evidence '%s' is not a plain word",
+					n->string);
+	}
 	const char *start = wiz_str(f->root, "start");
 	if (!wiz_is_question(f, start))
 		problem(&c, start ? start : "(flow)", "the start node must be a question");
-	const cJSON *n;
 	cJSON_ArrayForEach(n, f->nodes) {
 		const char *nid = n->string, *kind = wiz_str(n, "kind");
 		if (!id_ok(nid, "_"))

@@ -10,6 +10,9 @@
 #define WIZ_TEXT_MAX 200
 #define WIZ_VERSION_MAX 64
 #define WIZ_VERSION_PARTS 4
+/* Conditions read evidence (detected values the flow declares under "evidence") by this
+ * prefix: "evidence.mapisvc_entries". */
+#define WIZ_EVIDENCE "evidence."
 
 struct wiz_flow {
 	char *path;

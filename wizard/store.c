@@ -20,7 +20,8 @@ static const char *schema =
 	" session TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,"
 	" node TEXT, answer TEXT, seconds REAL, PRIMARY KEY(session, seq));";
 
-enum stmt { ST_CREATE, ST_LOAD, ST_SAVE, ST_EVENT, ST_EVENTS, ST__COUNT };
+enum stmt { ST_CREATE, ST_LOAD, ST_SAVE, ST_EVENT, ST_EVENTS, ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	    ST__COUNT };
 
 static const char *const sql[ST__COUNT] = {
 	[ST_CREATE] = "INSERT INTO wizard_sessions(id, flow, state, created, updated, shown_at)"
@@ -34,6 +35,9 @@ static const char *const sql[ST__COUNT] = {
 		     " WHERE session = ?1), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?2, ?3, ?4, ?5)",
 	[ST_EVENTS] = "SELECT at, kind, node, answer, seconds FROM wizard_events"
 		      " WHERE session = ?1 ORDER BY seq",
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
 };
 
 struct wiz_store {
@@ -150,6 +154,36 @@ int wiz_store_event(struct wiz_store *s, const char *id, const char *kind, const
 		sqlite3_bind_text(st, 4, answer, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_double(st, 5, seconds);
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : KX_EDB;
+}
+
+/* Ends the transaction the caller began: COMMIT when rc is 0, else ROLLBACK. */
+static int in_transaction(struct wiz_store *s, int rc)
+{
+	if (rc == 0 && sqlite3_step(stmt(s, ST_COMMIT)) == SQLITE_DONE)
+		return 0;
+	sqlite3_step(stmt(s, ST_ROLLBACK));
+	return rc ? rc : KX_EDB;
+}
+
+int wiz_store_create_started(struct wiz_store *s, const char *flow, const cJSON *state, char *id)
+{
+	if (sqlite3_step(stmt(s, ST_BEGIN)) != SQLITE_DONE)
+		return KX_EDB;
+	int rc = wiz_store_create(s, flow, state, id);
+	if (rc == 0)
+		rc = wiz_store_event(s, id, "start", NULL, NULL, 0);
+	return in_transaction(s, rc);
+}
+
+int wiz_store_save_event(struct wiz_store *s, const char *id, const cJSON *state,
+			 const char *kind, const char *node, const char *answer, double seconds)
+{
+	if (sqlite3_step(stmt(s, ST_BEGIN)) != SQLITE_DONE)
+		return KX_EDB;
+	int rc = wiz_store_save(s, id, state);
+	if (rc == 0)
+		rc = wiz_store_event(s, id, kind, node, answer, seconds);
+	return in_transaction(s, rc);
 }
 
 cJSON *wiz_store_events(struct wiz_store *s, const char *id)

@@ -44,6 +44,16 @@ int wiz_store_save(struct wiz_store *s, const char *id, const cJSON *state);
 int wiz_store_event(struct wiz_store *s, const char *id, const char *kind, const char *node,
 		    const char *answer, double seconds);
 
+/*
+ * The two writes that must go together, in one transaction (all or nothing, even when the
+ * process is killed between them): a new session with its "start" event, and a session's new
+ * state with the event that made it. With the lock held. 0 or KX_EDB.
+ */
+int wiz_store_create_started(struct wiz_store *s, const char *flow, const cJSON *state,
+			     char *id);
+int wiz_store_save_event(struct wiz_store *s, const char *id, const cJSON *state,
+			 const char *kind, const char *node, const char *answer, double seconds);
+
 /* The history of a session as [{at, kind, node, answer, seconds}] (caller frees). */
 cJSON *wiz_store_events(struct wiz_store *s, const char *id);
 

@@ -9,8 +9,14 @@
 - the scripted backend: a failing step stops the run, earlier steps are undone, the journal
   says why; undo of a succeeded run; the pages (review, run, result) without JavaScript;
 - a CLI run killed between a step's "started" and "finished" rows leaves a run that the next
-  start finds ("interrupted") and that rolls back.
+  start finds ("interrupted") and that rolls back;
+- the preflight: a blocked check refuses the run (409 with the checks, `actions run` exit 1)
+  and records nothing; the plan JSON, the review page and the consent text agree with each
+  step's declared undo; a preview (dry run) has no Undo;
+- one active run across processes: 50 runs started at once from the CLI and over HTTP, and at
+  no moment more than one active.
 """
+import threading
 import http.client
 import json
 import os
@@ -142,13 +148,12 @@ def test_plan_backend():
                 {"run", "action", "state", "dry_run", "steps"} <= set(state)
                 and {"n", "title", "state", "output"} <= set(state["steps"][0]), sorted(state))
         page = srv.get(f"/runs/{run}")
-        t.check("result page lists the steps and offers undo",
-                page.status == 200 and "/undo" in page.text, page.status)
+        t.check("a preview's result page reads as a preview and offers no Undo",
+                page.status == 200 and "/undo" not in page.text and "preview" in page.text
+                and "restored what it saved" not in page.text, page.status)
         r = api.post(f"/api/runs/{run}/undo")
-        t.check("undo accepted", r.status == 202, r.status)
-        t.check("undo reaches undone", api.wait(run, ("undone", "failed"))["state"] == "undone")
-        r = api.post(f"/api/runs/{run}/undo")
-        t.check("a second undo is 409", r.status == 409, r.status)
+        t.check("undo of a preview is 409: it changed nothing", r.status == 409
+                and "preview" in r.json()["detail"], r.text[:300])
         t.check("unknown run is 404", srv.get("/api/runs/" + "0" * 32).status == 404)
         t.check("malformed run id is 404", srv.get("/api/runs/..%2f").status == 404)
 
@@ -318,38 +323,167 @@ def test_cli():
     shutil.rmtree(data, ignore_errors=True)
 
 
-def test_elevation_warning():
-    """The agent reports whether koffix runs elevated (facts.elevated); a plan with steps that
-    need administrator rights says beforehand that they would fail without."""
-    tmp = tempfile.mkdtemp(prefix="koffix-elev-")
-    for elevated in (False, True, None):
-        det = os.path.join(tmp, "detected.json")
-        facts = {} if elevated is None else {"elevated": elevated}
-        with open(det, "w") as f:
-            json.dump({"windows_version": "10", "facts": facts}, f)
-        srv = Server(extra=["--detected", det])
-        try:
-            api = Api(srv)
-            warn = "need administrator rights, and koffix is running without them"
-            page = srv.get("/actions/reinstall-koff?installer=C%3A%5Ckoff.msi&office_version=2016")
-            plan = api.post("/api/actions/reinstall-koff/plan",
-                            {"params": {"installer": "C:\\koff.msi", "office_version": "2016"}})
-            user = api.post("/api/actions/reset-koff-cache/plan", {"params": {"profile": "Outlook"}})
-            says = warn in page.text and any(warn in w for w in plan.json().get("warnings", []))
-            label = {False: "not elevated", True: "elevated", None: "elevation unknown"}[elevated]
-            t.check(f"{label}: a per-machine repair {'warns' if elevated is False else 'does not warn'}"
-                    " about administrator rights", page.status == 200 and plan.status == 200
-                    and says == (elevated is False), (page.status, plan.status, plan.text[:300]))
-            t.check(f"{label}: a per-user repair never warns",
-                    user.status == 200 and not any(warn in w for w in user.json().get("warnings", [])),
-                    user.text[:300])
-        finally:
-            srv.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
+def test_preflight():
+    """A blocked check refuses the run before step 1; a warning lets it run; the plan JSON,
+    review page and consent text say what each step's undo gives back."""
+    srv = Server(pre=["--backend", "script:block:installer"])
+    try:
+        api = Api(srv)
+        params = {"installer": "C:\\koff.msi", "office_version": "2016"}
+        plan = api.post("/api/actions/reinstall-koff/plan", {"params": params}).json()
+        pf = {c["id"]: c["state"] for c in plan.get("preflight", [])}
+        t.check("plan JSON: the preflight, every check with id, state and reason",
+                pf.get("installer") == "blocked" and pf.get("programs-closed") == "ok"
+                and plan.get("blocked") is True
+                and all({"id", "state", "reason"} <= set(c) for c in plan["preflight"]), plan)
+        undo = {s["n"]: (s["changes"], s["undo"]) for s in plan["plan"]}
+        t.check("plan JSON: each step declares changes and undo (exact, partial or none)",
+                undo[1] == (False, "exact") and undo[5] == (True, "none")
+                and undo[6] == (True, "none") and all(s["undo_note"] for s in plan["plan"]), undo)
+        t.check("plan JSON: the consent text is built from the declared undo",
+                "Step 5 cannot be undone" in plan["consent"]
+                and "Step 6 cannot be undone" in plan["consent"], plan.get("consent"))
+        r = api.post("/api/actions/reinstall-koff/run", {"params": params, "confirm": True})
+        body = r.json()
+        t.check("run refused at preflight: 409 with the checks", r.status == 409
+                and "changed nothing" in body["detail"] and "scripted: this check is blocked"
+                in body["detail"] and any(c["state"] == "blocked" for c in body["preflight"]),
+                r.text[:400])
+        db = os.path.join(srv.tmp, "data", "koffix.db")
+        runs = sqlite3.connect(db).execute("SELECT count(*) FROM repair_runs").fetchone()[0]
+        t.check("a refused run records nothing", runs == 0, runs)
+        page = srv.get("/actions/reinstall-koff?installer=C%3A%5Ckoff.msi&office_version=2016")
+        t.check("review page: the checks above the steps; blocked means no run button",
+                page.status == 200 and "Checked before anything changes" in page.text
+                and page.text.index("Checked before anything changes")
+                < page.text.index("What koffix will do")
+                and "koffix will not run this repair" in page.text
+                and "Run the repair" not in page.text and "Check again" in page.text, page.status)
+        t.check("review page: each step's undo as a badge and in words",
+                page.text.count("cannot be undone") >= 2 and "changes nothing" in page.text,
+                page.status)
+        r = srv.request("POST", "/actions/reinstall-koff/run", headers=FORM,
+                        body="csrf_token=" + api.tok + "&confirm=yes&installer=C%3A%5Ckoff.msi")
+        t.check("the form run is refused too (409), the page says why", r.status == 409
+                and "changed nothing" in r.text and "Run the repair" not in r.text, r.status)
+        # A plan whose every change undoes exactly says so, and promises nothing else.
+        page = srv.get("/actions/reset-koff-cache?profile=Outlook")
+        plan = api.post("/api/actions/reset-koff-cache/plan", {"params": {"profile": "Outlook"}})
+        t.check("consent: 'can be undone exactly' only when every step's undo is exact",
+                "can be undone exactly" in plan.json()["consent"]
+                and "can be undone exactly" in page.text and "badge-undo-none" not in page.text
+                and "badge-undo-partial" not in page.text,
+                plan.text[:300])
+        rr = api.post("/api/actions/reset-koff-cache/run",
+                      {"params": {"profile": "Outlook"}, "confirm": True})
+        t.check("a repair whose checks pass runs", rr.status == 202, rr.text[:200])
+        run = api.wait(rr.json()["run"])
+        t.check("the run keeps the checks it started on", run["state"] == "succeeded"
+                and [c["id"] for c in run["preflight"]] == ["programs-closed", "cache-folder"],
+                run.get("preflight"))
+        # Undo honesty on the result page: a step that cannot be undone says so.
+        rr = api.post("/api/actions/reregister-mapi/run", {"params": {}, "confirm": True})
+        run = api.wait(rr.json()["run"])
+        page = srv.get(f"/runs/{run['run']}")
+        t.check("result page: the step that cannot be undone shows its note before the undo",
+                "Windows Installer has no undo" in page.text and "/undo" in page.text, page.status)
+        r = api.post(f"/api/runs/{run['run']}/undo")
+        done = api.wait(run["run"], ("undone", "failed"))
+        page = srv.get(f"/runs/{run['run']}")
+        t.check("after undo: 'as far as it can be', the step marked not undone",
+                done["state"] == "undone" and done["undo_complete"] is False
+                and done["steps"][4]["state"] == "not-undone"
+                and "undone as far as it can be" in page.text, (done["state"], done.get("error")))
+    finally:
+        srv.stop()
+    base = [KOFFIX, "--data", tempfile.mkdtemp(prefix="koffix-pf-"), "--backend",
+            "script:block:installer"]
+    p = subprocess.run(base + ["actions", "run", "reinstall-koff", "--param",
+                               "installer=C:\\koff.msi", "--yes"], capture_output=True, text=True)
+    t.check("actions run: a blocked check exits 1, names it, prints no run", p.returncode == 1
+            and "[blocked]" in p.stderr and "scripted: this check is blocked" in p.stderr
+            and not p.stdout.strip(), (p.returncode, p.stderr[-400:]))
+    p = subprocess.run(base + ["actions", "plan", "reinstall-koff", "--param",
+                               "installer=C:\\koff.msi", "--format", "json"], capture_output=True,
+                       text=True)
+    plan = json.loads(p.stdout or "{}")
+    t.check("actions plan --format json: plan, preflight and consent",
+            p.returncode == 0 and plan.get("preflight") and plan.get("plan")
+            and "cannot be undone" in plan.get("consent", ""), p.stdout[:300])
+    shutil.rmtree(base[2], ignore_errors=True)
+
+
+def test_one_run_race():
+    """50 runs started at once, half from `koffix actions run` processes and half over HTTP,
+    all on one data folder: exactly one is created, and at no moment is more than one active
+    (the rule lives in the transaction that creates a run)."""
+    srv = Server(pre=["--backend", "script:hang:1"], env=dict(os.environ, KOFFIX_STEP_TIMEOUT="4"))
+    try:
+        api = Api(srv)
+        data = os.path.join(srv.tmp, "data")
+        db = os.path.join(data, "koffix.db")
+        most, stop = [0], threading.Event()
+
+        def watch():
+            con = sqlite3.connect(db, timeout=10)
+            while not stop.is_set():
+                try:
+                    n = con.execute("SELECT count(*) FROM repair_runs WHERE state IN "
+                                    "('queued', 'running')").fetchone()[0]
+                    most[0] = max(most[0], n)
+                except sqlite3.OperationalError:
+                    pass
+                time.sleep(0.002)
+            con.close()
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        results, go = [], threading.Event()
+
+        def http_run():
+            go.wait()
+            r = api.post("/api/actions/reset-koff-cache/run",
+                         {"params": {"profile": "Outlook"}, "confirm": True})
+            results.append(("http", r.status))
+
+        env = dict(os.environ, KOFFIX_STEP_TIMEOUT="4")
+        threads = [threading.Thread(target=http_run) for _ in range(25)]
+        for th in threads:
+            th.start()
+        go.set()
+        procs = [subprocess.Popen([KOFFIX, "--data", data, "--backend", "script:hang:1",
+                                   "actions", "run", "reset-koff-cache", "--param",
+                                   "profile=Outlook", "--yes"], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for _ in range(25)]
+        for th in threads:
+            th.join()
+        for p in procs:
+            err = p.communicate(timeout=120)[1].decode(errors="replace")
+            results.append(("cli", "started" if "step 1 started" in err else
+                            "refused" if "one at a time" in err else err[-200:]))
+        deadline = time.time() + 30
+        while time.time() < deadline and sqlite3.connect(db, timeout=10).execute(
+                "SELECT count(*) FROM repair_runs WHERE state IN ('queued', 'running')"
+                ).fetchone()[0]:
+            time.sleep(0.1)
+        stop.set()
+        watcher.join()
+        created = sqlite3.connect(db, timeout=10).execute(
+            "SELECT count(*) FROM repair_runs").fetchone()[0]
+        started = [r for r in results if r[1] in (202, "started")]
+        refused = [r for r in results if r[1] in (409, "refused")]
+        t.check("race: of 50 runs started at once (CLI and HTTP), exactly one starts",
+                len(started) == 1 and len(refused) == 49 and created == 1,
+                (created, sorted(set(map(str, results)))))
+        t.check("race: at no moment was more than one run active", most[0] == 1, most[0])
+    finally:
+        srv.stop()
 
 
 def main():
-    test_elevation_warning()
+    test_preflight()
+    test_one_run_race()
     test_plan_backend()
     test_script_backend()
     test_killed_mid_step()

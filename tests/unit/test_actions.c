@@ -42,7 +42,10 @@ static char *summary(const cJSON *plan)
 		buf_addf(&b, "%s%s%s%s%s;", cJSON_GetObjectItem(s, "kind")->valuestring,
 			 cJSON_IsString(key) ? " " : "", cJSON_IsString(key) ? key->valuestring : "",
 			 cJSON_IsTrue(cJSON_GetObjectItem(s, "admin")) ? " [admin]" : "",
-			 *cJSON_GetObjectItem(s, "undo")->valuestring ? " [undo]" : "");
+			 !cJSON_IsTrue(cJSON_GetObjectItem(s, "changes")) ? "" :
+			 !strcmp(cJSON_GetObjectItem(s, "undo")->valuestring, "exact") ? " [undo]" :
+			 !strcmp(cJSON_GetObjectItem(s, "undo")->valuestring, "partial") ?
+			 " [partial undo]" : " [no undo]");
 	}
 	return buf_take(&b, NULL);
 }
@@ -58,26 +61,32 @@ static void test_plans(void)
 		    "Messaging Subsystem\\Profiles;",
 		    "registry-create-key HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows "
 		    "Messaging Subsystem\\Profiles\\Outlook (koffix) [undo];",
-		    "registry-set HKCU\\Software\\Microsoft\\Windows NT\\CurrentVersion\\Windows "
-		    "Messaging Subsystem\\Profiles [undo];", "open-control-panel;" } },
+		    "registry-set HKCU\\Software\\Microsoft\\Exchange\\Client\\Options [undo];",
+		    "open-control-panel;" } },
+		/* The new profile never becomes the default: Outlook asks which one to open. */
 		{ "rebuild-profile", "{\"office_version\":\"2013\",\"profile\":\"Kerio\"}",
 		  { "registry-export HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook\\Profiles;",
-		    "registry-export HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook;",
+		    "registry-export HKCU\\Software\\Microsoft\\Exchange\\Client\\Options;",
 		    "registry-create-key HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook\\Profiles\\Kerio",
-		    "registry-set HKCU\\Software\\Microsoft\\Office\\15.0\\Outlook [undo];" } },
+		    "registry-set HKCU\\Software\\Microsoft\\Exchange\\Client\\Options [undo];" } },
 		{ "rebuild-profile", "{\"office_version\":\"2016\"}",
 		  { "HKCU\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles;", NULL } },
 		{ "rebuild-profile", "{\"office_version\":\"365\"}",
 		  { "HKCU\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles;", NULL } },
 		{ "rebuild-profile", "{\"office_version\":\"2024\",\"profile\":\"a&b\"}",
 		  { "Profiles\\a&b [undo];", NULL } },
+		/* Honest undo: an uninstall or an upgrade cannot be taken back without the previous
+		 * version's installer; with it, only partly. */
 		{ "reinstall-koff", "{\"installer\":\"C:\\\\Downloads\\\\koff.msi\"}",
 		  { "process-check;find-product;registry-export $product.key;file-backup;"
-		    "msi-uninstall [admin] [undo];msi-install [admin] [undo];", NULL } },
+		    "msi-uninstall [admin] [no undo];msi-install [admin] [no undo];", NULL } },
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\k.msi\",\"previous_installer\":\"C:\\\\o.msi\"}",
+		  { "msi-uninstall [admin] [partial undo];msi-install [admin] [partial undo];", NULL } },
 		{ "reinstall-koff", "{\"installer\":\"\\\\\\\\srv\\\\share\\\\koff.msi\",\"method\":\"manual\"}",
 		  { "process-check;open-control-panel;", NULL } },
 		{ "reregister-mapi", "{\"office_install\":\"c2r\",\"office_bitness\":\"x86\"}",
-		  { "process-check;find-product;file-backup;mapisvc-merge [admin] [undo];msi-repair [admin];",
+		  { "process-check;find-product;file-backup;mapisvc-merge [admin] [undo];"
+		    "msi-repair [admin] [no undo];",
 		    NULL } },
 		{ "reregister-mapi", "{\"office_install\":\"msi\",\"office_bitness\":\"x64\"}",
 		  { "mapisvc-merge [admin] [undo];", NULL } },
@@ -93,13 +102,18 @@ static void test_plans(void)
 		for (int k = 0; k < 4 && cases[i].contains[k]; k++)
 			T_CHECK(strstr(s, cases[i].contains[k]), "case %zu (%s %s):\n  %s\n  lacks %s", i,
 				cases[i].id, cases[i].params, s, cases[i].contains[k]);
-		/* Every step: plain-words title, scope, verification; numbered in order. */
+		/* Every step: plain-words title, scope, verification, a declared undo with its
+		 * words; numbered in order. */
 		const cJSON *st;
 		int n = 0;
 		cJSON_ArrayForEach(st, plan) {
 			T_INT(cJSON_GetObjectItem(st, "n")->valueint, ++n);
 			T_OK(strlen(cJSON_GetObjectItem(st, "title")->valuestring) > 20);
 			T_OK(*cJSON_GetObjectItem(st, "verify")->valuestring);
+			const char *undo = cJSON_GetObjectItem(st, "undo")->valuestring;
+			T_OK(!strcmp(undo, "exact") || !strcmp(undo, "partial") || !strcmp(undo, "none"));
+			T_OK(strlen(cJSON_GetObjectItem(st, "undo_note")->valuestring) > 20);
+			T_OK(cJSON_IsBool(cJSON_GetObjectItem(st, "changes")));
 			const char *scope = cJSON_GetObjectItem(st, "scope")->valuestring;
 			T_OK(!strcmp(scope, "user") || !strcmp(scope, "machine"));
 			/* A per-user step never needs admin rights (never elevated as someone else). */
@@ -221,13 +235,99 @@ static void test_cmd_quoting(void)
 	cJSON_Delete(params);
 }
 
+/* The consent text is built from the declared undo only. */
+static void test_consent(void)
+{
+	static const struct { const char *id, *params, *has[3]; } cases[] = {
+		{ "rebuild-profile", "{\"office_version\":\"2016\"}",
+		  { "Every change this repair makes can be undone exactly", NULL } },
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\k.msi\"}",
+		  { "Step 5 cannot be undone", "Step 6 cannot be undone", NULL } },
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\k.msi\",\"previous_installer\":\"C:\\\\o.msi\"}",
+		  { "Step 5 can only be partly undone", "Step 6 can only be partly undone", NULL } },
+		{ "reregister-mapi", "{}", { "Step 5 cannot be undone: Windows Installer has no undo", NULL } },
+		{ "reset-koff-cache", "{\"profile\":\"x\"}",
+		  { "Every change this repair makes can be undone exactly", NULL } },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *plan = plan_of(cases[i].id, cases[i].params);
+		struct buf b;
+		buf_init(&b, BUF_NOMAX);
+		ra_consent_text(plan, &b);
+		for (int k = 0; k < 3 && cases[i].has[k]; k++)
+			T_CONTAINS(buf_cstr(&b), cases[i].has[k]);
+		/* Never a promise the plan does not make. */
+		if (strstr(cases[i].has[0], "Every change"))
+			T_OK(!strstr(buf_cstr(&b), "cannot"));
+		else
+			T_OK(!strstr(buf_cstr(&b), "Every change"));
+		buf_release(&b);
+		cJSON_Delete(plan);
+	}
+}
+
+/* Every action has its checks; the repairs that change the connector check its installer,
+ * the programs, rights and pending installs. */
+static void test_checks(void)
+{
+	static const struct { const char *id, *params, *ids; } cases[] = {
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\k.msi\"}",
+		  "programs-closed installer admin no-pending-install disk-space " },
+		{ "reinstall-koff", "{\"installer\":\"C:\\\\k.exe\",\"method\":\"manual\"}",
+		  "programs-closed installer " },
+		{ "rebuild-profile", "{\"office_version\":\"2016\"}", "programs-closed profile-name " },
+		{ "reregister-mapi", "{}", "programs-closed admin no-pending-install product mapisvc " },
+		{ "reset-koff-cache", "{\"profile\":\"x\"}", "programs-closed cache-folder " },
+		{ "check-dll", "{\"dll_path\":\"C:\\\\x\\\\KofMsp32.dll\"}", "dll-file " },
+		{ "collect-diagnostics", "{}", "" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		cJSON *params = cJSON_Parse(cases[i].params);
+		cJSON *checks = ra_checks(cat, cases[i].id, params);
+		struct buf ids;
+		buf_init(&ids, BUF_NOMAX);
+		const cJSON *c;
+		cJSON_ArrayForEach(c, checks) {
+			buf_addf(&ids, "%s ", cJSON_GetObjectItem(c, "id")->valuestring);
+			T_OK(strlen(cJSON_GetObjectItem(c, "title")->valuestring) > 10);
+			T_OK(cJSON_IsObject(cJSON_GetObjectItem(c, "args")));
+		}
+		T_STR(buf_cstr(&ids), cases[i].ids);
+		buf_release(&ids);
+		cJSON_Delete(checks);
+		cJSON_Delete(params);
+	}
+	/* The preview backend looks at nothing, and says so: a warning, never ok. */
+	struct ra_backend *b = ra_backend_plan();
+	cJSON *params = cJSON_Parse("{\"installer\":\"C:\\\\k.msi\"}");
+	cJSON *checks = ra_checks(cat, "reinstall-koff", params), *res = cJSON_CreateArray();
+	T_INT(b->preflight(b, checks, res), 0);
+	T_INT(cJSON_GetArraySize(res), cJSON_GetArraySize(checks));
+	const cJSON *r;
+	cJSON_ArrayForEach(r, res) {
+		T_STR(cJSON_GetObjectItem(r, "state")->valuestring, "warning");
+		T_CONTAINS(cJSON_GetObjectItem(r, "reason")->valuestring, "Not checked");
+	}
+	T_OK(!ra_preflight_blocked(res));
+	cJSON_Delete(res);
+	b->free(b);
+	b = ra_backend_script("block:installer");
+	res = cJSON_CreateArray();
+	b->preflight(b, checks, res);
+	T_OK(ra_preflight_blocked(res));
+	cJSON_Delete(res);
+	cJSON_Delete(checks);
+	cJSON_Delete(params);
+	b->free(b);
+}
+
 static struct ra_journal *jr;
 
 static const char *make_run(struct ra_backend *b, const char *id, const char *params, char *run)
 {
 	cJSON *p = cJSON_Parse(params);
 	cJSON *plan = ra_plan(cat, id, p);
-	T_INT(ra_journal_create(jr, id, p, "sess", b, plan, run), 0);
+	T_INT(ra_journal_create(jr, id, p, "sess", b, plan, NULL, run), 0);
 	cJSON_Delete(plan);
 	cJSON_Delete(p);
 	return run;
@@ -334,6 +434,85 @@ static void test_runner(void)
 	T_INT(ra_undo(jr, b, run, 1), KX_ECONFLICT);
 	b->free(b);
 
+	/* A step whose declared undo is "none" is not attempted but said: the run is undone
+	 * "as far as it can be" and names the step. */
+	b = ra_backend_script("ok");
+	make_run(b, "reregister-mapi", "{}", run);
+	T_INT(ra_run(jr, b, run, 1), 0);
+	T_INT(ra_undo(jr, b, run, 1), 0);
+	T_CONTAINS(ra_backend_script_log(b), "verify 5\nundo 4\n");
+	T_OK(!strstr(ra_backend_script_log(b), "undo 5"));
+	r = ra_journal_get(jr, run);
+	T_STR(cJSON_GetObjectItem(r, "state")->valuestring, "undone");
+	T_OK(cJSON_IsFalse(cJSON_GetObjectItem(r, "undo_complete")));
+	T_CONTAINS(cJSON_GetObjectItem(r, "error")->valuestring, "step(s) 5, which cannot be undone");
+	const cJSON *s6 = cJSON_GetArrayItem(cJSON_GetObjectItem(r, "steps"), 4);
+	T_STR(cJSON_GetObjectItem(s6, "state")->valuestring, "not-undone");
+	T_CONTAINS(cJSON_GetObjectItem(s6, "output")->valuestring, "Windows Installer has no undo");
+	cJSON_Delete(r);
+	b->free(b);
+
+	/* A preview has nothing to undo. */
+	b = ra_backend_plan();
+	make_run(b, "reset-koff-cache", "{\"profile\":\"x\"}", run);
+	T_INT(ra_run(jr, b, run, 1), 0);
+	T_INT(ra_undo(jr, b, run, 1), KX_ECONFLICT);
+	b->free(b);
+
+	/* One active run: the journal refuses a second while the first is queued, whoever asks. */
+	b = ra_backend_script("ok");
+	make_run(b, "reset-koff-cache", "{\"profile\":\"x\"}", run);
+	{
+		cJSON *p = cJSON_Parse("{\"profile\":\"y\"}");
+		cJSON *plan = ra_plan(cat, "reset-koff-cache", p);
+		char other[33];
+		T_INT(ra_journal_create(jr, "reset-koff-cache", p, NULL, b, plan, NULL, other),
+		      KX_ECONFLICT);
+		T_STR(other, run);
+		T_INT(ra_journal_claim_undo(jr, run), KX_ECONFLICT);
+		T_INT(ra_run(jr, b, run, 1), 0);
+		T_INT(ra_journal_create(jr, "reset-koff-cache", p, NULL, b, plan, NULL, other), 0);
+		T_INT(ra_run(jr, b, other, 1), 0);
+		cJSON_Delete(plan);
+		cJSON_Delete(p);
+	}
+	b->free(b);
+
+	/* The runner refuses a blocked preflight with nothing recorded, and starts an ok one. */
+	{
+		b = ra_backend_script("block:cache-folder");
+		struct ra_runner *rn = ra_runner_new(cat, jr, b, 1);
+		cJSON *before = ra_journal_runs(jr, "refused");
+		cJSON *p = cJSON_Parse("{\"profile\":\"x\"}");
+		struct ra_start st;
+		T_INT(ra_start(rn, "reset-koff-cache", p, "refused", false, &st), KX_EBLOCKED);
+		T_CONTAINS(st.err, "changed nothing");
+		T_CONTAINS(st.err, "scripted: this check is blocked");
+		T_STR(st.run, "");
+		ra_start_release(&st);
+		cJSON *after = ra_journal_runs(jr, "refused");
+		T_INT(cJSON_GetArraySize(after), cJSON_GetArraySize(before));
+		cJSON_Delete(before);
+		cJSON_Delete(after);
+		T_INT(ra_start(rn, "no-such-action", p, NULL, false, &st), KX_ENOTFOUND);
+		ra_start_release(&st);
+		ra_runner_free(rn);
+		b->free(b);
+		b = ra_backend_script("warn:cache-folder");
+		rn = ra_runner_new(cat, jr, b, 1);
+		T_INT(ra_start(rn, "reset-koff-cache", p, "allowed", false, &st), 0);
+		T_INT((int)strlen(st.run), 32);
+		cJSON *run_o = ra_journal_get(jr, st.run);
+		/* The run keeps the checks it was started on. */
+		T_INT(cJSON_GetArraySize(cJSON_GetObjectItem(run_o, "preflight")), 2);
+		T_STR(cJSON_GetObjectItem(run_o, "state")->valuestring, "succeeded");
+		cJSON_Delete(run_o);
+		ra_start_release(&st);
+		ra_runner_free(rn);
+		cJSON_Delete(p);
+		b->free(b);
+	}
+
 	/* An interrupted run (a process that died mid-run) is found and can be rolled back. */
 	b = ra_backend_script("ok");
 	make_run(b, "reset-koff-cache", "{\"profile\":\"x\"}", run);
@@ -363,6 +542,8 @@ int main(void)
 	test_plans();
 	test_validation();
 	test_cmd_quoting();
+	test_consent();
+	test_checks();
 	test_runner();
 	cJSON *list = ra_catalogue_list(cat);
 	T_INT(cJSON_GetArraySize(list), 6);

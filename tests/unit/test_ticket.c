@@ -327,7 +327,8 @@ static void plant_db(const char *path, const char *big, size_t biglen)
 	const char *schema =
 		"CREATE TABLE repair_runs(id TEXT PRIMARY KEY, action TEXT NOT NULL, params TEXT NOT NULL,"
 		" session TEXT, backend TEXT NOT NULL, dry_run INTEGER NOT NULL, state TEXT NOT NULL,"
-		" created TEXT NOT NULL, updated TEXT NOT NULL, result_code INTEGER, error TEXT);"
+		" created TEXT NOT NULL, updated TEXT NOT NULL, result_code INTEGER, error TEXT,"
+		" preflight TEXT);"
 		"CREATE TABLE repair_steps(run TEXT NOT NULL, n INTEGER NOT NULL, title TEXT NOT NULL,"
 		" kind TEXT NOT NULL, plan TEXT NOT NULL, state TEXT NOT NULL, started TEXT, finished TEXT,"
 		" output TEXT, verification TEXT, backup TEXT, result_code INTEGER, PRIMARY KEY(run, n));"
@@ -337,9 +338,10 @@ static void plant_db(const char *path, const char *big, size_t biglen)
 		" comment TEXT, created TEXT NOT NULL, PRIMARY KEY(slug, voter));"
 		"INSERT INTO repair_runs VALUES('r1', 'reset', '{\"where\": \"C:\\\\Users\\\\jdoe\"}', '"
 		SESSION "', 'plan', 0, 'failed', '2024-03-05T10:01:00Z', '2024-03-05T10:02:00Z', 1603,"
-		" 'step 2 failed');"
+		" 'step 2 failed', '[{\"id\":\"programs\",\"title\":\"Outlook closed\","
+		"\"state\":\"warning\",\"reason\":\"Not <checked>\"}]');"
 		"INSERT INTO repair_runs VALUES('other', 'reset', '{}', 'ffff', 'plan', 1, 'succeeded',"
-		" '2024-03-05T10:01:00Z', '2024-03-05T10:02:00Z', 0, NULL);"
+		" '2024-03-05T10:01:00Z', '2024-03-05T10:02:00Z', 0, NULL, NULL);"
 		"INSERT INTO dll_checks VALUES('d1', '" SESSION "', '2024-03-05T10:00:30Z', 'KofMsp32.dll',"
 		" 'C:\\Users\\jdoe\\Downloads\\KofMsp32.dll', 'ab', 'suspicious', '{\"verdict\":"
 		" \"suspicious\", \"reason\": \"in <Downloads>\", \"indicators\": [{\"id\": \"location\","
@@ -351,7 +353,8 @@ static void plant_db(const char *path, const char *big, size_t biglen)
 	T_INT(sqlite3_exec(db, schema, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(db, "INSERT INTO repair_steps(run, n, title, kind, plan, state, output,"
-			   " verification, backup, result_code) VALUES('r1', ?1, ?2, 'collect', '{}',"
+			   " verification, backup, result_code) VALUES('r1', ?1, ?2, 'collect',"
+			   " '{\"undo\":\"partial\",\"undo_note\":\"Deletes <what> it collected.\"}',"
 			   " 'failed', ?3, 'read back', 'C:\\Users\\jdoe\\b', ?4)", -1, &st, NULL);
 	static const char log1[] = "line 1\r\nHost Name: WS-0042\r\n<b>bold</b> \x1b[0m";
 	/* One log as Wine prints it, one with a NUL and invalid UTF-8, one huge. */
@@ -534,6 +537,10 @@ static void test_ticket(void)
 	T_OK(!strstr(s, "unrelated") && !strstr(s, "browser"));
 	HAS(s, "\"repairs_suggested\":[{\"id\":\"reset\",\"title\":\"Reset <cache>\"");
 	HAS(s, "\"result_code\":1603,\"error\":\"step 2 failed\"");
+	/* The checks the run started on, and each step's declared undo, travel with the ticket. */
+	HAS(s, "\"preflight\":[{\"id\":\"programs\",\"title\":\"Outlook closed\","
+	       "\"state\":\"warning\",\"reason\":\"Not <checked>\"}]");
+	HAS(s, "\"undo\":\"partial\",\"undo_note\":\"Deletes <what> it collected.\"");
 	HAS(s, "\"title\":\"Broken X-Injected: 1\"");
 	HAS(s, "\"output\":\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD\"");
 	HAS(s, "\"output\":\"line 1\\r\\nHost Name: WS-0042\\r\\n<b>bold</b> \xEF\xBF\xBD[0m\"");

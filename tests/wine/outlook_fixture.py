@@ -9,7 +9,8 @@ MAPISVC.INF. Usage: outlook_fixture.py SETUP.REG MAPISVC.INF
   (non-ASCII on purpose) with a PST only;
 - HKLM Software\\Clients\\Mail\\Microsoft Outlook with the MAPI component id (its qualified
   component is not installed in the testbed, so the agent falls back as MFCMAPI does);
-- MAPISVC.INF with the standard PST service and the Kerio service (full DLL path).
+- MAPISVC.INF with the standard PST service and the Kerio service (full DLL paths; its transport
+  provider names a DLL of its own, koftrans.dll, as a service's providers may).
 """
 import sys
 
@@ -56,6 +57,8 @@ def main():
         f.write("\n".join(lines) + "\n")
 
     dll = KOFF_DIR + r"\kofmsp.dll"
+    # A provider of the service with a DLL of its own: a repair must keep each file name.
+    transport = KOFF_DIR + r"\koftrans.dll"
     text = f"""[Services]
 MSPST MS=Personal Folders File (.pst)
 KOFF=Kerio Outlook Connector (Offline Edition)
@@ -92,7 +95,7 @@ PR_RESOURCE_FLAGS=STATUS_DEFAULT_STORE
 [KOFF Transport]
 PR_DISPLAY_NAME=Kerio Outlook Connector Transport
 PR_PROVIDER_DISPLAY=Kerio Outlook Connector Transport
-PR_PROVIDER_DLL_NAME={dll}
+PR_PROVIDER_DLL_NAME={transport}
 PR_RESOURCE_TYPE=MAPI_TRANSPORT_PROVIDER
 PR_RESOURCE_FLAGS=STATUS_NO_DEFAULT_STORE
 """

@@ -7,13 +7,18 @@ koffix-agent.exe, and checks with `wine reg query` / `wine reg export` and the f
 the machine is repaired, that nothing was lost, and that undo restores the previous state (the
 touched keys exported before and after compared).
 
-Scenarios: MAPISVC.INF rewritten without the Kerio service (reregister-mapi); a corrupt profile
-(rebuild-profile); a deleted KofMsp32.dll (reinstall-koff); a 32-bit connector under 64-bit
-Office (reinstall-koff, and the wrong installer refused by verification and rolled back); a
-connector older than the server (reinstall-koff); a cache folder in use (reset-koff-cache);
-check-dll and collect-diagnostics; Outlook running (process check); a step sabotaged behind
-its back (verification fails, the step is undone); the agent killed mid-run (rollback); the
-.cmd export under Wine's cmd.exe; `koffix detect --backend wine --json`.
+Scenarios: MAPISVC.INF rewritten without the Kerio service (reregister-mapi, entries from the
+installed package, then from a backup only, then from nothing: refused); a corrupt profile
+(rebuild-profile: Outlook asks which profile to open, the default stays); a deleted
+KofMsp32.dll (reinstall-koff in place); a 32-bit connector under 64-bit Office (the wrong
+installers refused before anything changes; uninstall-first only with the previous installer);
+a connector older than the server (an upgrade in place, undone only with the previous
+installer); an upgrade whose install fails (the old connector stays); seven bad installers, each
+refused by the preflight with the machine byte-identical; a cache folder in use
+(reset-koff-cache); check-dll and collect-diagnostics; Outlook running (refused by the
+preflight); a step sabotaged behind its back (verification fails, the step is undone); koffix
+killed mid-install (rollback); the .cmd export under Wine's cmd.exe; `koffix detect --backend
+wine --json`.
 
 With KOFFIX_EXE (e.g. dist/koffix-win64/koffix.exe) every scenario runs through the Windows
 build instead: koffix.exe under Wine with its own defaults (the agent beside it, run natively).
@@ -53,6 +58,9 @@ def scenario(fn):
     finally:
         pfx.close()
     print(f"   {name}: {time.time() - start:.1f} s")
+
+
+OPTIONS = r"HKCU\Software\Microsoft\Exchange\Client\Options"
 
 
 def steps_of(run):
@@ -147,10 +155,48 @@ def test_mapisvc_without_kerio(pfx):
         srv.stop()
 
 
+def test_mapisvc_evidence(pfx):
+    """No invented entries: with neither the installed package nor a backup holding the
+    connector's MAPISVC.INF entries, reregister-mapi is refused before anything changes; with
+    an earlier backup it restores them, each provider with its own DLL file name."""
+    ini = mapisvc_unix(pfx)
+    good = tb.read(ini)
+    text = good.decode("latin-1")
+    broken = text[:text.index("[KOFF]")].replace(
+        "KOFF=Kerio Outlook Connector (Offline Edition)\r\n", "").encode("latin-1")
+    with open(ini, "wb") as f:
+        f.write(broken)
+    os.unlink(pfx.unix(tb.KOFF_DIR + r"\mapisvc.inf"))
+    before = tb.snapshot(pfx)
+    p = pfx.koffix("--json", "actions", "run", "reregister-mapi", "--param", "office_version=365",
+                   "--yes")
+    t.check("mapisvc-evidence: no entries in the package and no backup: refused, saying why",
+            p.returncode == 1 and "never writes entries it made up" in p.stderr
+            and "reinstall" in p.stderr, (p.returncode, p.stderr[-800:]))
+    t.check("mapisvc-evidence: nothing changed", tb.snapshot(pfx) == before)
+    # An earlier koffix run kept MAPISVC.INF as it was when it worked: that is evidence.
+    old = pfx.unix(pfx.localappdata + "\\koffix\\backups\\" + "a" * 32)
+    os.makedirs(old)
+    with open(os.path.join(old, "MAPISVC.INF"), "wb") as f:
+        f.write(good)
+    p = pfx.koffix("--json", "actions", "run", "reregister-mapi", "--param", "office_version=365",
+                   "--yes")
+    run = json.loads(p.stdout or "{}")
+    merge = run["steps"][3] if run.get("steps") else {}
+    t.check("mapisvc-evidence: with a backup the run succeeds, naming the backup as the source",
+            p.returncode == 0 and run.get("state") == "succeeded"
+            and "a" * 32 in merge.get("output", ""), (p.returncode, p.stderr[-600:], merge))
+    t.check("mapisvc-evidence: every provider keeps its own DLL file name (koftrans.dll too)",
+            tb.read(ini) == good and b"koftrans.dll" in tb.read(ini)
+            and "3 DLL names" in merge.get("verification", ""),
+            (tb.read(ini).decode("latin-1")[-500:], merge.get("verification")))
+
+
 def test_corrupt_profile(pfx):
     sec = tb.PROFILES + r"\Profiles\Outlook\9375CFF0413111d3B88A00104B2A6676"
     pfx.wine(["reg", "add", sec, "/v", "001f3d0b", "/t", "REG_BINARY", "/d", "ffff00", "/f"], check=True)
     before = pfx.reg_export(tb.PROFILES)
+    exchange_before = pfx.reg_export(r"HKCU\Software\Microsoft\Exchange")
     cache = pfx.unix(pfx.localappdata + r"\Kerio\Outlook Connector\Outlook")
     cache_before = tb.tree(cache)
     srv = pfx.server()
@@ -169,8 +215,10 @@ def test_corrupt_profile(pfx):
                 run["state"] == "succeeded" and set(steps_of(run)) == {"succeeded"},
                 [(s["state"], s["output"][:200]) for s in run["steps"]])
         new = tb.PROFILES + r"\Profiles\Outlook (koffix)"
-        t.check("profile: a new empty profile beside the old one, and it is the default",
-                pfx.reg_exists(new) and pfx.reg_value(tb.PROFILES, "DefaultProfile") == "Outlook (koffix)")
+        t.check("profile: a new empty profile beside the old one; the default stays the old one",
+                pfx.reg_exists(new) and pfx.reg_value(tb.PROFILES, "DefaultProfile") == "Outlook")
+        t.check("profile: Outlook asks which profile to open (both one click away)",
+                pfx.reg_value(OPTIONS, "PickLogonProfile") == "1")
         after = pfx.reg_export(tb.PROFILES + r"\Profiles\Outlook")
         t.check("profile: the old profile is untouched",
                 after is not None and after.split("\n", 2)[2] in before, after and after[:300])
@@ -182,14 +230,20 @@ def test_corrupt_profile(pfx):
                 and "[HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles\\Büro]"
                 in exported, exported[:200])
         undone = wiz.undo(run["run"])
-        t.check("profile: undo restores the profiles and DefaultProfile exactly",
-                undone["state"] == "undone" and pfx.reg_export(tb.PROFILES) == before,
-                undone["state"])
+        t.check("profile: undo restores the profiles and Outlook's settings exactly",
+                undone["state"] == "undone" and undone["undo_complete"]
+                and pfx.reg_export(tb.PROFILES) == before
+                and pfx.reg_export(r"HKCU\Software\Microsoft\Exchange") == exchange_before,
+                (undone["state"], [(s["n"], s["state"], s["output"][-200:]) for s in undone["steps"]]))
     finally:
         srv.stop()
 
 
-def reinstall(pfx, answers, installer, expect, label, check_dll_version=None):
+def reinstall(pfx, answers, installer, expect, label, check_dll_version=None, previous=None,
+              uninstall_first=False):
+    """The wizard's diagnosis, then reinstall-koff with installer (and previous_installer when
+    given) through the HTTP API; checks the run, the DLL and the backups; then undoes it.
+    Returns the run, the undo, and the three Uninstall lists before and after."""
     srv = pfx.server()
     try:
         wiz = tb.Wizard(srv)
@@ -200,11 +254,17 @@ def reinstall(pfx, answers, installer, expect, label, check_dll_version=None):
                 out["id"] == expect and act is not None, (out["id"], out["actions"]))
         params = dict(act["params"] if act else {})
         params["installer"] = pfx.msi(installer)
-        before = pfx.reg_export(tb.UNINSTALL)
+        if previous:
+            params["previous_installer"] = pfx.msi(previous)
+        before = uninstall_all(pfx)
         run = wiz.run("reinstall-koff", params, state["session"])
+        states = steps_of(run)
         t.check(f"{label}: the reinstall succeeds, every step verified",
-                run["state"] == "succeeded" and set(steps_of(run)) == {"succeeded"},
+                run["state"] == "succeeded" and set(states) <= {"succeeded", "skipped"},
                 [(s["n"], s["state"], s["output"][-300:]) for s in run["steps"]])
+        t.check(f"{label}: " + ("the old connector is uninstalled first (no in-place way)"
+                                if uninstall_first else "no uninstall first: an upgrade in place"),
+                states[4] == ("succeeded" if uninstall_first else "skipped"), states)
         dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
         t.check(f"{label}: KofMsp32.dll is back, 64-bit", os.path.exists(dll)
                 and tb.read(dll)[:2] == b"MZ" and b"PE\0\0d\x86" in tb.read(dll)[:512])
@@ -215,22 +275,32 @@ def reinstall(pfx, answers, installer, expect, label, check_dll_version=None):
                     pfx.wine(["reg", "query", tb.UNINSTALL, "/s"]).stdout.decode(errors="replace"))
         b = backups(pfx, run["run"])
         names = set(os.listdir(b))
-        t.check(f"{label}: backups: the Uninstall entry, the previous package, verbose logs",
-                {"connector-uninstall-entry.reg", "previous-connector.msi", "uninstall.log",
-                 "install.log"} <= names, names)
+        want = {"connector-uninstall-entry.reg", "installer.msi", "install.log"}
+        if uninstall_first:
+            want.add("uninstall.log")
+        t.check(f"{label}: backups: the Uninstall entry, the installer given, verbose logs; never "
+                "Windows' cached package", want <= names and "previous-connector.msi" not in names,
+                names)
+        t.check(f"{label}: the kept installer is the one given, whole",
+                tb.read(os.path.join(b, "installer.msi")) == tb.read(pfx.unix_msi(installer)))
         log = tb.read(os.path.join(b, "install.log")).decode("utf-16", "replace") \
             if tb.read(os.path.join(b, "install.log"))[:2] == b"\xff\xfe" else \
             tb.read(os.path.join(b, "install.log")).decode("latin-1")
         t.check(f"{label}: the install log is verbose", len(log) > 1000, len(log))
         msi_steps = [s for s in run["steps"] if "Windows Installer: " in s["output"]]
-        t.check(f"{label}: the uninstall and install steps report Windows Installer's actions "
-                "as they go (at most one a second)", len(msi_steps) == 2,
+        t.check(f"{label}: the Windows Installer steps report its actions as they go (at most "
+                "one a second)", len(msi_steps) == (2 if uninstall_first else 1),
                 [s["output"][:400] for s in run["steps"]])
         undone = wiz.undo(run["run"])
-        after = pfx.reg_export(tb.UNINSTALL)
+        after = uninstall_all(pfx)
         return run, undone, before, after
     finally:
         srv.stop()
+
+
+def uninstall_all(pfx):
+    """The connector's entries in the three Uninstall lists."""
+    return {k: uninstall_facts(pfx.reg_export(k)) for k in tb.UNINSTALL_VIEWS}
 
 
 def uninstall_facts(export):
@@ -253,15 +323,46 @@ def test_dll_deleted(pfx):
     run, undone, before, after = reinstall(
         pfx, {"symptom": "dll_missing", "recent_update": "none", "server_version": "10.0.2"},
         "koff-10.0.2-x64.msi", "dll_missing", "dll-deleted")
-    t.check("dll-deleted: undo puts the previous product back (same product, version, entry)",
-            undone["state"] == "undone" and uninstall_facts(before) == uninstall_facts(after)
-            and uninstall_facts(after), (undone["state"], uninstall_facts(after)))
+    # The same product reinstalled in place: nothing of the person's to give back, and the
+    # undo says so instead of removing the repaired connector.
+    t.check("dll-deleted: undo is honest: the reinstall is 'not undone', the connector stays",
+            undone["state"] == "undone" and not undone["undo_complete"]
+            and undone["steps"][5]["state"] == "not-undone" and os.path.exists(dll)
+            and before == after and after[tb.UNINSTALL], (undone["state"], after))
 
 
 def install_x86(pfx):
     p = pfx.wine(["msiexec", "/x", "{6F1E3C2A-0064-4B7E-9A51-000000001002}", "/qn"])
     q = pfx.wine(["msiexec", "/i", pfx.msi("koff-10.0.2-x86.msi"), "/qn"])
     return p.returncode == 0 and q.returncode == 0
+
+
+def refused(pfx, params, label, why):
+    """A reinstall-koff run over HTTP that the preflight must refuse (409) with why in the
+    reasons, leaving the machine byte-identical; and the same through `actions run`."""
+    before = tb.snapshot(pfx)
+    srv = pfx.server()
+    try:
+        wiz = tb.Wizard(srv)
+        r = wiz.post("/api/actions/reinstall-koff/run", {"params": params, "confirm": True})
+        body = r.json() if r.status == 409 else {}
+        blocked = [c for c in body.get("preflight", []) if c["state"] == "blocked"]
+        t.check(f"{label}: refused before step 1 (409) naming why", r.status == 409
+                and blocked and any(why in c["reason"] for c in blocked), (r.status, r.text[:800]))
+        runs = srv.get("/api/runs/" + "0" * 32)
+        t.check(f"{label}: no run was recorded", runs.status == 404)
+    finally:
+        srv.stop()
+    args = ["actions", "run", "reinstall-koff", "--yes"]
+    for k, v in params.items():
+        args += ["--param", f"{k}={v}"]
+    p = pfx.koffix(*args)
+    t.check(f"{label}: `actions run` exits 1 and names the reason", p.returncode == 1
+            and why in p.stderr and "changed nothing" in p.stderr, (p.returncode, p.stderr[-600:]))
+    after = tb.snapshot(pfx)
+    t.check(f"{label}: Uninstall lists, profiles, MAPISVC.INF and the connector's folders are "
+            "byte-identical", before == after,
+            [k for k in before if before[k] != after.get(k)])
 
 
 def test_bitness_mismatch(pfx):
@@ -272,42 +373,90 @@ def test_bitness_mismatch(pfx):
     a = json.loads(p.stdout or "{}").get("answers", {})
     t.check("bitness: detect names a 32-bit connector under 64-bit Office",
             a.get("koff_bitness") == "x86" and a.get("office_bitness") == "x64", a)
-    # The wrong installer (32-bit again): verification refuses it and the run rolls back.
-    srv = pfx.server()
-    try:
-        wiz = tb.Wizard(srv)
-        state, _ = wiz.walk({"symptom": "mapi_load_error", "recent_update": "none",
-                             "server_version": "10.0.2"})
-        act = next((a for a in state["outcome"]["actions"] if a["id"] == "reinstall-koff"), None)
-        params = dict(act["params"] if act else {}, installer=pfx.msi("koff-10.0.2-x86.msi"))
-        run = wiz.run("reinstall-koff", params, state["session"])
-        states = steps_of(run)
-        t.check("bitness: a 32-bit installer fails verification (bitness) and the run rolls back",
-                run["state"] == "failed" and states[-1] == "undone" and "x86" in run["error"]
-                and "x64" in run["error"], (states, run.get("error")))
-        t.check("bitness: after the rollback the 32-bit connector is installed as before",
-                os.path.exists(x86) and "{6F1E3C2A-0032" in
-                json.dumps(json.loads(pfx.koffix("--json", "detect").stdout or "{}")))
-    finally:
-        srv.stop()
+    # The wrong installer (32-bit again) is refused before anything changes.
+    refused(pfx, {"installer": pfx.msi("koff-10.0.2-x86.msi")}, "bitness (32-bit installer)",
+            "but Office here is 64-bit")
+    # The right one cannot upgrade the 32-bit build in place (same version, another product
+    # code): uninstall-first is refused without a way back...
+    refused(pfx, {"installer": pfx.msi("koff-10.0.2-x64.msi")}, "bitness (no way back)",
+            "koffix has no installer of the installed 10.0.2")
+    # ...and done with the previous installer named, which the undo then uses.
     run, undone, before, after = reinstall(
         pfx, {"symptom": "mapi_load_error", "recent_update": "none", "server_version": "10.0.2"},
-        "koff-10.0.2-x64.msi", "bitness_mismatch", "bitness")
-    t.check("bitness: the 32-bit build is gone after the reinstall", not os.path.exists(x86)
-            or undone["state"] == "undone")
-    t.check("bitness: undo brings the 32-bit connector back",
-            undone["state"] == "undone" and os.path.exists(x86)
-            and uninstall_facts(before) == uninstall_facts(after), undone["state"])
+        "koff-10.0.2-x64.msi", "bitness_mismatch", "bitness", previous="koff-10.0.2-x86.msi",
+        uninstall_first=True)
+    t.check("bitness: undo brings the 32-bit connector back (partly: its entry, files, version)",
+            undone["state"] == "undone" and os.path.exists(x86) and before == after,
+            (undone["state"], [(s["n"], s["state"], s["output"][-200:]) for s in undone["steps"]]))
 
 
 def test_older_than_server(pfx):
+    dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
+    # With the previous installer named, the upgrade can be taken back (partly, as declared).
     run, undone, before, after = reinstall(
         pfx, {"symptom": "outlook_wont_start", "recent_update": "none", "server_version": "10.0.4"},
-        "koff-10.0.4-x64.msi", "version_mismatch", "older", check_dll_version="10.0.4")
+        "koff-10.0.4-x64.msi", "version_mismatch", "older", check_dll_version="10.0.4",
+        previous="koff-10.0.2-x64.msi")
+    t.check("older: undo with the previous installer puts 10.0.2 back", undone["state"] == "undone"
+            and "10.0.2".encode("utf-16-le") in tb.read(dll) and before == after,
+            (undone["state"], [(s["n"], s["state"], s["output"][-200:]) for s in undone["steps"]]))
+    # Without it the upgrade stays, and the undo says so instead of removing it.
+    run, undone, before, after = reinstall(
+        pfx, {"symptom": "outlook_wont_start", "recent_update": "none", "server_version": "10.0.4"},
+        "koff-10.0.4-x64.msi", "version_mismatch", "older (no previous)", check_dll_version="10.0.4")
+    t.check("older: without the previous installer the undo leaves 10.0.4 and says why",
+            undone["state"] == "undone" and not undone["undo_complete"]
+            and undone["steps"][5]["state"] == "not-undone"
+            and "10.0.4".encode("utf-16-le") in tb.read(dll), undone.get("error"))
+
+
+def test_upgrade_fails(pfx):
+    """An upgrade in place whose install fails inside its transaction leaves the old connector:
+    its DLL, its version and its entry unchanged."""
     dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
-    t.check("older: undo puts 10.0.2 back", undone["state"] == "undone"
-            and "10.0.2".encode("utf-16-le") in tb.read(dll)
-            and uninstall_facts(before) == uninstall_facts(after), undone["state"])
+    before = tb.snapshot(pfx)
+    p = pfx.koffix("--json", "actions", "run", "reinstall-koff", "--param",
+                   "installer=" + pfx.msi("koff-10.0.9-x64-fails.msi"), "--yes")
+    run = json.loads(p.stdout or "{}")
+    steps = steps_of(run) if run else []
+    t.check("upgrade-fails: the preflight passes, the install fails (1603) and the run fails",
+            p.returncode == 1 and run.get("state") == "failed" and "1603" in run.get("error", "")
+            and steps[4] == "skipped", (p.returncode, run.get("error"), steps))
+    after = tb.snapshot(pfx)
+    t.check("upgrade-fails: the old connector is installed, its DLL, version and entry unchanged",
+            before == after and "10.0.2".encode("utf-16-le") in tb.read(dll),
+            [k for k in before if before[k] != after.get(k)])
+
+
+BAD_INSTALLERS = [
+    # label, installer (a fixture name or a path), expected words of the reason
+    ("an EXE that is not the connector", "holder.exe", "is a program (EXE)"),
+    ("an unrelated MSI", "unrelated-1.0.0-x64.msi", "not the Kerio Outlook Connector"),
+    ("a connector MSI of the other bitness", "koff-10.0.2-x86.msi", "but Office here is 64-bit"),
+    ("an older connector MSI", "koff-10.0.1-x64.msi", "older than the installed 10.0.2"),
+    ("a truncated MSI", "truncated", "is not usable"),
+    ("a missing file", r"C:\Downloads\kerio-connect-koff-10.0.4-win64.msi", "cannot be opened"),
+    ("an unreachable UNC path", r"\\fileserver.invalid\share\koff.msi", "cannot be opened"),
+]
+
+
+def test_bad_installers(pfx):
+    """Each installer that is not the right connector package is refused at preflight, and the
+    Uninstall keys, the profiles, MAPISVC.INF and the connector's folder are byte-identical."""
+    for label, name, why in BAD_INSTALLERS:
+        if name == "holder.exe":
+            path = "Z:" + os.path.join(pfx.testbed, "bin", "holder.exe").replace("/", "\\")
+        elif name == "truncated":
+            data = tb.read(pfx.unix_msi("koff-10.0.4-x64.msi"))
+            cut = os.path.join(pfx.tmp, "koff-10.0.4-x64-cut.msi")
+            with open(cut, "wb") as f:
+                f.write(data[:len(data) * 3 // 5])
+            path = "Z:" + cut.replace("/", "\\")
+        elif name.endswith(".msi") and ":" not in name and not name.startswith("\\"):
+            path = pfx.msi(name)
+        else:
+            path = name
+        refused(pfx, {"installer": path}, f"bad installer ({label})", why)
 
 
 def test_cache_in_use(pfx):
@@ -388,12 +537,9 @@ def test_outlook_running(pfx):
     p = pfx.koffix("--json", "actions", "run", "rebuild-profile", "--param",
                    "office_version=365", "--yes")
     open(release, "w").close()
-    run = json.loads(p.stdout or "{}")
-    t.check("outlook-running: the run stops at the process check and names OUTLOOK.EXE",
-            p.returncode == 1 and run.get("state") == "failed"
-            and "OUTLOOK.EXE" in run.get("error", "")
-            and run["steps"][0]["result_code"] == 4 or "OUTLOOK.EXE" in run["steps"][0]["output"],
-            run.get("error"))
+    t.check("outlook-running: the preflight refuses the run and names OUTLOOK.EXE",
+            p.returncode == 1 and not p.stdout.strip() and "OUTLOOK.EXE" in p.stderr
+            and "changed nothing" in p.stderr, (p.returncode, p.stderr[-600:]))
     t.check("outlook-running: nothing changed", pfx.reg_export(tb.PROFILES) == before)
 
 
@@ -429,16 +575,18 @@ def kill_during_install(pfx):
     """Starts the reinstall and kills koffix while Windows Installer installs in step 6: once
     koffix has said that step 6 started and the install's log exists in the run's backups.
     The moment comes from koffix's own progress lines on stderr (a file, not a pipe: Wine's
-    services would inherit a pipe) and from that file; a step takes about 0.3 s here, too
-    short for polling the journal, and an agent merely seen in /proc may still be starting
-    (Wine leaves a child whose creator died during its start-up hanging). Returns the run id
+    services would inherit a pipe) and from that file; the package (koff-10.0.5-x64-slow.msi)
+    waits about five seconds after copying its files, so that the install is still going when
+    koffix dies; an agent merely seen in /proc may still be starting (Wine leaves a child
+    whose creator died during its start-up hanging). Returns the run id
     (None unless koffix died inside step 6), whether koffix ended on its own first, and what
     it said."""
     mark, done = "\nkoffix: step 6 started:", re.compile(r"^koffix: step 6 (?!started)", re.M)
-    first = re.compile(r"^koffix: run ([0-9a-f]{32}) started", re.M)
+    first = re.compile(r"^koffix: run ([0-9a-f]{32})\r?$", re.M)
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen([*pfx.koffix_cmd(), "actions", "run", "reinstall-koff", "--param",
-                                 "installer=" + pfx.msi("koff-10.0.4-x64.msi"), "--yes"],
+                                 "installer=" + pfx.msi("koff-10.0.5-x64-slow.msi"), "--param",
+                                 "previous_installer=" + pfx.msi("koff-10.0.2-x64.msi"), "--yes"],
                                 env=pfx.koffix_env(), stdout=out, stderr=subprocess.STDOUT)
         said, deadline = "", time.time() + 120
         while time.time() < deadline:
@@ -468,7 +616,7 @@ def test_killed_mid_run(pfx):
         print(f"   killed: the run ended before step 6; once more. It said:\n{said[-1500:]}",
               file=sys.stderr)
         run, ended, said = kill_during_install(pfx)
-    t.check("killed: koffix died while step 6 installed, after the uninstall", run is not None,
+    t.check("killed: koffix died while step 6 upgraded in place", run is not None,
             said[-1500:])
     if not run:
         return
@@ -480,12 +628,13 @@ def test_killed_mid_run(pfx):
     r = json.loads(show.stdout or "{}")
     steps = {s["n"]: s["state"] for s in r.get("steps", [])}
     t.check("killed: the next start finds the run interrupted, step 6 journaled started",
-            r.get("state") == "interrupted" and steps.get(5) == "succeeded"
+            r.get("state") == "interrupted" and steps.get(5) == "skipped"
             and steps.get(6) == "started", (r.get("state"), steps))
     undo = pfx.koffix("--json", "actions", "undo", run, "--yes")
     r = json.loads(undo.stdout or "{}")
     dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
-    t.check("killed: rollback completes and the previous connector 10.0.2 is back",
+    t.check("killed: rollback completes and the previous connector 10.0.2 is back (from the "
+            "previous installer named)",
             undo.returncode == 0 and r.get("state") == "undone" and os.path.exists(dll)
             and "10.0.2".encode("utf-16-le") in tb.read(dll),
             (undo.returncode, [(s["n"], s["state"], s["output"][-200:]) for s in r.get("steps", [])]))
@@ -514,6 +663,7 @@ def test_cmd_export(pfx):
         with open(script, "wb") as f:
             f.write(text)
         before_reg = pfx.reg_export(tb.PROFILES)
+        before_exchange = pfx.reg_export(r"HKCU\Software\Microsoft\Exchange")
         cache = pfx.unix(pfx.localappdata + r"\Kerio\Outlook Connector\Outlook")
         content = tb.tree(cache)
         r = pfx.wine(["cmd", "/c", "Z:" + script.replace("/", "\\")])
@@ -525,7 +675,8 @@ def test_cmd_export(pfx):
                 tb.tree(os.path.join(os.path.dirname(cache), renamed[0])) == content
         elif kind == "profile":
             ok = ok and pfx.reg_exists(tb.PROFILES + r"\Profiles\Outlook (koffix)") and \
-                pfx.reg_value(tb.PROFILES, "DefaultProfile") == "Outlook (koffix)"
+                pfx.reg_value(tb.PROFILES, "DefaultProfile") == "Outlook" and \
+                pfx.reg_value(OPTIONS, "PickLogonProfile") == "1"
         t.check(f".cmd {action}: runs under wine cmd and reaches the agent's end state", ok,
                 (r.returncode, out[-800:]))
         u = pfx.wine(["cmd", "/c", "Z:" + script.replace("/", "\\"), "undo"])
@@ -533,16 +684,28 @@ def test_cmd_export(pfx):
             t.check(f".cmd {action} undo: the cache is back", u.returncode == 0
                     and tb.tree(cache) == content, u.stdout.decode(errors="replace")[-400:])
         elif kind == "profile":
-            t.check(f".cmd {action} undo: the profiles are back exactly",
-                    u.returncode == 0 and pfx.reg_export(tb.PROFILES) == before_reg,
+            t.check(f".cmd {action} undo: the profiles and Outlook's settings are back exactly",
+                    u.returncode == 0 and pfx.reg_export(tb.PROFILES) == before_reg
+                    and pfx.reg_export(r"HKCU\Software\Microsoft\Exchange") == before_exchange,
                     u.stdout.decode(errors="replace")[-400:])
 
 
 def test_cmd_reinstall(pfx):
     """The .cmd of reinstall-koff finds the connector by name in the Uninstall lists (one
-    `reg query` per entry: Wine's reg.exe has no /f search), uninstalls it and installs the
-    given package. The .cmd of reregister-mapi stops at its MSI repair, because Wine's
-    msiexec does not implement /f (the agent's run of it is proven above): nothing changed."""
+    `reg query` per entry: Wine's reg.exe has no /f search) and installs the given package over
+    it (never uninstalling first); given a program instead of an .msi it stops before anything.
+    The .cmd of reregister-mapi stops at its MSI repair, because Wine's msiexec does not
+    implement /f (the agent's run of it is proven above): nothing changed."""
+    before = tb.snapshot(pfx)
+    exe = "Z:" + os.path.join(pfx.testbed, "bin", "holder.exe").replace("/", "\\")
+    script = os.path.join(pfx.tmp, "reinstall-exe.cmd")
+    with open(script, "wb") as f:
+        f.write(pfx.koffix("actions", "plan", "reinstall-koff", "--format", "cmd", "--param",
+                           "installer=" + exe).stdout.encode())
+    r = pfx.wine(["cmd", "/c", "Z:" + script.replace("/", "\\")])
+    t.check(".cmd reinstall-koff with an EXE: stops at its preflight, nothing changed",
+            r.returncode == 1 and b"not a Windows Installer package" in r.stdout
+            and tb.snapshot(pfx) == before, (r.returncode, r.stdout[-600:]))
     before = pfx.reg_export(tb.UNINSTALL)
     args = ["actions", "plan", "reinstall-koff", "--format", "cmd",
             "--param", "installer=" + pfx.msi("koff-10.0.4-x64.msi")]
@@ -551,7 +714,7 @@ def test_cmd_reinstall(pfx):
         f.write(pfx.koffix(*args).stdout.encode())
     r = pfx.wine(["cmd", "/c", "Z:" + script.replace("/", "\\")])
     after = pfx.reg_export(tb.UNINSTALL)
-    t.check(".cmd reinstall-koff under Wine: finds the connector and installs the new one",
+    t.check(".cmd reinstall-koff under Wine: finds the connector and upgrades it in place",
             r.returncode == 0 and b"found the connector" in r.stdout and "10.0.4" in after
             and "10.0.2" not in after, (r.returncode, r.stdout[-600:]))
     t.check(".cmd reinstall-koff: the old entry was saved first", "10.0.2" in before)
@@ -575,10 +738,10 @@ def main():
     start = time.time()
     TESTBED = tb.build()
     print(f"   testbed {TESTBED} ready in {time.time() - start:.1f} s")
-    for fn in (test_detect, test_mapisvc_without_kerio, test_corrupt_profile, test_dll_deleted,
-               test_bitness_mismatch, test_older_than_server, test_cache_in_use,
-               test_check_and_collect, test_outlook_running, test_sabotage, test_killed_mid_run,
-               test_cmd_export, test_cmd_reinstall):
+    for fn in (test_detect, test_mapisvc_without_kerio, test_mapisvc_evidence, test_corrupt_profile,
+               test_dll_deleted, test_bitness_mismatch, test_older_than_server, test_upgrade_fails,
+               test_bad_installers, test_cache_in_use, test_check_and_collect, test_outlook_running,
+               test_sabotage, test_killed_mid_run, test_cmd_export, test_cmd_reinstall):
         scenario(fn)
     print(f"   all scenarios: {time.time() - start:.1f} s")
     return t.done()

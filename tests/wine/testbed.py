@@ -124,6 +124,10 @@ class Prefix:
         """The Windows (Z:) path of a fixture package."""
         return "Z:" + os.path.join(self.testbed, "msi", name).replace("/", "\\")
 
+    def unix_msi(self, name):
+        """The Linux path of a fixture package."""
+        return os.path.join(self.testbed, "msi", name)
+
     # ---- the registry, through Wine's own reg.exe ----
 
     def reg_export(self, key):
@@ -133,6 +137,10 @@ class Prefix:
             os.unlink(out)
         p = self.wine(["reg", "export", key, "Z:" + out.replace("/", "\\"), "/y"])
         if p.returncode or not os.path.exists(out):
+            # An absent key is an answer; anything else is said (a flaky reg.exe once hid here).
+            if b"Unable to find" not in p.stdout:
+                print(f"   reg export {key}: exit {p.returncode}, stdout {p.stdout[-300:]!r}, "
+                      f"stderr {p.stderr[-300:]!r}", file=sys.stderr)
             return None
         with open(out, "rb") as f:
             raw = f.read()
@@ -234,6 +242,22 @@ class Prefix:
                 return release
             time.sleep(0.05)
         raise RuntimeError("holder.exe did not start")
+
+
+UNINSTALL_VIEWS = (UNINSTALL, r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall",
+                   r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall")
+
+
+def snapshot(pfx):
+    """What a refused repair must leave byte for byte: the three Uninstall lists, Outlook's
+    profiles and settings, MAPISVC.INF and the connector's folders (64- and 32-bit)."""
+    out = {key: pfx.reg_export(key) for key in UNINSTALL_VIEWS}
+    out[PROFILES] = pfx.reg_export(PROFILES)
+    out["Exchange"] = pfx.reg_export(r"HKCU\Software\Microsoft\Exchange")
+    out["MAPISVC.INF"] = read(pfx.unix(MAPISVC))
+    out["folder"] = tree(pfx.unix(KOFF_DIR))
+    out["folder (x86)"] = tree(pfx.unix(KOFF_DIR.replace("Program Files", "Program Files (x86)")))
+    return out
 
 
 def read(path, mode="rb"):

@@ -869,3 +869,32 @@ enum pe_verdict pe_check(const struct pe_rules *rules, const void *data, size_t 
 	*report = rep;
 	return v;
 }
+
+enum pe_verdict pe_check_installer(const struct pe_rules *rules, const void *data, size_t len,
+				   const struct pe_check_opts *o, char *out, size_t outlen)
+{
+	char why[200];
+	struct pe_file *pe = xmalloc(sizeof *pe);
+	if (pe_parse(pe, data, len, why, sizeof why) != 0) {
+		free(pe);
+		snprintf(out, outlen, "koffix could not analyse it as a program: %s.", why);
+		return PE_NOT_ANALYSABLE;
+	}
+	struct pe_sig sig;
+	pe_sig_check(pe, o->trust, o->now ? o->now : time(NULL), &sig);
+	const char *status = NULL;
+	struct ind ind;
+	memset(&ind, 0, sizeof ind);
+	enum pe_level l = signature_indicator(rules, o, &sig, &status, &ind);
+	struct pe_version ver;
+	bool have = pe_version_read(pe, &ver) == 0;
+	snprintf(out, outlen, "Its version resource names \"%.100s\" %.40s by \"%.100s\". %s",
+		 have && ver.str[PE_VER_PRODUCT_NAME][0] ? ver.str[PE_VER_PRODUCT_NAME] : "no product",
+		 have && ver.str[PE_VER_FILE_VERSION][0] ? ver.str[PE_VER_FILE_VERSION] : "",
+		 have && ver.str[PE_VER_COMPANY][0] ? ver.str[PE_VER_COMPANY] : "no company",
+		 ind.reason);
+	pe_sig_release(&sig);
+	free(pe);
+	return l == PE_LEVEL_OK ? PE_LEGITIMATE : l == PE_LEVEL_MALICIOUS ?
+	       PE_VERDICT_MALICIOUS : PE_VERDICT_SUSPICIOUS;
+}

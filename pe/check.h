@@ -72,6 +72,17 @@ void pe_rules_free(struct pe_rules *r);
 enum pe_verdict pe_check(const struct pe_rules *rules, const void *data, size_t len,
 			 const struct pe_check_opts *o, cJSON **report);
 
+/*
+ * The check of an installer program (an EXE given where the connector's .msi was expected):
+ * its Authenticode signature against the trusted-signer list, and its version resource. The
+ * DLL rules (size, location, "not a DLL") do not apply. Returns PE_LEGITIMATE (validly signed
+ * by a known publisher), PE_VERDICT_SUSPICIOUS (unsigned, unknown signer, unverifiable),
+ * PE_VERDICT_MALICIOUS (a signature that proves tampering) or PE_NOT_ANALYSABLE (not a PE);
+ * writes one sentence for people into out.
+ */
+enum pe_verdict pe_check_installer(const struct pe_rules *rules, const void *data, size_t len,
+				   const struct pe_check_opts *o, char *out, size_t outlen);
+
 /* The report for a file that could not be read at all (why: a sentence). */
 enum pe_verdict pe_check_unreadable(const struct pe_rules *rules, const char *why,
 				    const struct pe_check_opts *o, cJSON **report);

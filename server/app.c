@@ -279,6 +279,29 @@ static int load_flows(struct app *app, char *err, size_t errlen)
 	return rc;
 }
 
+/* The local path of a file the agent names (under Wine inside the prefix); false if none. */
+static bool local_path(const struct app *app, const char *windows_path, char *local, size_t len)
+{
+	if (strcmp(app->backend->name, "wine") == 0) {
+		const char *prefix = getenv("WINEPREFIX");
+		if (!prefix)
+			return false;
+		if (!strncasecmp(windows_path, "C:\\", 3))
+			snprintf(local, len, "%s/drive_c/%s", prefix, windows_path + 3);
+		else if (!strncasecmp(windows_path, "Z:\\", 3))   /* Wine's view of / */
+			snprintf(local, len, "/%s", windows_path + 3);
+		else
+			return false;
+		for (char *p = local; *p; p++)
+			if (*p == '\\')
+				*p = '/';
+		return true;
+	}
+	/* The agent runs on this machine: its path is ours. */
+	snprintf(local, len, "%s", windows_path);
+	return true;
+}
+
 /*
  * The check-dll step's full check: the agent found the file; koffix reads it (under Wine from
  * the prefix's drive_c, natively as it is) and runs the legitimacy check on it.
@@ -289,18 +312,8 @@ static int inspect_dll(void *cls, const char *windows_path, const char *office_b
 	struct app *app = cls;
 	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
 	char err[512];
-	if (strcmp(app->backend->name, "wine") == 0) {
-		const char *prefix = getenv("WINEPREFIX");
-		if (!prefix || strncasecmp(windows_path, "C:\\", 3))
-			return KX_ENOTFOUND;
-		snprintf(local, sizeof local, "%s/drive_c/%s", prefix, windows_path + 3);
-		for (char *p = local + strlen(prefix); *p; p++)
-			if (*p == '\\')
-				*p = '/';
-	} else {
-		/* The agent runs on this machine: its path is ours. */
-		snprintf(local, sizeof local, "%s", windows_path);
-	}
+	if (!local_path(app, windows_path, local, sizeof local))
+		return KX_ENOTFOUND;
 	char *data;
 	size_t len;
 	if (read_file(local, 64u << 20, &data, &len) != 0)
@@ -321,6 +334,40 @@ static int inspect_dll(void *cls, const char *windows_path, const char *office_b
 		snprintf(out, outlen, "Full check by koffix: %s. %s", pe_verdict_name(v),
 			 cJSON_IsString(reason) ? reason->valuestring : "");
 		cJSON_Delete(rep);
+		rc = 0;
+	}
+	pe_trust_free(trust);
+	pe_rules_free(rules);
+	free(data);
+	return rc;
+}
+
+/*
+ * An installer program the preflight found: koffix checks its signature and version itself.
+ * A signature that proves tampering blocks the repair; anything short of a valid signature by
+ * a known publisher is a warning.
+ */
+static int inspect_installer(void *cls, const char *windows_path, const char **level,
+			     char *out, size_t outlen)
+{
+	struct app *app = cls;
+	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
+	char err[512];
+	if (!local_path(app, windows_path, local, sizeof local))
+		return KX_ENOTFOUND;
+	char *data;
+	size_t len;
+	if (read_file(local, 256u << 20, &data, &len) != 0)
+		return KX_EIO;
+	snprintf(dir, sizeof dir, "%s/pe/data", app->root);
+	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
+	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
+	struct pe_trust *trust = rules ? pe_trust_new(NULL, true, pinned, err, sizeof err) : NULL;
+	int rc = KX_EIO;
+	if (rules && trust) {
+		struct pe_check_opts o = { .trust = trust };
+		enum pe_verdict v = pe_check_installer(rules, data, len, &o, out, outlen);
+		*level = v == PE_LEGITIMATE ? "ok" : v == PE_VERDICT_MALICIOUS ? "blocked" : "warning";
 		rc = 0;
 	}
 	pe_trust_free(trust);
@@ -375,6 +422,7 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 	if (!app->backend)
 		return KX_ENOTFOUND;
 	app->backend->inspect = inspect_dll;
+	app->backend->inspect_installer = inspect_installer;
 	app->backend->inspect_cls = app;
 	return 0;
 }

@@ -427,6 +427,35 @@ static void test_known_good(const struct pe_trust *trust)
 	T_CONTAINS(err, "trusted-signers.json");
 }
 
+/* The installer-program check: the signature decides, the DLL rules do not apply (an EXE,
+ * "exe-renamed.dll", is no sign of malware here). */
+static void test_installer(const struct pe_rules *rules, const struct pe_trust *trust)
+{
+	static const struct { const char *file; enum pe_verdict v; const char *has; } exes[] = {
+		{ "vendor-x64.dll", PE_LEGITIMATE, "validly signed" },
+		{ "exe-renamed.dll", PE_LEGITIMATE, "validly signed" },
+		{ "unsigned.dll", PE_VERDICT_SUSPICIOUS, "not digitally signed" },
+		{ "unknown-company.dll", PE_VERDICT_SUSPICIOUS, "not a known publisher" },
+		{ "modified.dll", PE_VERDICT_MALICIOUS, "changed after it was signed" },
+		{ "not-a-pe.dll", PE_NOT_ANALYSABLE, "could not analyse it" },
+	};
+	struct pe_check_opts o = { .trust = trust };
+	for (size_t i = 0; i < sizeof exes / sizeof exes[0]; i++) {
+		char path[1024], out[1200];
+		snprintf(path, sizeof path, "%s/%s", fixtures(), exes[i].file);
+		char *data;
+		size_t len;
+		if (read_file(path, 64u << 20, &data, &len) != 0) {
+			T_CHECK(0, "fixture '%s' is missing", path);
+			continue;
+		}
+		enum pe_verdict v = pe_check_installer(rules, data, len, &o, out, sizeof out);
+		T_CHECK(v == exes[i].v, "%s: %s", exes[i].file, out);
+		T_CONTAINS(out, exes[i].has);
+		free(data);
+	}
+}
+
 int main(void)
 {
 	char err[256];
@@ -443,6 +472,7 @@ int main(void)
 	test_location();
 	test_process(rules);
 	test_known_good(trust);
+	test_installer(rules, trust);
 	T_OK(pe_trust_new("/nonexistent.pem", false, NULL, err, sizeof err) == NULL);
 	pe_trust_free(trust);
 	pe_rules_free(rules);

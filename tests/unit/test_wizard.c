@@ -258,6 +258,7 @@ static void write_tmp(const char *name, const char *text)
 
 static const char *good_flow =
 	"{\"id\":\"t\",\"start\":\"q\",\"tables\":{\"v\":\"v.json\"},"
+	"\"evidence\":{\"seen\":[\"yes\",\"no\"]},"
 	"\"orders\":{\"o\":[\"a\",\"b\"]},\"nodes\":{"
 	"\"q\":{\"kind\":\"choice\",\"question\":\"Q?\",\"options\":[{\"value\":\"a\",\"label\":\"A\"},"
 	"{\"value\":\"b\",\"label\":\"B\"},{\"value\":\"unknown\",\"label\":\"?\"}],\"next\":\"t\"},"
@@ -267,7 +268,8 @@ static const char *good_flow =
 	"\"because\":\"You said {{q}}.\"},{\"when\":{\"version\":{\"left\":\"t\",\"right\":"
 	"{\"value\":\"2.0\"},\"parts\":2,\"is\":\"lt\"}},\"note\":\"Old {{t}}.\"}],\"else\":\"o2\"},"
 	"\"o1\":{\"kind\":\"outcome\",\"title\":\"One\",\"summary\":\"S\",\"articles\":[\"a1\"],"
-	"\"actions\":[{\"id\":\"fix\",\"params\":{\"v\":\"{{t}}\",\"q\":\"{{q}}\"}}]},"
+	"\"actions\":[{\"id\":\"fix\",\"params\":{\"v\":\"{{t}}\",\"q\":\"{{q}}\"}},"
+	"{\"id\":\"fix\",\"when\":{\"eq\":[\"evidence.seen\",\"yes\"]}}]},"
 	"\"o2\":{\"kind\":\"outcome\",\"title\":\"Two\",\"summary\":\"S\",\"why\":\"End.\"}}}";
 
 static int check_text(const char *flow_json, struct buf *report)
@@ -331,6 +333,14 @@ static void test_checker(void)
 		{ "\"label\":\"B\"", "\"label\":\"\"", "each option has a value" },
 		{ "{\"value\":\"b\",\"label\":\"B\"}", "{\"value\":\"a\",\"label\":\"B\"}", "option 'a' appears twice" },
 		{ "\"parts\":2", "\"parts\":9", "version parts is 1 to 4" },
+		/* Evidence: declared keys and values only; conditional actions are checked too. */
+		{ "[\"evidence.seen\",\"yes\"]", "[\"evidence.seen\",\"maybe\"]",
+		  "node 'o1': 'maybe' is not a value of evidence.seen" },
+		{ "[\"evidence.seen\",\"yes\"]", "[\"evidence.gone\",\"yes\"]",
+		  "node 'o1': condition reads 'evidence.gone', which is not a question" },
+		{ "\"seen\":[\"yes\",\"no\"]", "\"seen\":[]", "evidence 'seen' is a key" },
+		{ "\"seen\":[\"yes\",\"no\"]", "\"seen\":[\"a b\"]",
+		  "a value of evidence 'seen' is not a plain word" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *flow = replace(good_flow, cases[i].from, cases[i].to);

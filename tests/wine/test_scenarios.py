@@ -457,6 +457,16 @@ def test_bad_installers(pfx):
         else:
             path = name
         refused(pfx, {"installer": path}, f"bad installer ({label})", why)
+    # An installer program is for the manual path: koffix checks its signature itself and says
+    # what it found; the person runs it.
+    exe = "Z:" + os.path.join(pfx.testbed, "bin", "holder.exe").replace("/", "\\")
+    p = pfx.koffix("actions", "plan", "reinstall-koff", "--param", "installer=" + exe,
+                   "--param", "method=manual", "--format", "json")
+    checks = {c["id"]: c for c in json.loads(p.stdout or "{}").get("preflight", [])}
+    inst = checks.get("installer", {})
+    t.check("manual path with an EXE: koffix checks its signature and warns (unsigned)",
+            inst.get("state") == "warning" and "is a program (EXE)" in inst.get("reason", "")
+            and "not digitally signed" in inst.get("reason", ""), inst)
 
 
 def test_cache_in_use(pfx):

@@ -49,20 +49,23 @@ LIB_SRCS := \
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
 RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c repair-actions/agent_backend.c repair-actions/runner.c
 PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/store.c server/multipart.c server/dll_routes.c server/cli_checkdll.c
+SCAN_SRCS   := scan/evtxml.c scan/events.c scan/rules.c scan/scan.c scan/store.c server/cli_scan.c server/scan_routes.c
 TICKET_SRCS := ticket/text.c ticket/db.c ticket/model.c ticket/redact.c ticket/render.c ticket/export.c server/ticket_routes.c server/cli_ticket.c
-LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(TICKET_SRCS)
+LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(SCAN_SRCS) $(TICKET_SRCS)
 MAIN_SRCS := server/main.c
 
 RA_TESTS     := test_actions
 PE_TESTS     := test_pe test_pe_check test_pe_upload
 TICKET_TESTS := test_ticket
+SCAN_TESTS   := test_scan
 RA_FUZZERS     :=
 PE_FUZZERS     := fuzz_pe fuzz_sig fuzz_pe_multipart
 TICKET_FUZZERS := fuzz_ticket
+SCAN_FUZZERS   := fuzz_evtxml fuzz_scan
 UNIT_TESTS := test_platform test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard \
-              $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS)
+              $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS) $(SCAN_TESTS)
 FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow fuzz_agent_json \
-              $(RA_FUZZERS) $(PE_FUZZERS) $(TICKET_FUZZERS)
+              $(RA_FUZZERS) $(PE_FUZZERS) $(TICKET_FUZZERS) $(SCAN_FUZZERS)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
@@ -72,7 +75,7 @@ FUZZ_BINS := $(FUZZERS:%=$(B)/fuzz/%)
 # The Windows agent (koffix-agent.exe): pure Win32 C, cross-built with mingw-w64 when present.
 MINGW      ?= x86_64-w64-mingw32-gcc
 AGENT_SRCS := agent/main.c agent/json.c agent/util.c agent/reg.c agent/steps.c agent/msi.c \
-              agent/mapisvc.c agent/detect.c agent/preflight.c
+              agent/mapisvc.c agent/detect.c agent/preflight.c agent/scan.c
 AGENT_RC   := agent/agent.rc
 WINDRES    ?= $(MINGW:gcc=windres)
 AGENT_CFLAGS := -std=c11 -municode -DUNICODE -D_UNICODE -D_WIN32_WINNT=0x0601 $(WARN) -O2 -g0 -MMD -MP

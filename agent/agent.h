@@ -8,6 +8,7 @@
  * Protocol. One request, a UTF-8 JSON object, on stdin:
  *   {"command":"detect"}
  *   {"command":"preflight","checks":[{"id","kind","args"}]}   (read-only; preflight.c)
+ *   {"command":"scan","options":{"days":30,"min_free_mb":N}}   (read-only; scan.c)
  *   {"command":"run-step"|"verify-step"|"undo-step","run":"<32 hex>","step":{plan step},
  *    "params":{...}}
  * Events on stdout, one JSON object per line ("\n", binary mode):
@@ -18,6 +19,8 @@
  *     ("skipped": the step found nothing to do and changed nothing, so it has nothing to undo)
  *   {"event":"detected","answers":{...},"facts":{...}}
  *   {"event":"check","id":ID,"state":"ok"|"warning"|"blocked","reason":"...","facts":{...}}
+ *   {"event":"source","name":N,"available":B,"detail":"..."}   {"event":"evtxml","log":L,"xml":X}
+ *   {"event":"scanned","computer":C,"user":U,"facts":{...}}
  *   and always last {"event":"result","code":N,"message":"..."}; the exit code is N (AGENT_R_*).
  *
  * Rules. Per-user steps never elevate. No network listener. No reg.exe or cmd.exe: the only
@@ -223,6 +226,8 @@ int programs_running(struct step *st, wchar_t *running, size_t len, int *watched
 
 /* Office's bitness as installed ("x64", "x86"), or NULL when no Office was found. */
 const wchar_t *office_bitness_now(void);
+/* Office's settings key ("16.0", "15.0", "14.0"), or "" when no Office was found. */
+const wchar_t *office_settings_key(void);
 
 int step_run(struct step *st);
 int step_verify(struct step *st);
@@ -230,6 +235,27 @@ int step_undo(struct step *st);
 
 /* Fills the answers and facts objects (their members, without braces). */
 void detect(struct sb *answers, struct sb *facts);
+/* The same for some parts only: Windows, Office, MAPISVC.INF, processes and rights; the
+ * profiles; the connector and its DLL. */
+enum { DETECT_BASICS = 1, DETECT_PROFILES = 2, DETECT_CONNECTOR = 4 };
+void detect_parts(struct sb *answers, struct sb *facts, unsigned parts);
+
+/* A member "key": value (a JSON string) / "key": json (raw JSON) of an object being built,
+ * with the comma when the object already has members. */
+void json_add_str(struct sb *b, const char *key, const wchar_t *value);
+void json_add_raw(struct sb *b, const char *key, const char *json);
+/* A REG_SZ or REG_EXPAND_SZ value (not expanded) into out; false when absent. */
+bool reg_get_sz(HKEY root, const wchar_t *key, const wchar_t *value, REGSAM view, wchar_t *out,
+		DWORD n);
+
+/*
+ * Pending renames and deletions (PendingFileRenameOperations) that name the connector's files
+ * or install_dir: how many, the first into first; *others gets the count of the others.
+ */
+int pending_connector_ops(const wchar_t *install_dir, wchar_t *first, size_t n, int *others);
+
+/* The scan command (scan.c): source, evtxml and scanned events. options may be NULL. */
+int scan(const struct json *options);
 
 /* Product found by display name across the three Uninstall views. */
 struct product {

@@ -14,7 +14,7 @@
 
 typedef LONG(WINAPI *rtl_get_version_fn)(OSVERSIONINFOEXW *);
 
-static void add_str(struct sb *b, const char *key, const wchar_t *value)
+void json_add_str(struct sb *b, const char *key, const wchar_t *value)
 {
 	if (b->len)
 		sb_add(b, ",");
@@ -23,7 +23,7 @@ static void add_str(struct sb *b, const char *key, const wchar_t *value)
 	sb_jwstr(b, value);
 }
 
-static void add_raw(struct sb *b, const char *key, const char *json)
+void json_add_raw(struct sb *b, const char *key, const char *json)
 {
 	if (b->len)
 		sb_add(b, ",");
@@ -32,8 +32,8 @@ static void add_raw(struct sb *b, const char *key, const char *json)
 	sb_add(b, json);
 }
 
-static bool get_sz(HKEY root, const wchar_t *key, const wchar_t *value, REGSAM view, wchar_t *out,
-		   DWORD n)
+bool reg_get_sz(HKEY root, const wchar_t *key, const wchar_t *value, REGSAM view, wchar_t *out,
+		DWORD n)
 {
 	HKEY h;
 	out[0] = 0;
@@ -65,14 +65,14 @@ static void windows(struct sb *answers, struct sb *facts)
 		name = L"8.1";
 	else if (v.dwMajorVersion == 6 && v.dwMinorVersion == 1)
 		name = L"7";
-	add_str(answers, "windows_version", name);
+	json_add_str(answers, "windows_version", name);
 	struct sb w = { 0 };
 	sb_addf(&w, "{\"version\":");
 	sb_jwstr(&w, name);
 	sb_addf(&w, ",\"major\":%lu,\"minor\":%lu,\"build\":%lu,\"workstation\":%s}",
 		(unsigned long)v.dwMajorVersion, (unsigned long)v.dwMinorVersion,
 		(unsigned long)v.dwBuildNumber, v.wProductType == VER_NT_WORKSTATION ? "true" : "false");
-	add_raw(facts, "windows", w.p);
+	json_add_raw(facts, "windows", w.p);
 	sb_free(&w);
 }
 
@@ -85,11 +85,11 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 	const wchar_t *install = NULL, *bitness = NULL, *year = NULL;
 	key[0] = 0;
 	struct sb o = { 0 };
-	if (get_sz(HKEY_LOCAL_MACHINE, c2r, L"Platform", KEY_WOW64_64KEY, platform, 16)) {
+	if (reg_get_sz(HKEY_LOCAL_MACHINE, c2r, L"Platform", KEY_WOW64_64KEY, platform, 16)) {
 		install = L"c2r";
-		get_sz(HKEY_LOCAL_MACHINE, c2r, L"VersionToReport", KEY_WOW64_64KEY, version, 64);
-		get_sz(HKEY_LOCAL_MACHINE, c2r, L"ProductReleaseIds", KEY_WOW64_64KEY, ids, 512);
-		get_sz(HKEY_LOCAL_MACHINE, c2r, L"InstallationPath", KEY_WOW64_64KEY, path, AGENT_PATH);
+		reg_get_sz(HKEY_LOCAL_MACHINE, c2r, L"VersionToReport", KEY_WOW64_64KEY, version, 64);
+		reg_get_sz(HKEY_LOCAL_MACHINE, c2r, L"ProductReleaseIds", KEY_WOW64_64KEY, ids, 512);
+		reg_get_sz(HKEY_LOCAL_MACHINE, c2r, L"InstallationPath", KEY_WOW64_64KEY, path, AGENT_PATH);
 		bitness = !_wcsicmp(platform, L"x64") ? L"x64" : !_wcsicmp(platform, L"x86") ? L"x86"
 			  : NULL;
 		/* Every Click-to-Run Office since 2016 reports 16.0; the product id tells which. */
@@ -98,9 +98,9 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 		       wcsstr(ids, L"2019") ? L"2019" : !wcsncmp(version, L"16.", 3) ? L"2016" :
 		       !wcsncmp(version, L"15.", 3) ? L"2013" : NULL;
 		wcscpy(key, !wcsncmp(version, L"15.", 3) ? L"15.0" : L"16.0");
-		add_str(&o, "version_to_report", version);
-		add_str(&o, "product_release_ids", ids);
-		add_str(&o, "installation_path", path);
+		json_add_str(&o, "version_to_report", version);
+		json_add_str(&o, "product_release_ids", ids);
+		json_add_str(&o, "installation_path", path);
 	} else {
 		static const struct {
 			const wchar_t *key, *year;
@@ -111,7 +111,7 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 				wchar_t k[128], bits[16];
 				_snwprintf(k, 128, L"SOFTWARE\\Microsoft\\Office\\%ls\\Outlook", vers[i].key);
 				k[127] = 0;
-				if (!get_sz(HKEY_LOCAL_MACHINE, k, L"Bitness", views[v], bits, 16))
+				if (!reg_get_sz(HKEY_LOCAL_MACHINE, k, L"Bitness", views[v], bits, 16))
 					continue;
 				install = L"msi";
 				bitness = !_wcsicmp(bits, L"x64") ? L"x64" : L"x86";
@@ -121,13 +121,13 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 		}
 	}
 	if (install) {
-		add_str(&o, "install", install);
-		add_str(&o, "bitness", bitness ? bitness : L"unknown");
-		add_str(&o, "settings_key", key);
+		json_add_str(&o, "install", install);
+		json_add_str(&o, "bitness", bitness ? bitness : L"unknown");
+		json_add_str(&o, "settings_key", key);
 		if (bitness)
-			add_str(answers, "office_bitness", bitness);
+			json_add_str(answers, "office_bitness", bitness);
 		if (year)
-			add_str(answers, "office_version", year);
+			json_add_str(answers, "office_version", year);
 		/* The new Outlook is switched on per user (an [I] fact: check on a real PC). */
 		DWORD use_new = 0, len = sizeof use_new;
 		wchar_t pref[128];
@@ -135,16 +135,16 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 		pref[127] = 0;
 		bool is_new = RegGetValueW(HKEY_CURRENT_USER, pref, L"UseNewOutlook", RRF_RT_REG_DWORD,
 					   NULL, &use_new, &len) == 0 && use_new == 1;
-		add_str(answers, "outlook_kind", is_new ? L"new" : L"classic");
-		add_str(&o, "outlook_kind", is_new ? L"new" : L"classic");
+		json_add_str(answers, "outlook_kind", is_new ? L"new" : L"classic");
+		json_add_str(&o, "outlook_kind", is_new ? L"new" : L"classic");
 	} else {
-		add_str(&o, "install", L"none");
+		json_add_str(&o, "install", L"none");
 	}
 	struct sb w = { 0 };
 	sb_add(&w, "{");
 	sb_add(&w, o.p ? o.p : "");
 	sb_add(&w, "}");
-	add_raw(facts, "office", w.p);
+	json_add_raw(facts, "office", w.p);
 	sb_free(&w);
 	sb_free(&o);
 }
@@ -185,7 +185,7 @@ static void profiles(struct sb *facts, const wchar_t *office_key)
 		_snwprintf(key, 256, L"Software\\Microsoft\\Office\\%ls\\Outlook\\Profiles", office_key);
 		_snwprintf(dkey, 256, L"Software\\Microsoft\\Office\\%ls\\Outlook", office_key);
 	}
-	get_sz(HKEY_CURRENT_USER, dkey, L"DefaultProfile", KEY_WOW64_64KEY, dflt, 256);
+	reg_get_sz(HKEY_CURRENT_USER, dkey, L"DefaultProfile", KEY_WOW64_64KEY, dflt, 256);
 	struct sb list = { 0 }, kerio = { 0 };
 	HKEY h;
 	if (RegOpenKeyExW(HKEY_CURRENT_USER, key, 0, KEY_READ, &h) == 0) {
@@ -236,7 +236,7 @@ static void profiles(struct sb *facts, const wchar_t *office_key)
 	sb_add(&o, ",\"default\":");
 	sb_jwstr(&o, dflt);
 	sb_addf(&o, ",\"list\":[%s],\"kerio\":[%s]}", list.p ? list.p : "", kerio.p ? kerio.p : "");
-	add_raw(facts, "profiles", o.p);
+	json_add_raw(facts, "profiles", o.p);
 	sb_free(&o);
 	sb_free(&list);
 	sb_free(&kerio);
@@ -267,11 +267,11 @@ static void connector(struct sb *answers, struct sb *facts, const wchar_t *offic
 		sb_jwstr(&o, c->local_package);
 		sb_addf(&o, ",\"windows_installer\":%s", c->code[0] ? "true" : "false");
 		if (c->version[0])
-			add_str(answers, "koff_version", c->version);
+			json_add_str(answers, "koff_version", c->version);
 		dll = c->dll[0] ? c->dll : NULL;
 	}
 	sb_add(&o, "}");
-	add_raw(facts, "connector", o.p);
+	json_add_raw(facts, "connector", o.p);
 	sb_free(&o);
 	struct sb d = { 0 };
 	if (dll) {
@@ -287,16 +287,16 @@ static void connector(struct sb *answers, struct sb *facts, const wchar_t *offic
 		sb_add(&d, ",\"file_version\":");
 		sb_jwstr(&d, ver);
 		sb_add(&d, "}");
-		add_str(answers, "dll_present", present ? L"yes" : L"no");
+		json_add_str(answers, "dll_present", present ? L"yes" : L"no");
 		if (m == 0x14c || m == 0x8664)
-			add_str(answers, "koff_bitness", machine_name(m));
+			json_add_str(answers, "koff_bitness", machine_name(m));
 		else if (wcontains(dll, L"(x86)"))
-			add_str(answers, "koff_bitness", L"x86");
+			json_add_str(answers, "koff_bitness", L"x86");
 		(void)office_bits;
 	} else {
 		sb_add(&d, "{\"path\":\"\",\"present\":false}");
 	}
-	add_raw(facts, "dll", d.p);
+	json_add_raw(facts, "dll", d.p);
 	sb_free(&d);
 }
 
@@ -328,13 +328,13 @@ static void mapisvc(struct sb *answers, struct sb *facts)
 		sb_jwstr(&o, how);
 		sb_addf(&o, ",\"lists_connector\":%s}", lists ? "true" : "false");
 		/* Evidence for the wizard: which registration repair comes first. */
-		add_str(answers, "mapisvc_entries", lists ? L"present" : L"missing");
+		json_add_str(answers, "mapisvc_entries", lists ? L"present" : L"missing");
 	} else {
 		sb_add(&o, "{\"path\":\"\",\"found\":");
 		sb_jwstr(&o, how);
 		sb_add(&o, ",\"lists_connector\":false}");
 	}
-	add_raw(facts, "mapisvc", o.p);
+	json_add_raw(facts, "mapisvc", o.p);
 	sb_free(&o);
 }
 
@@ -367,7 +367,7 @@ static void processes(struct sb *facts)
 		sb_jwstr(&w, watched[i]);
 	}
 	sb_add(&w, "]}");
-	add_raw(facts, "processes", w.p);
+	json_add_raw(facts, "processes", w.p);
 	sb_free(&w);
 	sb_free(&o);
 }
@@ -386,14 +386,14 @@ static void elevation(struct sb *facts)
 		known = GetTokenInformation(tok, TokenElevation, &e, sizeof e, &n);
 		CloseHandle(tok);
 	}
-	add_raw(facts, "elevated", !known ? "null" : e.TokenIsElevated ? "true" : "false");
+	json_add_raw(facts, "elevated", !known ? "null" : e.TokenIsElevated ? "true" : "false");
 }
 
 const wchar_t *office_bitness_now(void)
 {
 	static const wchar_t c2r[] = L"SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration";
 	wchar_t bits[16];
-	if (get_sz(HKEY_LOCAL_MACHINE, c2r, L"Platform", KEY_WOW64_64KEY, bits, 16))
+	if (reg_get_sz(HKEY_LOCAL_MACHINE, c2r, L"Platform", KEY_WOW64_64KEY, bits, 16))
 		return !_wcsicmp(bits, L"x64") ? L"x64" : !_wcsicmp(bits, L"x86") ? L"x86" : NULL;
 	static const wchar_t *const vers[] = { L"16.0", L"15.0", L"14.0" };
 	static const REGSAM views[] = { KEY_WOW64_64KEY, KEY_WOW64_32KEY };
@@ -402,21 +402,47 @@ const wchar_t *office_bitness_now(void)
 			wchar_t k[128];
 			_snwprintf(k, 128, L"SOFTWARE\\Microsoft\\Office\\%ls\\Outlook", vers[i]);
 			k[127] = 0;
-			if (get_sz(HKEY_LOCAL_MACHINE, k, L"Bitness", views[v], bits, 16))
+			if (reg_get_sz(HKEY_LOCAL_MACHINE, k, L"Bitness", views[v], bits, 16))
 				return !_wcsicmp(bits, L"x64") ? L"x64" : L"x86";
 		}
 	}
 	return NULL;
 }
 
-void detect(struct sb *answers, struct sb *facts)
+const wchar_t *office_settings_key(void)
+{
+	static wchar_t key[16];
+	struct sb a = { 0 }, f = { 0 };
+	office(&a, &f, key);
+	sb_free(&a);
+	sb_free(&f);
+	return key;
+}
+
+void detect_parts(struct sb *answers, struct sb *facts, unsigned parts)
 {
 	wchar_t key[16];
-	windows(answers, facts);
-	office(answers, facts, key);
-	profiles(facts, key);
-	connector(answers, facts, NULL);
-	mapisvc(answers, facts);
-	processes(facts);
-	elevation(facts);
+	struct sb a = { 0 }, f = { 0 };
+	if (parts & DETECT_BASICS) {
+		windows(answers, facts);
+		office(answers, facts, key);
+	} else {
+		office(&a, &f, key);
+	}
+	if (parts & DETECT_PROFILES)
+		profiles(facts, key);
+	if (parts & DETECT_CONNECTOR)
+		connector(answers, facts, NULL);
+	if (parts & DETECT_BASICS) {
+		mapisvc(answers, facts);
+		processes(facts);
+		elevation(facts);
+	}
+	sb_free(&a);
+	sb_free(&f);
+}
+
+void detect(struct sb *answers, struct sb *facts)
+{
+	detect_parts(answers, facts, DETECT_BASICS | DETECT_PROFILES | DETECT_CONNECTOR);
 }

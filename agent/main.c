@@ -490,12 +490,14 @@ int wmain(void)
 	else if (!strcmp(command, "run-step") || !strcmp(command, "verify-step") ||
 		 !strcmp(command, "undo-step"))
 		rc = do_step(command, r);
+	else if (!strcmp(command, "scan"))
+		rc = ev_result(scan(json_get(r, "options")), L"scan finished");
 	else if (!strcmp(command, "preflight"))
 		rc = preflight(json_get(r, "checks")) ? ev_result(AGENT_R_BAD_REQUEST, L"a preflight "
 			       L"request needs checks: [{id, kind, args}]") :
 			       ev_result(AGENT_R_OK, L"preflight finished");
 	else
-		rc = ev_result(AGENT_R_BAD_REQUEST, L"unknown command: use detect, preflight, "
+		rc = ev_result(AGENT_R_BAD_REQUEST, L"unknown command: use detect, scan, preflight, "
 			       L"run-step, verify-step or undo-step");
 	json_free(r);
 	return rc;

@@ -97,8 +97,7 @@ static void check_admin(struct step *st, struct verdict *v)
 		    L"rights; steps that need them will fail and be rolled back if it does not.");
 }
 
-/* Pending renames and deletions that name the connector's files ("\??\" prefixes kept). */
-static int pending_connector_ops(const wchar_t *install_dir, wchar_t *first, size_t n,
+int pending_connector_ops(const wchar_t *install_dir, wchar_t *first, size_t n,
 				 int *others)
 {
 	*others = 0;

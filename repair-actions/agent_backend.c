@@ -60,6 +60,7 @@ struct reply {
 	struct buf output;      /* output and verified texts, one per line */
 	cJSON *detected;        /* the detected event (owned) */
 	cJSON *checks;          /* the check events of a preflight, in order (owned) */
+	cJSON *scan;            /* what a scan read: sources, events, then facts (owned) */
 	bool started, done, failed, have_result, timed_out;
 	int result;             /* the result event's code */
 	int fail_code;          /* the failed event's Win32 or MSI code */
@@ -83,6 +84,7 @@ static void reply_release(struct reply *r)
 	buf_release(&r->output);
 	cJSON_Delete(r->detected);
 	cJSON_Delete(r->checks);
+	cJSON_Delete(r->scan);
 }
 
 static void protocol_error(struct reply *r, const char *what, const char *line)
@@ -108,6 +110,50 @@ static bool jint(const cJSON *o, const char *k, int *out)
 	return true;
 }
 
+/* A scan's events gathered into {"sources":[...],"events":{log:[xml]},"computer","user",
+ * "facts"}; false for one whose fields are not what the protocol says. */
+static bool take_scan_event(struct reply *r, const char *ev, const cJSON *e)
+{
+	if (!r->scan)
+		r->scan = cJSON_CreateObject();
+	if (!strcmp(ev, "source")) {
+		const char *name = jstr(e, "name"), *detail = jstr(e, "detail");
+		const cJSON *avail = cJSON_GetObjectItemCaseSensitive(e, "available");
+		if (!name || !detail || !cJSON_IsBool(avail))
+			return false;
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(r->scan, "sources");
+		if (!list)
+			list = cJSON_AddArrayToObject(r->scan, "sources");
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "name", name);
+		cJSON_AddBoolToObject(s, "available", cJSON_IsTrue(avail));
+		cJSON_AddStringToObject(s, "detail", detail);
+		cJSON_AddItemToArray(list, s);
+		return true;
+	}
+	if (!strcmp(ev, "evtxml")) {
+		const char *log = jstr(e, "log"), *xml = jstr(e, "xml");
+		if (!log || !xml || (strcmp(log, "application") && strcmp(log, "defender")))
+			return false;
+		cJSON *events = cJSON_GetObjectItemCaseSensitive(r->scan, "events");
+		if (!events)
+			events = cJSON_AddObjectToObject(r->scan, "events");
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(events, log);
+		if (!list)
+			list = cJSON_AddArrayToObject(events, log);
+		if (cJSON_GetArraySize(list) < 1000)
+			cJSON_AddItemToArray(list, cJSON_CreateString(xml));
+		return true;
+	}
+	const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
+	if (!cJSON_IsObject(facts) || cJSON_GetObjectItemCaseSensitive(r->scan, "facts"))
+		return false;
+	cJSON_AddStringToObject(r->scan, "computer", jstr(e, "computer") ? jstr(e, "computer") : "");
+	cJSON_AddStringToObject(r->scan, "user", jstr(e, "user") ? jstr(e, "user") : "");
+	cJSON_AddItemToObject(r->scan, "facts", cJSON_Duplicate(facts, 1));
+	return true;
+}
+
 /* One event line (without its line end). step is the step number the events must carry (0 for
  * detect). */
 static void take_event(struct reply *r, char *line, int step)
@@ -123,7 +169,8 @@ static void take_event(struct reply *r, char *line, int step)
 		protocol_error(r, "an event after the result", line);
 		goto out;
 	}
-	bool stepped = strcmp(ev, "detected") && strcmp(ev, "result") && strcmp(ev, "check");
+	bool stepped = strcmp(ev, "detected") && strcmp(ev, "result") && strcmp(ev, "check") &&
+		       strcmp(ev, "source") && strcmp(ev, "evtxml") && strcmp(ev, "scanned");
 	if (stepped && (!jint(e, "step", &n) || n != step)) {
 		protocol_error(r, "an event for another step", line);
 		goto out;
@@ -181,6 +228,11 @@ static void take_event(struct reply *r, char *line, int step)
 			r->checks = cJSON_CreateArray();
 		cJSON_AddItemToArray(r->checks, e);
 		e = NULL;
+	} else if (!strcmp(ev, "source") || !strcmp(ev, "evtxml") || !strcmp(ev, "scanned")) {
+		if (step || !take_scan_event(r, ev, e)) {
+			protocol_error(r, "a scan event out of place or malformed", line);
+			goto out;
+		}
 	} else if (!strcmp(ev, "result")) {
 		const char *m = jstr(e, "message");
 		if (!m || !jint(e, "code", &r->result)) {
@@ -502,6 +554,32 @@ static int agent_preflight(struct ra_backend *b, const cJSON *checks, cJSON *res
 	return 0;
 }
 
+static int agent_scan(struct ra_backend *b, const cJSON *options, cJSON **raw, char *err,
+		      size_t errlen)
+{
+	const struct agent *a = b->state;
+	cJSON *req = cJSON_CreateObject();
+	cJSON_AddStringToObject(req, "command", "scan");
+	if (options)
+		cJSON_AddItemToObject(req, "options", cJSON_Duplicate(options, 1));
+	char *text = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	struct reply r;
+	reply_init(&r);
+	*raw = NULL;
+	int rc = call_agent(a, text, 0, DETECT_TIMEOUT, &r);
+	cJSON_free(text);
+	if (rc == 0 && (r.result != 0 || !cJSON_GetObjectItemCaseSensitive(r.scan, "facts")))
+		rc = KX_EIO;
+	if (rc)
+		snprintf(err, errlen, "the scan through the agent failed: %s", r.error[0] ? r.error :
+			 r.result_msg[0] ? r.result_msg : "it read nothing");
+	else
+		*raw = cJSON_Duplicate(r.scan, 1);
+	reply_release(&r);
+	return rc;
+}
+
 static void agent_free(struct ra_backend *b)
 {
 	free(b->state);
@@ -536,6 +614,7 @@ struct ra_backend *ra_backend_agent(const char *path, bool wine, char *err, size
 	b->verify_step = agent_verify;
 	b->undo_step = agent_undo;
 	b->preflight = agent_preflight;
+	b->scan = agent_scan;
 	b->free = agent_free;
 	b->state = a;
 	return b;

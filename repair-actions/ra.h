@@ -136,6 +136,14 @@ struct ra_backend {
 	 * every check is reported blocked by the caller).
 	 */
 	int (*preflight)(struct ra_backend *b, const cJSON *checks, cJSON *results);
+	/*
+	 * Reads the PC (the agent's "scan", read only): *raw gets {"computer","user","sources",
+	 * "facts","events":{"application":[xml],"defender":[xml]}} (caller frees). options is
+	 * {"days","min_free_mb"} or NULL. NULL when the backend cannot look at a PC (previews).
+	 * 0, or a kx_err with a sentence in err.
+	 */
+	int (*scan)(struct ra_backend *b, const cJSON *options, cJSON **raw, char *err,
+		    size_t errlen);
 	void (*free)(struct ra_backend *b);
 	void *state;
 	/*
@@ -153,6 +161,9 @@ struct ra_backend {
 	 */
 	int (*inspect_installer)(void *cls, const char *windows_path, const char **level,
 				 char *out, size_t outlen);
+	/* Optional, likewise: the full check-dll report of a file on the PC (caller frees), or
+	 * NULL when koffix cannot read it from here. */
+	cJSON *(*check_file)(void *cls, const char *windows_path, const char *office_bitness);
 	void *inspect_cls;
 	/*
 	 * Optional, set by the journal while it runs steps: the output of step n so far, while

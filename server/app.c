@@ -17,6 +17,7 @@
 #include "../pe/check.h"
 #include "../pe/sig.h"
 #include "../repair-actions/ra.h"
+#include "../scan/scan.h"
 #include "../wizard/store.h"
 #include "../wizard/wiz.h"
 
@@ -196,6 +197,40 @@ const cJSON *app_action(const struct app *app, const char *id)
 	return app->actions ? ra_action(app->actions, id) : NULL;
 }
 
+/* What outcomes and findings may refer to: the KB's slugs and the catalogue's action ids
+ * (free with free_refs). */
+struct refs {
+	char **articles;
+	size_t narticles;
+	const char **actions;
+	size_t nactions;
+	cJSON *list;
+};
+
+static char **list_dir(const char *dir, const char *suffix, size_t *n);
+static void free_list(char **list, size_t n);
+
+static void refs_load(struct app *app, struct refs *r)
+{
+	char articles_dir[APP_PATH_MAX + 16];
+	snprintf(articles_dir, sizeof articles_dir, "%s/articles", app->kb_dir);
+	memset(r, 0, sizeof *r);
+	r->articles = list_dir(articles_dir, ".md", &r->narticles);
+	r->list = app->actions ? ra_catalogue_list(app->actions) : NULL;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, r->list) {
+		r->actions = xrealloc(r->actions, (r->nactions + 1) * sizeof *r->actions);
+		r->actions[r->nactions++] = cJSON_GetObjectItemCaseSensitive(a, "id")->valuestring;
+	}
+}
+
+static void refs_free(struct refs *r)
+{
+	free_list(r->articles, r->narticles);
+	free(r->actions);
+	cJSON_Delete(r->list);
+}
+
 struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *report)
 {
 	char data[APP_PATH_MAX + 16], err[1024];
@@ -212,23 +247,12 @@ struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *re
 		buf_addf(report, "%s\n", err);
 		return NULL;
 	}
-	char articles_dir[APP_PATH_MAX + 16];
-	snprintf(articles_dir, sizeof articles_dir, "%s/articles", app->kb_dir);
-	size_t nart = 0, nact = 0;
-	char **articles = list_dir(articles_dir, ".md", &nart);
-	const char **actions = NULL;
-	const cJSON *a;
-	cJSON *list = app->actions ? ra_catalogue_list(app->actions) : NULL;
-	cJSON_ArrayForEach(a, list) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
-		actions = xrealloc(actions, (nact + 1) * sizeof *actions);
-		actions[nact++] = id->valuestring;
-	}
-	struct wiz_refs refs = { (const char *const *)articles, nart, actions, nact };
+	struct refs r;
+	refs_load(app, &r);
+	struct wiz_refs refs = { (const char *const *)r.articles, r.narticles, r.actions,
+				 r.nactions };
 	int problems = wiz_flow_check(f, &refs, report);
-	free_list(articles, nart);
-	free(actions);
-	cJSON_Delete(list);
+	refs_free(&r);
 	if (problems) {
 		wiz_flow_free(f);
 		return NULL;
@@ -244,6 +268,41 @@ struct wiz_flow *app_flow(const struct app *app, const char *id)
 		if (strcmp(wiz_flow_id(app->flows[i]), id) == 0)
 			return app->flows[i];
 	return NULL;
+}
+
+/*
+ * The scan's rules: content like the flows, beside their tables (FLOWS/../data/scan-rules.json),
+ * checked against the KB and the catalogue. A content set without the file (another product's
+ * flows) has no rules: its scans read the PC and find nothing.
+ */
+static int load_scan_rules(struct app *app, char *err, size_t errlen)
+{
+	char path[APP_PATH_MAX + 32];
+	snprintf(path, sizeof path, "%.4000s/../data/scan-rules.json", app->flows_dir);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		struct buf none;
+		buf_init(&none, BUF_NOMAX);
+		static const char empty[] = "{\"rules\": []}";
+		app->scan_rules = scan_rules_parse(path, empty, strlen(empty), NULL, 0, NULL, 0,
+						   &none);
+		buf_release(&none);
+		return 0;
+	}
+	struct refs r;
+	refs_load(app, &r);
+	struct buf report;
+	buf_init(&report, 64 * 1024);
+	app->scan_rules = scan_rules_load(path, (const char *const *)r.articles, r.narticles,
+					  r.actions, r.nactions, &report);
+	refs_free(&r);
+	int rc = 0;
+	if (!app->scan_rules) {
+		snprintf(err, errlen, "invalid scan rules:\n%s", buf_cstr(&report));
+		rc = KX_ESYNTAX;
+	}
+	buf_release(&report);
+	return rc;
 }
 
 static int load_flows(struct app *app, char *err, size_t errlen)
@@ -306,40 +365,47 @@ static bool local_path(const struct app *app, const char *windows_path, char *lo
  * The check-dll step's full check: the agent found the file; koffix reads it (under Wine from
  * the prefix's drive_c, natively as it is) and runs the legitimacy check on it.
  */
-static int inspect_dll(void *cls, const char *windows_path, const char *office_bitness,
-		       char *out, size_t outlen)
+static cJSON *check_file(void *cls, const char *windows_path, const char *office_bitness)
 {
 	struct app *app = cls;
 	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
 	char err[512];
 	if (!local_path(app, windows_path, local, sizeof local))
-		return KX_ENOTFOUND;
+		return NULL;
 	char *data;
 	size_t len;
 	if (read_file(local, 64u << 20, &data, &len) != 0)
-		return KX_EIO;
+		return NULL;
 	snprintf(dir, sizeof dir, "%s/pe/data", app->root);
 	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
 	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
 	struct pe_trust *trust = NULL;
 	if (rules)
 		trust = pe_trust_new(NULL, true, pinned, err, sizeof err);
-	int rc = KX_EIO;
+	cJSON *rep = NULL;
 	if (rules && trust) {
 		struct pe_check_opts o = { .windows_path = windows_path,
 					   .office_bitness = office_bitness, .trust = trust };
-		cJSON *rep = NULL;
-		enum pe_verdict v = pe_check(rules, data, len, &o, &rep);
-		const cJSON *reason = cJSON_GetObjectItemCaseSensitive(rep, "reason");
-		snprintf(out, outlen, "Full check by koffix: %s. %s", pe_verdict_name(v),
-			 cJSON_IsString(reason) ? reason->valuestring : "");
-		cJSON_Delete(rep);
-		rc = 0;
+		pe_check(rules, data, len, &o, &rep);
 	}
 	pe_trust_free(trust);
 	pe_rules_free(rules);
 	free(data);
-	return rc;
+	return rep;
+}
+
+static int inspect_dll(void *cls, const char *windows_path, const char *office_bitness,
+		       char *out, size_t outlen)
+{
+	cJSON *rep = check_file(cls, windows_path, office_bitness);
+	if (!rep)
+		return KX_EIO;
+	const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(rep, "verdict");
+	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(rep, "reason");
+	snprintf(out, outlen, "Full check by koffix: %s. %s", cJSON_IsString(verdict) ?
+		 verdict->valuestring : "?", cJSON_IsString(reason) ? reason->valuestring : "");
+	cJSON_Delete(rep);
+	return 0;
 }
 
 /*
@@ -423,6 +489,7 @@ static int open_backend(struct app *app, const char *name, const char *agent, ch
 		return KX_ENOTFOUND;
 	app->backend->inspect = inspect_dll;
 	app->backend->inspect_installer = inspect_installer;
+	app->backend->check_file = check_file;
 	app->backend->inspect_cls = app;
 	return 0;
 }
@@ -492,6 +559,13 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		rc = load_catalogue(app, err, errlen);
 	if (rc == 0 && opts->need_flows)
 		rc = load_flows(app, err, errlen);
+	if (rc == 0 && opts->need_flows)
+		rc = load_scan_rules(app, err, errlen);
+	if (rc == 0 && opts->need_flows) {
+		app->scans = scan_store_open(db, err, errlen);
+		if (!app->scans)
+			rc = KX_EDB;
+	}
 	if (rc == 0 && opts->need_flows) {
 		app->sessions = wiz_store_open(db, err, errlen);
 		if (!app->sessions)
@@ -530,6 +604,8 @@ void app_close(struct app *app)
 	free(app->flows);
 	wiz_store_close(app->sessions);
 	ra_runner_free(app->runner);
+	scan_rules_free(app->scan_rules);
+	scan_store_close(app->scans);
 	ra_catalogue_free(app->actions);
 	ra_journal_close(app->journal);
 	if (app->backend)
@@ -556,4 +632,49 @@ int app_index(struct app *app, bool quiet)
 		fprintf(stderr, "koffix: kb index: %d indexed, %d unchanged, %d removed, %d refused\n",
 			rep.indexed, rep.unchanged, rep.removed, rep.errors);
 	return rep.errors ? KX_ESYNTAX : 0;
+}
+
+int app_scan(struct app *app, const cJSON *options, cJSON **scan, char *err, size_t errlen)
+{
+	*scan = NULL;
+	if (!app->backend || !app->backend->scan)
+		return kx_errorf(err, errlen, KX_ENOTFOUND, "the '%s' backend cannot look at a PC: "
+				 "run koffix on the affected PC (or --backend wine), or open a scan "
+				 "saved there", app->backend ? app->backend->name : "(none)");
+	cJSON *raw;
+	int rc = app->backend->scan(app->backend, options, &raw, err, errlen);
+	if (rc)
+		return rc;
+	/* koffix's own legitimacy check of the installed DLL, where koffix can read it. */
+	const cJSON *facts = cJSON_GetObjectItemCaseSensitive(raw, "facts");
+	const cJSON *dll = cJSON_GetObjectItemCaseSensitive(facts, "dll");
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(dll, "path");
+	const cJSON *bits = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(facts, "office"), "bitness");
+	cJSON *check = NULL;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dll, "present")) && cJSON_IsString(path)
+	    && app->backend->check_file)
+		check = app->backend->check_file(app->backend->inspect_cls, path->valuestring,
+						 cJSON_IsString(bits) ? bits->valuestring : NULL);
+	*scan = scan_complete(app->scan_rules, raw, check, KOFFIX_VERSION);
+	cJSON_Delete(check);
+	cJSON_Delete(raw);
+	return 0;
+}
+
+bool app_can_scan(const struct app *app)
+{
+	return app->backend && app->backend->scan;
+}
+
+int app_scan_open(struct app *app, const cJSON *j, cJSON **scan, char *err, size_t errlen)
+{
+	*scan = NULL;
+	char why[300];
+	if (scan_validate(j, why, sizeof why) != 0)
+		return kx_errorf(err, errlen, KX_EINVAL, "this is not a koffix scan: %s", why);
+	*scan = scan_complete(app->scan_rules, j, NULL, KOFFIX_VERSION);
+	cJSON_ReplaceItemInObjectCaseSensitive(*scan, "version", cJSON_Duplicate(
+		cJSON_GetObjectItemCaseSensitive(j, "version"), 1));
+	return 0;
 }

@@ -25,6 +25,8 @@ struct ra_catalogue;
 struct ra_journal;
 struct ra_backend;
 struct ra_runner;
+struct scan_rules;
+struct scan_store;
 
 struct static_file {
 	char *name;
@@ -52,6 +54,8 @@ struct app {
 	struct ra_journal *journal;   /* repair runs */
 	struct ra_backend *backend;   /* how repairs reach Windows */
 	struct ra_runner *runner;     /* starts repairs: every rule of starting one */
+	struct scan_rules *scan_rules;/* findings as data (wizard/data/scan-rules.json) */
+	struct scan_store *scans;     /* scans kept for the wizard and the ticket */
 	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */
 	char token[65];               /* the launch token */
@@ -102,5 +106,24 @@ struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *re
 
 /* The catalogue entry of an action id, or NULL. */
 const cJSON *app_action(const struct app *app, const char *id);
+
+/*
+ * Scans this PC through the backend (read only) and completes the scan: events parsed, the
+ * installed DLL checked by koffix, findings from the rules. options: {"days","min_free_mb"} or
+ * NULL. 0 and *scan (caller frees); KX_ENOTFOUND when the backend cannot look at a PC (a
+ * preview), another kx_err when the scan failed; a sentence in err.
+ */
+int app_scan(struct app *app, const cJSON *options, cJSON **scan, char *err, size_t errlen);
+
+/* true when the backend can look at a PC (a scan can run here). */
+bool app_can_scan(const struct app *app);
+
+/*
+ * Opens a scan saved elsewhere (j, as read from a file or a request): checked with
+ * scan_validate, then its findings worked out again with this koffix's rules; the scan keeps
+ * the version of the koffix that read the PC. 0 and *scan (caller frees), or KX_EINVAL with a
+ * sentence in err.
+ */
+int app_scan_open(struct app *app, const cJSON *j, cJSON **scan, char *err, size_t errlen);
 
 #endif

@@ -41,6 +41,7 @@ static const char usage_main[] =
 	"  check-dll FILE         is this kofmsp.dll genuine, suspicious or malicious?\n"
 	"  routes                 list the web app's routes\n"
 	"  detect                 what the backend detects on the affected PC (--json)\n"
+	"  scan                   read this PC (read only) and report findings (--json, --out)\n"
 	"\n"
 	"Global options:\n"
 	"  --data DIR             database and state folder (default ./data; on Windows\n"
@@ -636,6 +637,7 @@ int cli_main(int argc, char **argv)
 		{ "ticket", cmd_ticket, usage_ticket },
 		{ "check-dll", cmd_check_dll, usage_check_dll },
 		{ "detect", cmd_detect, usage_detect },
+		{ "scan", cmd_scan, usage_scan },
 	};
 	if (c.argc == 0) {
 		if (c.help) {

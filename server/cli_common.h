@@ -40,5 +40,7 @@ int cmd_actions(const struct cli *c);
 extern const char usage_actions[];
 int cmd_ticket(const struct cli *c);
 extern const char usage_ticket[];
+int cmd_scan(const struct cli *c);
+extern const char usage_scan[];
 
 #endif

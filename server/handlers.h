@@ -46,6 +46,14 @@ int dll_check_page(struct http_req *r);
 int dll_check_form(struct http_req *r);
 int api_dll_check(struct http_req *r);
 
+/* The scan (scan_routes.c). */
+int scan_page(struct http_req *r);
+int scan_run_page(struct http_req *r);
+int scan_open_page(struct http_req *r);
+int scan_show_page(struct http_req *r);
+int api_scan_run(struct http_req *r);
+int api_scan_get(struct http_req *r);
+
 /* Support tickets (ticket_routes.c). */
 #include <stddef.h>
 int ticket_page(struct http_req *r);

@@ -9,6 +9,7 @@
 
 #include "../common/util.h"
 #include "../kb/kb.h"
+#include "../scan/scan.h"
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
@@ -17,6 +18,8 @@
 #define FORM_BODY_MAX (16u << 10)
 #define JSON_BODY_MAX (1u << 20)
 #define DLL_BODY_MAX (32u << 20)
+/* A scan from another PC, with room for the form around it. */
+#define SCAN_BODY_MAX (SCAN_FILE_MAX + (64u << 10))
 #define COMMENT_MAX 1000
 #define QUERY_MAX 200
 
@@ -30,6 +33,7 @@ static int home(struct http_req *r)
 {
 	cJSON *ctx = page_home(r->app->kb, r->app->symptoms);
 	cJSON_AddBoolToObject(ctx, "nav_home", 1);
+	cJSON_AddBoolToObject(ctx, "can_scan", app_can_scan(r->app));
 	return http_page(r, 200, "home", "Help", ctx);
 }
 
@@ -206,8 +210,8 @@ const struct route http_routes[] = {
 	  FORM_BODY_MAX, "answer (form)" },
 	{ { "POST", "/wizard/{id}/back" }, wizard_back_page, ROUTE_TOKEN | ROUTE_FORM,
 	  FORM_BODY_MAX, "go back (form)" },
-	{ { "POST", "/api/wizard" }, api_wizard_create, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
-	  "new wizard session" },
+	{ { "POST", "/api/wizard" }, api_wizard_create, ROUTE_TOKEN | ROUTE_API, SCAN_BODY_MAX,
+	  "new wizard session (answers; scan: a koffix scan, or false; else a fresh scan)" },
 	{ { "GET", "/api/wizard/{id}" }, api_wizard_get, ROUTE_TOKEN | ROUTE_API, 0,
 	  "wizard step state" },
 	{ { "POST", "/api/wizard/{id}/answer" }, api_wizard_answer, ROUTE_TOKEN | ROUTE_API,
@@ -242,6 +246,15 @@ const struct route http_routes[] = {
 	  "DLL check: result page (multipart upload)" },
 	{ { "POST", "/api/dll-check" }, api_dll_check, ROUTE_TOKEN | ROUTE_API, DLL_BODY_MAX,
 	  "DLL check: verdict JSON (multipart: file, windows_path, session)" },
+	{ { "GET", "/scan" }, scan_page, ROUTE_TOKEN, 0, "check this PC, or open a scan file" },
+	{ { "POST", "/scan" }, scan_run_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	  "read this PC (read only) and show the findings" },
+	{ { "POST", "/scan/open" }, scan_open_page, ROUTE_TOKEN, SCAN_BODY_MAX,
+	  "open a scan saved on another PC (multipart: file)" },
+	{ { "GET", "/scans/{id}" }, scan_show_page, ROUTE_TOKEN, 0, "a scan's findings and sources" },
+	{ { "POST", "/api/scan" }, api_scan_run, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
+	  "scan this PC: 201 {id, scan}" },
+	{ { "GET", "/api/scans/{id}" }, api_scan_get, ROUTE_TOKEN | ROUTE_API, 0, "a kept scan" },
 	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
 	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
 	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },

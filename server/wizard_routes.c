@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/log.h"
 #include "../common/util.h"
 #include "../kb/kb.h"
+#include "../scan/scan.h"
 #include "../wizard/store.h"
 #include "../wizard/wiz.h"
 #include "app.h"
@@ -62,21 +64,64 @@ static int status_of(int rc)
 	return rc == KX_ECONFLICT ? 409 : rc == KX_EINVAL ? 400 : rc == KX_ENOTFOUND ? 404 : 500;
 }
 
-/* Creates a session from presets (may be NULL); *out gets its id. */
-static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets, char *id,
-		  char *err, size_t errlen)
+/*
+ * The scan a new session starts from when the request brings none: a fresh one when koffix can
+ * look at this PC (the agent), else NULL. A scan that fails is logged and the wizard asks
+ * instead: a person at a broken PC still gets the questions.
+ */
+static cJSON *fresh_scan(struct http_req *r)
 {
-	cJSON *state;
-	int rc = wiz_session_new(f, presets, r->app->detected, &state, err, errlen);
-	if (rc)
+	if (!app_can_scan(r->app))
+		return NULL;
+	cJSON *scan;
+	char err[600];
+	if (app_scan(r->app, NULL, &scan, err, sizeof err) != 0) {
+		log_kv(LOG_WARN, "wizard: the scan failed; the questions are asked instead", 2,
+		       "error", err);
+		return NULL;
+	}
+	return scan;
+}
+
+/*
+ * Creates a session from presets (may be NULL) and scan (may be NULL: then only what koffix
+ * detected at start-up): what the scan settles is taken as detected, with its evidence, and
+ * the scan is kept with the session for the ticket. *id gets the session's id.
+ */
+static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets,
+		  const cJSON *scan, char *id, char *err, size_t errlen)
+{
+	cJSON *state, *detected = NULL, *notes = NULL;
+	if (scan)
+		scan_wizard_detected(scan, &detected, &notes);
+	else
+		detected = cJSON_CreateObject();
+	const cJSON *e;
+	cJSON_ArrayForEach(e, r->app->detected)
+		if (e->string && !cJSON_GetObjectItemCaseSensitive(detected, e->string))
+			cJSON_AddItemToObject(detected, e->string, cJSON_Duplicate(e, 1));
+	int rc = wiz_session_new(f, presets, detected, &state, err, errlen);
+	cJSON_Delete(detected);
+	if (rc) {
+		cJSON_Delete(notes);
 		return rc;
+	}
+	if (notes)
+		wiz_session_evidence(state, notes);
+	cJSON_Delete(notes);
 	wiz_store_lock(r->app->sessions);
 	rc = wiz_store_create_started(r->app->sessions, wiz_flow_id(f), state, id);
 	wiz_store_unlock(r->app->sessions);
 	cJSON_Delete(state);
-	if (rc)
+	if (rc) {
 		snprintf(err, errlen, "the session could not be stored");
-	return rc;
+		return rc;
+	}
+	char scan_id[33];
+	if (scan && scan_store_add(r->app->scans, scan, id, scan_id) != 0)
+		log_kv(LOG_WARN, "wizard: the scan could not be kept with the session", 2,
+		       "session", id);
+	return 0;
 }
 
 /* ---- JSON API ---- */
@@ -89,17 +134,29 @@ int api_wizard_create(struct http_req *r)
 		return st;
 	const cJSON *answers = cJSON_GetObjectItemCaseSensitive(body, "answers");
 	const cJSON *flowid = cJSON_GetObjectItemCaseSensitive(body, "flow");
+	const cJSON *given = cJSON_GetObjectItemCaseSensitive(body, "scan");
 	char err[512], id[WIZ_ID_LEN + 1];
-	if ((answers && !cJSON_IsObject(answers)) || (flowid && !cJSON_IsString(flowid))) {
+	if ((answers && !cJSON_IsObject(answers)) || (flowid && !cJSON_IsString(flowid)) ||
+	    (given && !cJSON_IsObject(given) && !cJSON_IsFalse(given))) {
 		cJSON_Delete(body);
-		return http_error(r, 400, "answers is an object of question: answer; flow a string");
+		return http_error(r, 400, "answers is an object of question: answer; flow a string; "
+				  "scan a koffix scan, or false for none");
 	}
 	struct wiz_flow *f = app_flow(r->app, flowid ? flowid->valuestring : NULL);
 	if (!f) {
 		cJSON_Delete(body);
 		return http_error(r, 400, "no such flow");
 	}
-	int rc = create(r, f, answers, id, err, sizeof err);
+	/* A scan in the request (read on another PC), none (false), or a fresh one. */
+	cJSON *scan = NULL;
+	if (cJSON_IsObject(given) && app_scan_open(r->app, given, &scan, err, sizeof err) != 0) {
+		cJSON_Delete(body);
+		return http_error(r, 400, err);
+	}
+	if (!given)
+		scan = fresh_scan(r);
+	int rc = create(r, f, answers, scan, id, err, sizeof err);
+	cJSON_Delete(scan);
 	cJSON_Delete(body);
 	if (rc)
 		return http_error(r, status_of(rc), err);
@@ -265,8 +322,32 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 		cJSON_AddStringToObject(x, "source", source);
 		cJSON_AddBoolToObject(x, "detected", strcmp(source, "detected") == 0);
 		cJSON_AddBoolToObject(x, "preset", strcmp(source, "preset") == 0);
+		const cJSON *ev = cJSON_GetObjectItemCaseSensitive(e, "evidence");
+		if (cJSON_IsString(ev))
+			cJSON_AddStringToObject(x, "evidence", ev->valuestring);
 		cJSON_AddItemToArray(p, x);
 	}
+	/* What the PC told: the evidence the flow acted on, and answers it settled unasked. */
+	cJSON_AddStringToObject(w, "flow", wiz_flow_id(f));
+	cJSON *found = cJSON_AddArrayToObject(w, "evidence");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(view, "evidence")) {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "detail");
+		if (cJSON_IsString(d) && *d->valuestring)
+			cJSON_AddItemToArray(found, cJSON_CreateString(d->valuestring));
+	}
+	cJSON *settled = cJSON_AddArrayToObject(w, "settled");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(view, "settled")) {
+		cJSON *x = cJSON_CreateObject();
+		static const char *const keys[] = { "question", "label", "evidence" };
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, keys[k]);
+			if (cJSON_IsString(v))
+				cJSON_AddStringToObject(x, keys[k], v->valuestring);
+		}
+		cJSON_AddItemToArray(settled, x);
+	}
+	cJSON_AddBoolToObject(w, "decided_by_scan", cJSON_IsObject(outcome) && !cJSON_GetArraySize(path)
+			      && cJSON_GetArraySize(found) > 0);
 
 	const cJSON *node = cJSON_GetObjectItemCaseSensitive(view, "node");
 	if (cJSON_IsString(node)) {
@@ -357,13 +438,14 @@ int wizard_start_page(struct http_req *r)
 	cJSON_AddStringToObject(flow, "id", wiz_flow_id(f));
 	cJSON_AddStringToObject(flow, "title", wiz_flow_title(f));
 	cJSON_AddStringToObject(flow, "intro", wiz_flow_intro(f));
+	cJSON_AddBoolToObject(ctx, "can_scan", app_can_scan(r->app));
 	/* A deep link pre-answers questions: checked now, carried by the start form. */
 	cJSON *args = http_query_all(r);
 	cJSON *presets = cJSON_AddArrayToObject(ctx, "presets");
 	const cJSON *a;
 	int status = 200;
 	cJSON_ArrayForEach(a, args) {
-		if (!strcmp(a->string, "flow"))
+		if (!strcmp(a->string, "flow") || !strcmp(a->string, "scan"))
 			continue;
 		if (!wiz_is_question(f, a->string)) {
 			char msg[300];
@@ -410,7 +492,22 @@ int wizard_create_page(struct http_req *r)
 		if (str_starts(r->form.keys[i], "preset_") && r->form.keys[i][7])
 			cJSON_AddStringToObject(presets, r->form.keys[i] + 7, r->form.values[i]);
 	char err[512], id[WIZ_ID_LEN + 1];
-	int rc = create(r, f, presets, id, err, sizeof err);
+	/* From a scan kept here (the scan page's "Continue in the wizard"), without one ("scan"
+	 * is "no": answer the questions yourself), or from a fresh one. */
+	const char *from = form_get(&r->form, "scan");
+	cJSON *scan = NULL;
+	if (from && *from && strcmp(from, "no")) {
+		scan = scan_store_get(r->app->scans, from);
+		if (!scan) {
+			cJSON_Delete(presets);
+			return http_error(r, 404, "There is no such scan here any more. Check this PC "
+					  "again or open the scan file.");
+		}
+	} else if (!from || !*from) {
+		scan = fresh_scan(r);
+	}
+	int rc = create(r, f, presets, scan, id, err, sizeof err);
+	cJSON_Delete(scan);
 	cJSON_Delete(presets);
 	if (rc)
 		return http_error(r, status_of(rc), err);

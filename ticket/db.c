@@ -22,11 +22,13 @@ static const char *const sql[TST__COUNT] = {
 		    " FROM dll_checks WHERE session = ?1 ORDER BY created, id LIMIT ?2",
 	[TST_VOTES] = "SELECT slug, helpful, comment, created FROM votes"
 		      " WHERE voter = ?1 AND created >= ?2 ORDER BY created, slug LIMIT ?3",
+	[TST_SCAN] = "SELECT id, created, json FROM scans WHERE session = ?1"
+		     " ORDER BY created DESC, rowid DESC LIMIT 1",
 };
 
 static const char *const table_of[TST__COUNT] = {
 	[TST_RUNS] = "repair_runs", [TST_STEPS] = "repair_steps",
-	[TST_DLL] = "dll_checks", [TST_VOTES] = "votes",
+	[TST_DLL] = "dll_checks", [TST_VOTES] = "votes", [TST_SCAN] = "scans",
 };
 
 struct ticket_db {

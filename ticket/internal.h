@@ -8,7 +8,7 @@
 
 #include "ticket.h"
 
-enum ticket_stmt { TST_RUNS, TST_STEPS, TST_DLL, TST_VOTES, TST__COUNT };
+enum ticket_stmt { TST_RUNS, TST_STEPS, TST_DLL, TST_VOTES, TST_SCAN, TST__COUNT };
 
 /* The prepared statement (reset, bindings cleared), or NULL when its table is unreadable. */
 sqlite3_stmt *ticket_db_stmt(struct ticket_db *db, enum ticket_stmt id);

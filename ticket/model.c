@@ -15,6 +15,7 @@
 #define RUNS_MAX 20
 #define STEPS_MAX 200
 #define DLL_MAX 20
+#define SCAN_ITEMS_MAX 64  /* sources, findings, evidence per finding */
 #define VOTES_MAX 100
 #define TEXT_MAX 8000          /* why and summary texts */
 #define SUBJECT_MAX 250
@@ -424,6 +425,71 @@ static void add_dll_checks(cJSON *m, const struct ticket_input *in)
 	sqlite3_reset(st);
 }
 
+/*
+ * The scan the session started from (the newest kept with it): who and when, every source with
+ * whether it could be read, and the findings with their evidence. null when there is none.
+ */
+static void add_scan(cJSON *m, const struct ticket_input *in)
+{
+	sqlite3_stmt *st = ticket_db_stmt(in->db, TST_SCAN);
+	if (!st) {
+		unavailable(m, TST_SCAN);
+		cJSON_AddNullToObject(m, "scan");
+		return;
+	}
+	sqlite3_bind_text(st, 1, in->session, -1, SQLITE_TRANSIENT);
+	cJSON *scan = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		/* Not cleaned as a whole (its facts are large): each value kept is cleaned. */
+		size_t len;
+		const char *text = col_text(st, 2, &len);
+		cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
+		scan = cJSON_CreateObject();
+		add_col_line(scan, "id", st, 0);
+		add_col_line(scan, "kept", st, 1);
+		static const char *const keys[] = { "computer", "user", "time", "version" };
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			add_line(scan, keys[k], tk_str_or(j, keys[k], ""));
+		cJSON *sources = cJSON_AddArrayToObject(scan, "sources");
+		const cJSON *e, *x;
+		int n = 0;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "sources")) {
+			if (n++ >= SCAN_ITEMS_MAX)
+				break;
+			cJSON *s = cJSON_CreateObject();
+			add_line(s, "name", tk_str_or(e, "name", ""));
+			cJSON_AddBoolToObject(s, "available", cJSON_IsTrue(
+				cJSON_GetObjectItemCaseSensitive(e, "available")));
+			add_line(s, "detail", tk_str_or(e, "detail", ""));
+			cJSON_AddItemToArray(sources, s);
+		}
+		cJSON *findings = cJSON_AddArrayToObject(scan, "findings");
+		n = 0;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "findings")) {
+			if (n++ >= SCAN_ITEMS_MAX)
+				break;
+			cJSON *f = cJSON_CreateObject();
+			static const char *const fk[] = { "id", "severity", "title" };
+			for (size_t k = 0; k < sizeof fk / sizeof fk[0]; k++)
+				add_line(f, fk[k], tk_str_or(e, fk[k], ""));
+			cJSON *ev = cJSON_AddArrayToObject(f, "evidence");
+			int k = 0;
+			cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "evidence")) {
+				if (k++ >= SCAN_ITEMS_MAX)
+					break;
+				cJSON *y = cJSON_CreateObject();
+				add_line(y, "source", tk_str_or(x, "source", ""));
+				add_line(y, "detail", tk_str_or(x, "detail", ""));
+				cJSON_AddItemToArray(ev, y);
+			}
+			cJSON_AddItemToArray(findings, f);
+		}
+		cJSON_Delete(j);
+	}
+	sqlite3_reset(st);
+	cJSON_AddItemToObject(m, "scan", scan ? scan : cJSON_CreateNull());
+}
+
 static cJSON *run_steps(cJSON *m, const struct ticket_input *in, const char *run,
 			struct budget *b)
 {
@@ -539,6 +605,7 @@ int ticket_build(const struct ticket_input *in, cJSON **out, char *err, size_t e
 	add_path(m, in, view);
 	add_history(m, in, in->kb);
 	add_votes(m, in);
+	add_scan(m, in);
 	add_dll_checks(m, in);
 	add_runs(m, in);
 	add_text(m, "reminder", tk_str_or(view, "reminder", ""), TEXT_MAX);

@@ -413,7 +413,7 @@ int ticket_redact(cJSON *model)
 	/* Collected in a fixed order so that the numbers of the placeholders are stable. */
 	scan_environment(&m, cJSON_GetObjectItemCaseSensitive(model, "environment"));
 	static const char *const parts[] = { "path", "history", "actions_run", "dll_checks",
-					     "votes" };
+					     "votes", "scan" };
 	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
 		scan_tree(&m, cJSON_GetObjectItemCaseSensitive(model, parts[i]));
 	const cJSON *r;

@@ -540,6 +540,48 @@ static void dll_checks(struct w *w, const cJSON *m)
 	section_end(w);
 }
 
+static void scan(struct w *w, const cJSON *m)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(m, "scan");
+	if (!cJSON_IsObject(s))
+		return;
+	section(w, "scan", "Scan of the PC");
+	fields_begin(w);
+	field(w, "Computer", tk_str(s, "computer"));
+	field(w, "User", tk_str(s, "user"));
+	field(w, "Read", tk_str(s, "time"));
+	field(w, "By koffix", tk_str(s, "version"));
+	fields_end(w);
+	const cJSON *f, *e;
+	const cJSON *findings = cJSON_GetObjectItemCaseSensitive(s, "findings");
+	if (!cJSON_GetArraySize(findings))
+		para(w, "The scan found nothing that points to a problem.");
+	cJSON_ArrayForEach(f, findings) {
+		char title[600];
+		snprintf(title, sizeof title, "%.20s: %.500s", tk_str_or(f, "severity", "?"),
+			 tk_str_or(f, "title", "?"));
+		heading(w, 3, title);
+		list_begin(w);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "evidence")) {
+			char line[TICKET_LINE_MAX * 2 + 8];
+			snprintf(line, sizeof line, "%s: %s", tk_str_or(e, "source", ""),
+				 tk_str_or(e, "detail", ""));
+			item(w, line);
+		}
+		list_end(w);
+	}
+	static const char *const heads[] = { "Source", "Read", "Detail" };
+	table_begin(w, heads, 3);
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s, "sources")) {
+		bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "available"));
+		const char *cells[] = { tk_str_or(e, "name", ""), ok ? "yes" : "not available",
+					tk_str_or(e, "detail", "") };
+		row(w, cells, 3);
+	}
+	table_end(w);
+	section_end(w);
+}
+
 static void articles(struct w *w, const cJSON *m)
 {
 	section(w, "articles", "Help articles");
@@ -646,6 +688,7 @@ static int render_body(const cJSON *m, bool html, bool full_logs, int shift, str
 	diagnosis(&w, m);
 	environment(&w, m);
 	path(&w, m);
+	scan(&w, m);
 	runs(&w, m);
 	dll_checks(&w, m);
 	articles(&w, m);

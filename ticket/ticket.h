@@ -15,7 +15,7 @@
  *    (HTML entities, RFC 2047 encoded words, base64, percent-encoding, JSON escapes).
  *  - The exporters read only the model, and ticket_redact() rewrites the model, so every
  *    format and every attachment carry the same (redacted or not) values.
- *  - The tables of other modules (repair_runs, repair_steps, dll_checks, votes) are read when
+ *  - The tables of other modules (repair_runs, repair_steps, dll_checks, votes, scans) are read when
  *    they exist; a missing or different table is named in the model's "unavailable" list.
  *  - Functions return 0 or a negative kx_err; cJSON results belong to the caller.
  */

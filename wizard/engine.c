@@ -13,7 +13,12 @@ struct walk {
 	int consumed;          /* how many steps fit the flow */
 	cJSON *answers;        /* node -> value along the path (owned) */
 	cJSON *why;            /* because/note texts collected (owned) */
+	cJSON *settled;        /* at an outcome: questions not asked that a detected value or a
+				  preset answers, [node, value, source] (owned) */
 };
+
+static const char *auto_answer(const struct wiz_flow *f, const cJSON *session, const char *id,
+			       const char **source);
 
 static const char *label_of(const struct wiz_flow *f, const char *node, const char *value)
 {
@@ -62,6 +67,7 @@ static void walk_release(struct walk *w)
 {
 	cJSON_Delete(w->answers);
 	cJSON_Delete(w->why);
+	cJSON_Delete(w->settled);
 	memset(w, 0, sizeof *w);
 }
 
@@ -133,6 +139,21 @@ static void walk(const struct wiz_flow *f, const cJSON *session, struct walk *w)
 		break;
 	}
 	w->consumed = i;
+	/* At an outcome, what the PC told about questions never asked still fills the outcome's
+	 * parameters: the evidence settled the diagnosis before they came up. */
+	w->settled = cJSON_CreateArray();
+	const cJSON *n;
+	cJSON_ArrayForEach(n, (w->outcome ? f->nodes : NULL)) {
+		const char *source;
+		const char *v = wiz_is_question(f, n->string) &&
+				!cJSON_GetObjectItemCaseSensitive(w->answers, n->string) ?
+				auto_answer(f, session, n->string, &source) : NULL;
+		if (!v || wiz_no_evidence(f, v))
+			continue;
+		cJSON_AddStringToObject(w->answers, n->string, v);
+		const char *row[3] = { n->string, v, source };
+		cJSON_AddItemToArray(w->settled, cJSON_CreateStringArray(row, 3));
+	}
 }
 
 static void truncate_steps(cJSON *session, int keep)
@@ -238,6 +259,16 @@ int wiz_session_new(const struct wiz_flow *f, const cJSON *presets, const cJSON 
 bad:
 	cJSON_Delete(s);
 	return KX_EINVAL;
+}
+
+void wiz_session_evidence(cJSON *session, const cJSON *notes)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(session, "evidence");
+	cJSON *e = cJSON_AddObjectToObject(session, "evidence");
+	const cJSON *n;
+	cJSON_ArrayForEach(n, notes)
+		if (cJSON_IsString(n) && n->string && !cJSON_GetObjectItemCaseSensitive(e, n->string))
+			cJSON_AddStringToObject(e, n->string, n->valuestring);
 }
 
 int wiz_answer(const struct wiz_flow *f, cJSON *session, const char *node, const char *answer,
@@ -409,6 +440,7 @@ cJSON *wiz_view(const struct wiz_flow *f, const cJSON *session, const char *id)
 	}
 	cJSON *path = cJSON_AddArrayToObject(v, "path");
 	const cJSON *steps = cJSON_GetObjectItemCaseSensitive(session, "steps");
+	const cJSON *notes = cJSON_GetObjectItemCaseSensitive(session, "evidence");
 	for (int i = 0; i < w.consumed; i++) {
 		const cJSON *st = cJSON_GetArrayItem(steps, i);
 		const char *sn = wiz_str(st, "node"), *sa = wiz_str(st, "answer");
@@ -422,7 +454,44 @@ cJSON *wiz_view(const struct wiz_flow *f, const cJSON *session, const char *id)
 								   : "answered");
 		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(st, "seconds");
 		cJSON_AddNumberToObject(p, "seconds", cJSON_IsNumber(sec) ? sec->valuedouble : 0);
+		const char *key = wiz_str(wiz_node(f, sn), "detect");
+		const char *note = key && wiz_str(st, "source") &&
+				   !strcmp(wiz_str(st, "source"), "detected") ? wiz_str(notes, key) : NULL;
+		if (note)
+			cJSON_AddStringToObject(p, "evidence", note);
 		cJSON_AddItemToArray(path, p);
+	}
+	cJSON *settled = cJSON_AddArrayToObject(v, "settled");
+	const cJSON *row;
+	cJSON_ArrayForEach(row, w.settled) {
+		const char *sn = cJSON_GetArrayItem(row, 0)->valuestring;
+		const char *sa = cJSON_GetArrayItem(row, 1)->valuestring;
+		const char *src = cJSON_GetArrayItem(row, 2)->valuestring;
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "node", sn);
+		cJSON_AddStringToObject(p, "question", wiz_str(wiz_node(f, sn), "question"));
+		cJSON_AddStringToObject(p, "answer", sa);
+		cJSON_AddStringToObject(p, "label", label_of(f, sn, sa));
+		cJSON_AddStringToObject(p, "source", src);
+		const char *key = wiz_str(wiz_node(f, sn), "detect");
+		const char *note = key && !strcmp(src, "detected") ? wiz_str(notes, key) : NULL;
+		if (note)
+			cJSON_AddStringToObject(p, "evidence", note);
+		cJSON_AddItemToArray(settled, p);
+	}
+	/* The evidence the flow acts on, with the sentence behind it. */
+	cJSON *found = cJSON_AddArrayToObject(v, "evidence");
+	const cJSON *e;
+	cJSON_ArrayForEach(e, w.answers) {
+		if (strncmp(e->string, WIZ_EVIDENCE, strlen(WIZ_EVIDENCE)))
+			continue;
+		const char *key = e->string + strlen(WIZ_EVIDENCE);
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "key", key);
+		cJSON_AddStringToObject(x, "value", e->valuestring);
+		const char *note = wiz_str(notes, key);
+		cJSON_AddStringToObject(x, "detail", note ? note : "");
+		cJSON_AddItemToArray(found, x);
 	}
 	if (w.outcome)
 		cJSON_AddItemToObject(v, "outcome", outcome_view(f, &w));

@@ -710,6 +710,56 @@ static void check_outcome(struct checker *c, const char *id, const cJSON *n)
 	}
 }
 
+/* true when every operand of cond is evidence ("evidence.KEY"): such a condition can be decided
+ * before anything is asked. */
+static bool reads_only_evidence(const struct wiz_flow *f, const cJSON *cond, int depth)
+{
+	if (depth > 16 || !cJSON_IsObject(cond) || !cond->child)
+		return false;
+	const cJSON *arg = cond->child;
+	const char *op = arg->string;
+	const cJSON *x;
+	if (!strcmp(op, "all") || !strcmp(op, "any")) {
+		cJSON_ArrayForEach(x, arg)
+			if (!reads_only_evidence(f, x, depth + 1))
+				return false;
+		return true;
+	}
+	if (!strcmp(op, "not"))
+		return reads_only_evidence(f, arg, depth + 1);
+	if (!strcmp(op, "known"))
+		return cJSON_IsString(arg) && evidence_values(f, arg->valuestring);
+	if (!strcmp(op, "eq") || !strcmp(op, "ne") || !strcmp(op, "in")) {
+		const cJSON *n = cJSON_GetArrayItem(arg, 0);
+		return cJSON_IsString(n) && evidence_values(f, n->valuestring);
+	}
+	return false;
+}
+
+/*
+ * The start is the first question, or a logic node that decides on evidence alone (what the
+ * affected PC told before anything was asked) and otherwise goes on to the first question.
+ */
+static void check_start(struct checker *c, const char *start)
+{
+	if (wiz_is_question(c->f, start))
+		return;
+	const cJSON *n = wiz_node(c->f, start);
+	const char *kind = wiz_str(n, "kind");
+	if (!kind || strcmp(kind, "logic")) {
+		problem(c, start ? start : "(flow)", "the start node must be a question, or a logic "
+			"node that reads only evidence");
+		return;
+	}
+	const cJSON *r;
+	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(n, "rules"))
+		if (!reads_only_evidence(c->f, cJSON_GetObjectItemCaseSensitive(r, "when"), 0))
+			problem(c, start, "a start logic node reads only evidence (\"evidence.KEY\"): "
+				"nothing has been asked yet");
+	if (!wiz_is_question(c->f, wiz_str(n, "else")))
+		problem(c, start, "a start logic node's else is the first question");
+}
+
 /* The nodes a node leads to. */
 static int edges(const struct wiz_flow *f, const cJSON *n, const char **out, int max)
 {
@@ -789,8 +839,7 @@ int wiz_flow_check(const struct wiz_flow *f, const struct wiz_refs *refs, struct
 					n->string);
 	}
 	const char *start = wiz_str(f->root, "start");
-	if (!wiz_is_question(f, start))
-		problem(&c, start ? start : "(flow)", "the start node must be a question");
+	check_start(&c, start);
 	cJSON_ArrayForEach(n, f->nodes) {
 		const char *nid = n->string, *kind = wiz_str(n, "kind");
 		if (!id_ok(nid, "_"))

@@ -71,6 +71,14 @@ int wiz_session_new(const struct wiz_flow *f, const cJSON *presets, const cJSON 
 		    cJSON **out, char *err, size_t errlen);
 
 /*
+ * Keeps, with a session, the sentence of evidence behind each detected value (notes maps
+ * detection and evidence keys to text; entries that are not strings are ignored). The step view
+ * shows it beside the answers it settled ("evidence" of a path entry) and lists the flow's
+ * declared evidence found ("evidence": [{key, detail}]).
+ */
+void wiz_session_evidence(cJSON *session, const cJSON *notes);
+
+/*
  * Records answer for node, which must be the current question (else KX_ECONFLICT), with the
  * seconds the person took. KX_EINVAL when the answer is not offered or not of the node's
  * format; KX_ECONFLICT too when the session is finished. Nothing changes on error.
@@ -90,8 +98,10 @@ int wiz_back(const struct wiz_flow *f, cJSON *session, const char *node, char *e
 /*
  * The step state for people and scripts (caller owns it): session, flow, node, question, kind,
  * help, options [{value,label}], detected (value or null), value (a preset/detected answer to
- * pre-fill, or ""), path [{node,question,answer,label,source,seconds}], outcome (null or
- * {id,title,summary,why,articles,actions:[{id,params}]}), reminder.
+ * pre-fill, or ""), path [{node,question,answer,label,source,seconds[,evidence]}], settled
+ * (at an outcome: questions never asked that detected values or presets answer, as path entries
+ * without seconds; the outcome's parameters use them), evidence [{key,value,detail}], outcome (null or {id,title,summary,why,articles,actions:[{id,params}]}),
+ * reminder.
  */
 cJSON *wiz_view(const struct wiz_flow *f, const cJSON *session, const char *id);
 

@@ -14,6 +14,7 @@
 
 #include "../../common/buf.h"
 #include "../../common/util.h"
+#include "../../wizard/internal.h"
 #include "../../wizard/wiz.h"
 #include "t.h"
 
@@ -155,6 +156,7 @@ static void run_golden(const char *flow_path, const char *golden)
 		return;
 	}
 	static const char fence[] = "````````````````````````````````";
+	char *all = xstrdup(text);  /* the examples are cut up below */
 	int num = 0;
 	for (char *p = strstr(text, fence); p; ) {
 		char *start = strchr(p, '\n');
@@ -178,6 +180,18 @@ static void run_golden(const char *flow_path, const char *golden)
 			p = strstr(p + 32, fence);
 	}
 	T_CHECK(num >= 8, "%s: only %d examples", golden, num);
+	/* Every outcome of the flow is reached by at least one example. */
+	const cJSON *n;
+	cJSON_ArrayForEach(n, f->nodes) {
+		const cJSON *kind = cJSON_GetObjectItem(n, "kind");
+		if (!cJSON_IsString(kind) || strcmp(kind->valuestring, "outcome"))
+			continue;
+		char want[160];
+		snprintf(want, sizeof want, "\noutcome: %s\n", n->string);
+		T_CHECK(strstr(all, want) != NULL, "%s: no example reaches outcome '%s'", golden,
+			n->string);
+	}
+	free(all);
 	free(text);
 	wiz_flow_free(f);
 }
@@ -350,6 +364,76 @@ static void test_checker(void)
 			i, n, buf_cstr(&r));
 		free(flow);
 	}
+	/* A start that decides on evidence alone, before the first question. */
+	char *ev_start = replace(good_flow, "\"start\":\"q\"", "\"start\":\"s\"");
+	char *ev_flow = replace(ev_start, "\"nodes\":{", "\"nodes\":{\"s\":{\"kind\":\"logic\","
+		"\"rules\":[{\"when\":{\"eq\":[\"evidence.seen\",\"yes\"]},\"goto\":\"o1\","
+		"\"because\":\"Seen on the PC.\"}],\"else\":\"q\"},");
+	buf_reset(&r);
+	T_INT(check_text(ev_flow, &r), 0);
+	T_STR(buf_cstr(&r), "");
+	static const struct { const char *from, *to, *want; } start_cases[] = {
+		{ "{\"eq\":[\"evidence.seen\",\"yes\"]},\"goto\":\"o1\"",
+		  "{\"any\":[{\"eq\":[\"evidence.seen\",\"yes\"]},{\"eq\":[\"q\",\"a\"]}]},\"goto\":\"o1\"",
+		  "node 's': a start logic node reads only evidence" },
+		{ "\"else\":\"q\"", "\"else\":\"o2\"", "node 's': a start logic node's else is the first question" },
+	};
+	for (size_t i = 0; i < sizeof start_cases / sizeof start_cases[0]; i++) {
+		char *flow = replace(ev_flow, start_cases[i].from, start_cases[i].to);
+		buf_reset(&r);
+		int n = check_text(flow, &r);
+		T_CHECK(n > 0 && strstr(buf_cstr(&r), start_cases[i].want), "start case %zu: %d "
+			"problems: %s", i, n, buf_cstr(&r));
+		free(flow);
+	}
+	/* Evidence settles the outcome with no question; the sentences behind it are shown, and
+	 * a detected value of a question never asked fills the outcome's parameters. */
+	char err[512];
+	struct wiz_flow *ef = wiz_flow_parse("ev", ev_flow, strlen(ev_flow), NULL, err, sizeof err);
+	T_CHECK(ef == NULL, "a flow naming tables needs a data folder");
+	char *no_tables = replace(ev_flow, "\"tables\":{\"v\":\"v.json\"},", "");
+	ef = wiz_flow_parse("ev", no_tables, strlen(no_tables), NULL, err, sizeof err);
+	T_CHECK(ef != NULL, "parse: %s", err);
+	cJSON *det = cJSON_Parse("{\"seen\": \"yes\", \"ver\": \"1.5\"}");
+	cJSON *notes = cJSON_Parse("{\"seen\": \"The scan saw it.\", \"ver\": \"Read from the "
+				   "registry.\", \"bad\": 1}");
+	cJSON *sess = NULL;
+	T_INT(ef ? wiz_session_new(ef, NULL, det, &sess, err, sizeof err) : -1, 0);
+	if (sess) {
+		wiz_session_evidence(sess, notes);
+		cJSON *v = wiz_view(ef, sess, "x");
+		const cJSON *o = cJSON_GetObjectItem(v, "outcome");
+		T_STR(cJSON_GetObjectItem(o, "id")->valuestring, "o1");
+		T_INT(cJSON_GetArraySize(cJSON_GetObjectItem(v, "path")), 0);
+		T_CONTAINS(cJSON_GetObjectItem(o, "why")->valuestring, "Seen on the PC.");
+		const cJSON *ev = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "evidence"), 0);
+		T_STR(cJSON_GetObjectItem(ev, "key")->valuestring, "seen");
+		T_STR(cJSON_GetObjectItem(ev, "detail")->valuestring, "The scan saw it.");
+		const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItem(v, "settled"), 0);
+		T_STR(cJSON_GetObjectItem(st, "node")->valuestring, "t");
+		T_STR(cJSON_GetObjectItem(st, "evidence")->valuestring, "Read from the registry.");
+		const cJSON *a = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "actions"), 0);
+		T_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "params"), "v")->valuestring, "1.5");
+		cJSON_Delete(v);
+		cJSON_Delete(sess);
+	}
+	/* Without the evidence the first question is asked. */
+	cJSON_DeleteItemFromObject(det, "seen");
+	sess = NULL;
+	T_INT(ef ? wiz_session_new(ef, NULL, det, &sess, err, sizeof err) : -1, 0);
+	if (sess) {
+		cJSON *v = wiz_view(ef, sess, "x");
+		T_STR(cJSON_GetObjectItem(v, "node")->valuestring, "q");
+		T_INT(cJSON_GetArraySize(cJSON_GetObjectItem(v, "evidence")), 0);
+		cJSON_Delete(v);
+		cJSON_Delete(sess);
+	}
+	cJSON_Delete(det);
+	cJSON_Delete(notes);
+	wiz_flow_free(ef);
+	free(no_tables);
+	free(ev_flow);
+	free(ev_start);
 	buf_reset(&r);
 	T_INT(check_text("{\"id\": \"t\",\n \"nodes\": [", &r), -1);
 	T_CONTAINS(buf_cstr(&r), "line 2: malformed JSON");

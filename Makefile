@@ -61,7 +61,7 @@ SCAN_TESTS   := test_scan
 RA_FUZZERS     :=
 PE_FUZZERS     := fuzz_pe fuzz_sig fuzz_pe_multipart
 TICKET_FUZZERS := fuzz_ticket
-SCAN_FUZZERS   := fuzz_evtxml fuzz_scan
+SCAN_FUZZERS   := fuzz_evtxml fuzz_scan fuzz_scan_rules
 UNIT_TESTS := test_platform test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard \
               $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS) $(SCAN_TESTS)
 FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow fuzz_agent_json \

@@ -223,6 +223,12 @@ struct scan_rules *scan_rules_parse(const char *name, const char *text, size_t l
 	return s;
 }
 
+size_t scan_rules_count(const struct scan_rules *r)
+{
+	return r ? (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r->root, "rules"))
+		 : 0;
+}
+
 struct scan_rules *scan_rules_load(const char *path, const char *const *articles,
 				   size_t narticles, const char *const *actions, size_t nactions,
 				   struct buf *report)

@@ -124,6 +124,7 @@ struct scan_rules *scan_rules_parse(const char *name, const char *text, size_t l
 				    const char *const *articles, size_t narticles,
 				    const char *const *actions, size_t nactions, struct buf *report);
 void scan_rules_free(struct scan_rules *r);
+size_t scan_rules_count(const struct scan_rules *r);
 
 /* The findings the facts support, most severe first (caller frees). */
 cJSON *scan_findings(const struct scan_rules *r, const cJSON *facts);

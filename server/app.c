@@ -275,29 +275,44 @@ struct wiz_flow *app_flow(const struct app *app, const char *id)
  * checked against the KB and the catalogue. A content set without the file (another product's
  * flows) has no rules: its scans read the PC and find nothing.
  */
-static int load_scan_rules(struct app *app, char *err, size_t errlen)
+int app_load_scan_rules(struct app *app, struct buf *report, char *path, size_t pathlen)
 {
-	char path[APP_PATH_MAX + 32];
-	snprintf(path, sizeof path, "%.4000s/../data/scan-rules.json", app->flows_dir);
+	snprintf(path, pathlen, "%.4000s/../data/scan-rules.json", app->flows_dir);
+	scan_rules_free(app->scan_rules);
+	app->scan_rules = NULL;
 	struct stat st;
 	if (stat(path, &st) != 0) {
-		struct buf none;
-		buf_init(&none, BUF_NOMAX);
 		static const char empty[] = "{\"rules\": []}";
 		app->scan_rules = scan_rules_parse(path, empty, strlen(empty), NULL, 0, NULL, 0,
-						   &none);
-		buf_release(&none);
+						   report);
 		return 0;
 	}
 	struct refs r;
 	refs_load(app, &r);
+	struct buf problems;
+	buf_init(&problems, 64 * 1024);
+	app->scan_rules = scan_rules_load(path, (const char *const *)r.articles, r.narticles,
+					  r.actions, r.nactions, &problems);
+	refs_free(&r);
+	/* Each problem names the file, as a flow's do. */
+	for (const char *p = buf_cstr(&problems); *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		bool named = n > strlen(path) && !strncmp(p, path, strlen(path));
+		buf_addf(report, "%s%s%.*s\n", named ? "" : path, named ? "" : ": ", (int)n, p);
+		p += n + (nl != NULL);
+	}
+	buf_release(&problems);
+	return app->scan_rules ? (int)scan_rules_count(app->scan_rules) : -1;
+}
+
+static int load_scan_rules(struct app *app, char *err, size_t errlen)
+{
+	char path[APP_PATH_MAX + 32];
 	struct buf report;
 	buf_init(&report, 64 * 1024);
-	app->scan_rules = scan_rules_load(path, (const char *const *)r.articles, r.narticles,
-					  r.actions, r.nactions, &report);
-	refs_free(&r);
 	int rc = 0;
-	if (!app->scan_rules) {
+	if (app_load_scan_rules(app, &report, path, sizeof path) < 0) {
 		snprintf(err, errlen, "invalid scan rules:\n%s", buf_cstr(&report));
 		rc = KX_ESYNTAX;
 	}

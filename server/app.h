@@ -115,6 +115,13 @@ const cJSON *app_action(const struct app *app, const char *id);
  */
 int app_scan(struct app *app, const cJSON *options, cJSON **scan, char *err, size_t errlen);
 
+/*
+ * Loads the scan rules of the flows' content set into app->scan_rules (replacing any): the
+ * number of rules (0 also when the set has no rules file), or -1 with one line per problem,
+ * each starting with the file's path, appended to report. path receives the file's path.
+ */
+int app_load_scan_rules(struct app *app, struct buf *report, char *path, size_t pathlen);
+
 /* true when the backend can look at a PC (a scan can run here). */
 bool app_can_scan(const struct app *app);
 

@@ -78,7 +78,9 @@ static const char usage_flow[] =
 	"\n"
 	"Validates a wizard flow (default: every flow of the flows folder): unknown or unreachable\n"
 	"nodes, cycles, answers with no way forward, bad conditions, articles missing from the KB,\n"
-	"actions missing from the repair catalogue. Each problem names its node. Exit 1 on any.\n";
+	"actions missing from the repair catalogue. Each problem names its node. Without FILE, the\n"
+	"scan's rules beside the flows (../data/scan-rules.json) are checked too, each problem\n"
+	"naming its rule. Exit 1 on any.\n";
 
 static const char usage_kb[] =
 	"usage: koffix kb index\n"
@@ -512,6 +514,11 @@ static int cmd_flow(const struct cli *c)
 		free(files[i]);
 	}
 	free(files);
+	/* The scan's rules live beside the flows' tables and are checked with them. */
+	char rules[APP_PATH_MAX + 32];
+	int nrules = c->argc == 2 ? app_load_scan_rules(&app, &report, rules, sizeof rules) : 0;
+	if (nrules > 0)
+		printf("ok: %s (%d scan rules)\n", rules, nrules);
 	fputs(buf_cstr(&report), stderr);
 	int rc = report.len ? 1 : 0;
 	buf_release(&report);

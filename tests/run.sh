@@ -86,11 +86,13 @@ else
 fi
 suite ticket-http env KOFFIX=build/asan/koffix python3 tests/http/test_ticket.py
 suite dllcheck-http env KOFFIX=build/asan/koffix python3 tests/http/test_dllcheck.py
+suite scan-http env KOFFIX=build/asan/koffix python3 tests/http/test_scan.py
 suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
 	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js
 	suite browser-wizard env KOFFIX=./koffix node tests/browser/wizard.test.js
 	suite browser-ticket env KOFFIX=./koffix node tests/browser/ticket.test.js
+	suite browser-scan env KOFFIX=./koffix node tests/browser/scan.test.js
 else
 	echo "!! SKIPPING the browser tests: chromium or playwright-core is missing (make deps)"
 	echo "RESULT browser-missing passed=0 failed=1" >>"$log"

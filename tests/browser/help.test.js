@@ -6,34 +6,11 @@
 
 const fs = require('fs');
 const path = require('path');
-const { checks, outDir, withServer } = require('./lib');
+const { a11yBasics, checks, outDir, withServer } = require('./lib');
 
 const t = checks('browser-help');
 const check = t.check;
-
-// Accessibility basics a screen-reader user depends on.
-async function a11y(page, name) {
-  const r = await page.evaluate(() => {
-    const unlabeled = [...document.querySelectorAll('input:not([type=hidden]), textarea, select')]
-      .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
-      .map((el) => el.outerHTML);
-    const buttons = [...document.querySelectorAll('button')].filter((b) => !b.textContent.trim());
-    return {
-      lang: document.documentElement.lang,
-      h1: document.querySelectorAll('h1').length,
-      main: document.querySelectorAll('main').length,
-      skip: !!document.querySelector('a[href="#main"]'),
-      unlabeled,
-      emptyButtons: buttons.length,
-      imgNoAlt: document.querySelectorAll('img:not([alt])').length,
-    };
-  });
-  check(`${name}: lang`, r.lang === 'en', r.lang);
-  check(`${name}: one h1`, r.h1 === 1, r.h1);
-  check(`${name}: one main landmark and a skip link`, r.main === 1 && r.skip);
-  check(`${name}: every control labelled`, r.unlabeled.length === 0, r.unlabeled.join(' '));
-  check(`${name}: buttons have names, images have alt`, r.emptyButtons === 0 && r.imgNoAlt === 0);
-}
+const a11y = (page, name) => a11yBasics(t, page, name);
 
 async function help(browser, srv, base) {
   const cspErrors = [];

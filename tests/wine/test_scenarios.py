@@ -320,6 +320,7 @@ def uninstall_facts(export):
 def test_dll_deleted(pfx):
     dll = pfx.unix(tb.KOFF_DIR + r"\KofMsp32.dll")
     os.unlink(dll)
+    from_scan(pfx, "dll-deleted", "dll_missing", "dll_missing")
     run, undone, before, after = reinstall(
         pfx, {"symptom": "dll_missing", "recent_update": "none", "server_version": "10.0.2"},
         "koff-10.0.2-x64.msi", "dll_missing", "dll-deleted")
@@ -329,6 +330,156 @@ def test_dll_deleted(pfx):
             undone["state"] == "undone" and not undone["undo_complete"]
             and undone["steps"][5]["state"] == "not-undone" and os.path.exists(dll)
             and before == after and after[tb.UNINSTALL], (undone["state"], after))
+
+
+# ---- the scan: a planted condition, `koffix scan --json`, and the wizard started from it ----
+
+def scan_json(pfx, *args):
+    """`koffix --json scan ARGS` against the prefix: exit code, the scan (or None), the process."""
+    p = pfx.koffix("--json", "scan", *args)
+    try:
+        scan = json.loads(p.stdout)
+    except ValueError:
+        scan = None
+    return p.returncode, scan, p
+
+
+def from_scan(pfx, label, finding, outcome, *args, fresh=False):
+    """Scans the prefix: exit 1 and finding (a problem, with evidence); the scan changed
+    nothing; then the wizard started from that scan (POST /api/wizard {"scan"}) reaches outcome
+    with no question asked, and shows the evidence. fresh: a session started without a scan
+    (the server's agent reads the PC itself) reaches it too. Returns the scan and the state."""
+    before = tb.snapshot(pfx)
+    rc, scan, p = scan_json(pfx, *args)
+    found = [f for f in (scan or {}).get("findings", []) if f["id"] == finding]
+    t.check(f"{label}: `koffix scan --json` exits 1 and reports {finding} with its evidence",
+            rc == 1 and found and found[0]["severity"] == "problem" and found[0]["evidence"]
+            and all(e["source"] and e["detail"] for e in found[0]["evidence"]),
+            (rc, p.stderr[-500:], scan and scan["findings"]))
+    t.check(f"{label}: the scan changed nothing", tb.snapshot(pfx) == before)
+    srv = pfx.server()
+    state = {}
+    try:
+        wiz = tb.Wizard(srv)
+        r = wiz.post("/api/wizard", {"scan": scan})
+        state = r.json() if r.status == 201 else {}
+        got = (state.get("outcome") or {}).get("id")
+        t.check(f"{label}: the wizard started from the scan reaches {outcome} with no question",
+                r.status == 201 and got == outcome and state["path"] == []
+                and state["node"] is None, (r.status, got, state.get("node"), r.text[:300]))
+        t.check(f"{label}: the wizard shows the evidence it acted on",
+                any(e["key"] == finding and e["detail"] for e in state.get("evidence", [])),
+                state.get("evidence"))
+        if fresh:
+            r = wiz.post("/api/wizard", {})
+            st = r.json() if r.status == 201 else {}
+            t.check(f"{label}: a new session scans the PC itself (agent present) and reaches "
+                    f"{outcome} with no question", r.status == 201
+                    and (st.get("outcome") or {}).get("id") == outcome and st["path"] == [],
+                    (r.status, r.text[:300]))
+            page = srv.get("/wizard/" + st.get("session", "x"))
+            t.check(f"{label}: the step page says what koffix found and offers the questions "
+                    "instead", page.status == 200 and "What koffix found on this PC" in page.text
+                    and "Answer the questions instead" in page.text, page.status)
+            home = srv.get("/").text
+            home = home[home.find("<main"):]
+            t.check(f"{label}: with an agent, 'Check this PC' is the home page's first action",
+                    'action="/scan"' in home and 'href="/wizard"' in home
+                    and home.index('action="/scan"') < home.index('href="/wizard"'))
+            r = srv.request("POST", "/scan", body="csrf_token=" + wiz.tok,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            page = srv.get(r.header("Location") or "/scans/x")
+            t.check(f"{label}: 'Check this PC' scans through the agent and shows the finding",
+                    r.status == 303 and page.status == 200
+                    and f'id="finding-{finding}"' in page.text, (r.status, page.status))
+    finally:
+        srv.stop()
+    return scan, state
+
+
+def test_scan_sources(pfx):
+    """An intact PC: exit 0 and no problem; every source says whether it was read, and the
+    event logs, which Wine does not have, say "not available" with the reason."""
+    rc, scan, p = scan_json(pfx)
+    t.check("scan: an intact PC exits 0 with no problem", rc == 0 and scan is not None and not [
+        f for f in scan["findings"] if f["severity"] == "problem"], (rc, p.stderr[-400:]))
+    srcs = {x["name"]: x for x in (scan or {}).get("sources", [])}
+    want = {"windows", "office", "mapisvc", "profiles", "connector", "dll",
+            "eventlog.application", "eventlog.defender", "new_outlook", "disk", "session"}
+    t.check("scan: every source is listed", want <= set(srcs), sorted(srcs))
+    t.check("scan: the event logs are 'not available' under Wine, with the reason",
+            all(not srcs[k]["available"] and "Wine has no event log" in srcs[k]["detail"]
+                for k in ("eventlog.application", "eventlog.defender") if k in srcs)
+            and "eventlog.application" in srcs, [srcs.get(k) for k in ("eventlog.application",)])
+    t.check("scan: JSON has version, computer, user, time, sources, facts, findings",
+            scan is not None and {"version", "computer", "user", "time", "sources", "facts",
+                                  "findings"} <= set(scan), scan and sorted(scan))
+    t.check("scan: the installed DLL was checked by koffix",
+            scan is not None and scan["facts"]["dll"].get("check", {}).get("verdict")
+            in ("legitimate", "suspicious"), scan and scan["facts"]["dll"])
+    text = pfx.koffix("scan")
+    t.check("scan: the text report names what could not be read",
+            text.returncode == 0 and "NOT AVAILABLE" in text.stdout
+            and "Wine has no event log" in text.stdout, text.stdout[-800:])
+    out = os.path.join(pfx.tmp, "saved-scan.json")
+    w = pfx.koffix("scan", "--out", "Z:" + out.replace("/", "\\") if tb.EXE else out)
+    t.check("scan: --out writes the JSON a fleet tool collects", w.returncode == 0
+            and os.path.exists(out) and json.load(open(out))["computer"] == scan["computer"],
+            (w.returncode, w.stderr[-300:]))
+    # Low free space, through the free-space source's threshold.
+    from_scan(pfx, "low space", "low_disk_space", "low_disk_space", "--min-free-mb", "100000000")
+
+
+def test_scan_koff_removed(pfx):
+    """The company moved away from Kerio: the connector is uninstalled, the profile still
+    holds its service. koffix must not advise a reinstall."""
+    p = pfx.wine(["msiexec", "/x", "{6F1E3C2A-0064-4B7E-9A51-000000001002}", "/qn"])
+    t.check("removed: the connector is uninstalled (set-up)", p.returncode == 0
+            and not uninstall_all(pfx)[tb.UNINSTALL], p.returncode)
+    scan, state = from_scan(pfx, "removed", "koff_removed", "koff_removed", fresh=True)
+    ids = [a["id"] for a in (state.get("outcome") or {}).get("actions", [])]
+    t.check("removed: a new profile is offered, no reinstall", ids == ["rebuild-profile"], ids)
+    t.check("removed: the Office version read on the PC fills the repair's parameter",
+            (state.get("outcome") or {}).get("actions", [{}])[0].get("params", {})
+            .get("office_version") == "365", state.get("outcome"))
+
+
+def test_scan_interrupted(pfx):
+    """Two connector entries (an upgrade that stopped half-way), then a pending restart that
+    replaces the connector's DLL: each is an interrupted upgrade."""
+    key = tb.UNINSTALL + r"\{6F1E3C2A-0064-4B7E-9A51-000000001004}"
+    pfx.wine(["reg", "add", key, "/v", "DisplayName", "/d",
+              "Kerio Outlook Connector (Offline Edition)", "/f"], check=True)
+    pfx.wine(["reg", "add", key, "/v", "DisplayVersion", "/d", "10.0.4", "/f"], check=True)
+    scan, _ = from_scan(pfx, "two entries", "interrupted_upgrade", "interrupted_upgrade")
+    f = next((x for x in (scan or {}).get("findings", []) if x["id"] == "interrupted_upgrade"), {})
+    t.check("two entries: the evidence counts the entries", any(
+        "2 connector entries" in e["detail"] for e in f.get("evidence", [])), f)
+    pfx.wine(["reg", "delete", key, "/f"], check=True)
+    dll = tb.KOFF_DIR + r"\KofMsp32.dll"
+    pfx.wine(["reg", "add", r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager", "/v",
+              "PendingFileRenameOperations", "/t", "REG_MULTI_SZ", "/d",
+              "\\??\\" + dll + ".new\\0!\\??\\" + dll, "/f"], check=True)
+    scan, _ = from_scan(pfx, "pending renames", "interrupted_upgrade", "interrupted_upgrade")
+    f = next((x for x in (scan or {}).get("findings", []) if x["id"] == "interrupted_upgrade"), {})
+    t.check("pending renames: the evidence names the connector's file", any(
+        "KofMsp32.dll" in e["detail"] and "restart" in e["detail"] for e in f.get("evidence", [])),
+        f)
+
+
+def test_scan_new_outlook(pfx):
+    """The new Outlook installed as its own app: a note while classic Outlook is in use; with
+    its switch on, the diagnosis without a question."""
+    pkg = (r"HKCU\Software\Classes\Local Settings\Software\Microsoft\Windows\CurrentVersion"
+           r"\AppModel\Repository\Packages\Microsoft.OutlookForWindows_1.2025.101.0_x64__8wekyb3d8bbwe")
+    pfx.wine(["reg", "add", pkg, "/v", "DisplayName", "/d", "Outlook (new)", "/f"], check=True)
+    rc, scan, p = scan_json(pfx)
+    ids = {f["id"]: f["severity"] for f in (scan or {}).get("findings", [])}
+    t.check("new Outlook app installed, switch off: an info finding, exit 0",
+            rc == 0 and ids.get("new_outlook_installed") == "info", (rc, ids, p.stderr[-300:]))
+    pfx.wine(["reg", "add", r"HKCU\Software\Microsoft\Office\16.0\Outlook\Preferences", "/v",
+              "UseNewOutlook", "/t", "REG_DWORD", "/d", "1", "/f"], check=True)
+    from_scan(pfx, "new Outlook", "new_outlook_in_use", "new_outlook_unsupported")
 
 
 def install_x86(pfx):
@@ -748,7 +899,8 @@ def main():
     start = time.time()
     TESTBED = tb.build()
     print(f"   testbed {TESTBED} ready in {time.time() - start:.1f} s")
-    for fn in (test_detect, test_mapisvc_without_kerio, test_mapisvc_evidence, test_corrupt_profile,
+    for fn in (test_scan_sources, test_scan_koff_removed, test_scan_interrupted,
+               test_scan_new_outlook, test_detect, test_mapisvc_without_kerio, test_mapisvc_evidence, test_corrupt_profile,
                test_dll_deleted, test_bitness_mismatch, test_older_than_server, test_upgrade_fails,
                test_bad_installers, test_cache_in_use, test_check_and_collect, test_outlook_running,
                test_sabotage, test_killed_mid_run, test_cmd_export, test_cmd_reinstall):

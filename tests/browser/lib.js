@@ -50,12 +50,20 @@ function startServer(dataDir, extra = []) {
 
 // playwright's launch() always gives Chromium a new, empty profile folder of its own (it
 // refuses an explicit --user-data-dir), which is what DESIGN.md asks for.
-function launch() {
-  return chromium.launch({
+//
+// Every context prefers reduced motion: style.css scrolls smoothly otherwise, and Playwright's
+// scroll-into-view before a click restarts that animation on every retry, so an element below
+// the fold never counts as "stable" (a click that waits 30 s and fails). People who ask for
+// reduced motion get instant scrolling too, so this is a path real users take.
+async function launch() {
+  const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (options = {}) => newContext({ reducedMotion: 'reduce', ...options });
+  return browser;
 }
 
 // Runs body(browser, srv, base) against a koffix server with a data folder of its own and

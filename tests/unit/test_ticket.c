@@ -349,7 +349,16 @@ static void plant_db(const char *path, const char *big, size_t biglen)
 		"INSERT INTO votes VALUES('some-article', 'browser1', 1, 'write jdoe@corp.example.com',"
 		" '2024-03-05T10:00:40Z');"
 		"INSERT INTO votes VALUES('unrelated', 'browser1', 0, NULL, '2024-03-05T10:00:41Z');"
-		"INSERT INTO votes VALUES('some-article', 'browser2', 0, NULL, '2024-03-05T10:00:42Z');";
+		"INSERT INTO votes VALUES('some-article', 'browser2', 0, NULL, '2024-03-05T10:00:42Z');"
+		"CREATE TABLE scans(id TEXT PRIMARY KEY, created TEXT NOT NULL, computer TEXT,"
+		" session TEXT, json TEXT NOT NULL);"
+		"INSERT INTO scans VALUES('s1', '2024-03-05T10:00:10Z', 'WS-0042', '" SESSION "',"
+		" '{\"version\":\"0.1\",\"computer\":\"WS-0042\",\"user\":\"jdoe\","
+		"\"time\":\"2024-03-05T10:00:09Z\",\"sources\":[{\"name\":\"eventlog.application\","
+		"\"available\":false,\"detail\":\"<not> here\"}],\"facts\":{},\"findings\":[{\"id\":"
+		"\"koff_removed\",\"severity\":\"problem\",\"title\":\"Removed <b>\",\"evidence\":"
+		"[{\"source\":\"profiles\",\"detail\":\"C:\\\\Users\\\\jdoe holds it\"}]}]}');"
+		"INSERT INTO scans VALUES('s0', '2024-03-05T09:00:00Z', 'OLD', '" SESSION "', '{}');";
 	T_INT(sqlite3_exec(db, schema, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(db, "INSERT INTO repair_steps(run, n, title, kind, plan, state, output,"
@@ -513,13 +522,14 @@ static void test_ticket(void)
 	T_OK(db != NULL);
 	cJSON *m = build(f, state, db, "browser1", NULL);
 	char *s = cJSON_PrintUnformatted(m);
-	HAS(s, "\"unavailable\":[\"votes\",\"dll_checks\",\"repair_runs\"]");
+	HAS(s, "\"unavailable\":[\"votes\",\"scans\",\"dll_checks\",\"repair_runs\"]");
+	HAS(s, "\"scan\":null");
 	HAS(s, "\"actions_run\":[]");
 	free(s);
 	cJSON_Delete(m);
 	ticket_db_close(db);
 	m = build(f, state, NULL, NULL, NULL);
-	T_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m, "unavailable")), 2);
+	T_INT(cJSON_GetArraySize(cJSON_GetObjectItem(m, "unavailable")), 3);
 	cJSON_Delete(m);
 
 	db = ticket_db_open(path, err, sizeof err);
@@ -527,6 +537,10 @@ static void test_ticket(void)
 	ticket_db_close(db);
 	s = cJSON_PrintUnformatted(m);
 	HAS(s, "\"unavailable\":[]");
+	/* The newest scan of the session, every value cleaned. */
+	HAS(s, "\"scan\":{\"id\":\"s1\",\"kept\":\"2024-03-05T10:00:10Z\",\"computer\":\"WS-0042\"");
+	HAS(s, "{\"name\":\"eventlog.application\",\"available\":false,\"detail\":\"<not> here\"}");
+	HAS(s, "\"evidence\":[{\"source\":\"profiles\",\"detail\":\"C:\\\\Users\\\\jdoe holds it\"}]");
 	HAS(s, "\"subject\":\"Outlook/Kerio: Found at <script>alert(1)</script> C:");
 	HAS(s, "\"source\":\"answered\",\"seconds\":5");
 	HAS(s, "{\"name\":\"computer_name\",\"question\":null,\"value\":\"WS-0042\"");

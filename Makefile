@@ -45,7 +45,7 @@ LIB_SRCS := \
 	kb/article.c kb/kb.c \
 	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
 	server/security.c server/form.c server/site.c server/cli.c \
-	server/wizard_routes.c server/action_routes.c server/cli_actions.c wizard/flow.c wizard/engine.c wizard/store.c
+	server/wizard_routes.c server/action_routes.c server/cli_actions.c wizard/flow.c wizard/engine.c wizard/store.c wizard/session.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
 RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c repair-actions/agent_backend.c repair-actions/runner.c
 PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/store.c server/multipart.c server/dll_routes.c server/cli_checkdll.c
@@ -85,7 +85,7 @@ AGENT_EXE  := koffix-agent.exe
 HAVE_MINGW := $(shell command -v $(MINGW) >/dev/null 2>&1 && echo yes)
 
 .SECONDARY:
-.PHONY: all asan test unit run bench fuzz clean deps check-deps valgrind windows windows-unit
+.PHONY: all asan tsan test unit run bench fuzz clean deps check-deps valgrind windows windows-unit
 all: $(BIN)
 ifeq ($(HAVE_MINGW),yes)
 all: $(AGENT_EXE)
@@ -161,6 +161,13 @@ unit: $(UNIT_BINS) $(FUZZ_BINS)
 asan:
 	@$(MAKE) --no-print-directory B=build/asan EXTRA_CFLAGS="$(ASAN_FLAGS)" build/asan/koffix unit
 
+# ThreadSanitizer: the server's threads (libmicrohttpd's pool, the repair runner) checked for
+# data races while the HTTP suites run against build/tsan/koffix (tests/run.sh).
+TSAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+tsan:
+	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g" EXTRA_CFLAGS="$(TSAN_FLAGS)" \
+		build/tsan/koffix
+
 # koffix.exe for Windows (x86_64): the libraries cross-built once from Debian's source packages
 # (scripts/windows-deps.sh, cached outside the tree by version), the same sources built with
 # PLATFORM=win32, then dist/koffix-win64.zip (scripts/windows-dist.sh).
@@ -200,6 +207,7 @@ deps:
 test: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory tsan
 	@tests/run.sh
 
 valgrind: all unit

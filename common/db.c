@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform.h"
 #include "util.h"
 
 int db_open(struct db *db, const char *path, const char *what, const char *schema,
@@ -14,6 +15,23 @@ int db_open(struct db *db, const char *path, const char *what, const char *schem
 	pthread_mutex_init(&db->lock, NULL);
 	db->st = xcalloc((size_t)n, sizeof *db->st);
 	db->n = n;
+	/* The database holds answers, paths and comments: its owner's only (SQLite gives its
+	 * -wal and -shm files the database's mode). */
+	if (*path && strcmp(path, ":memory:")) {
+		size_t len = strlen(path) + 8;
+		char *side = xmalloc(len);
+		int bad = plat_private_file(path, true);
+		snprintf(side, len, "%s-wal", path);
+		bad |= plat_private_file(side, false);
+		snprintf(side, len, "%s-shm", path);
+		bad |= plat_private_file(side, false);
+		free(side);
+		if (bad) {
+			snprintf(err, errlen, "cannot make %s in '%s' private to you", what, path);
+			db_close(db);
+			return KX_EIO;
+		}
+	}
 	if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK)
 		goto fail;

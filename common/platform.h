@@ -37,14 +37,25 @@ bool plat_process_alive(long long pid);
 int plat_mkdir(const char *path);
 
 /*
+ * Makes path a folder only its owner can use (POSIX 0700; created when missing, tightened when
+ * it exists; on Windows %LOCALAPPDATA%'s ACL is the person's already). 0, or KX_EIO.
+ */
+int plat_private_dir(const char *path);
+
+/* Makes the file at path readable by its owner only (created empty when missing and create is
+ * true): POSIX 0600, a symlink never followed. 0 (also: missing and not created), or KX_EIO. */
+int plat_private_file(const char *path, bool create);
+
+/*
  * Replaces dst with src atomically (src's data already flushed): rename(2) on POSIX,
  * MoveFileEx with MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH on Windows. 0, or KX_EIO.
  */
 int plat_replace(const char *src, const char *dst);
 
 /*
- * Creates (or truncates) a file for writing its exact bytes: an fd, or -1. Mode 0644 on POSIX,
- * 0600 when private_file (on Windows the folder's ACL decides: %LOCALAPPDATA% is the person's).
+ * Creates a new file for writing its exact bytes: an fd, or -1 (also when anything, a symlink
+ * included, exists at path: O_EXCL | O_NOFOLLOW). Mode 0644 on POSIX, 0600 when private_file
+ * (on Windows the folder's ACL decides: %LOCALAPPDATA% is the person's).
  */
 int plat_create(const char *path, bool private_file);
 
@@ -116,5 +127,8 @@ bool plat_port_listens(const char *addr, unsigned port);
  * and the default browser (ShellExecute) on Windows. 0, or KX_EIO.
  */
 int plat_open_url(const char *url);
+
+/* The absolute form of path (realpath / _fullpath). 0, or KX_EIO. */
+int plat_abs_path(const char *path, char *out, size_t len);
 
 #endif

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <stdio.h>
@@ -83,7 +84,49 @@ int plat_mkdir(const char *path)
 
 int plat_create(const char *path, bool private_file)
 {
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, private_file ? 0600 : 0644);
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    private_file ? 0600 : 0644);
+}
+
+int plat_private_dir(const char *path)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return KX_EIO;
+	struct stat st;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return KX_EIO;
+	if ((st.st_mode & 077) && chmod(path, 0700) != 0)
+		return KX_EIO;
+	return 0;
+}
+
+int plat_private_file(const char *path, bool create)
+{
+	/*
+	 * By name, never through an open-and-close of an existing file: closing any descriptor
+	 * of a file drops every POSIX lock this process holds on it, and SQLite's connections to
+	 * the database rely on theirs (dropping them lets another process corrupt it).
+	 */
+	struct stat st;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (lstat(path, &st) == 0) {
+			if (!S_ISREG(st.st_mode))
+				return KX_EIO;
+			return (st.st_mode & 077) && chmod(path, 0600) != 0 ? KX_EIO : 0;
+		}
+		if (errno != ENOENT)
+			return KX_EIO;
+		if (!create)
+			return 0;
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);  /* a new file: no connection of ours has it open yet */
+			return 0;
+		}
+		if (errno != EEXIST)
+			return KX_EIO;
+	}
+	return KX_EIO;
 }
 
 int plat_replace(const char *src, const char *dst)
@@ -273,6 +316,18 @@ bool plat_runs_agent(void)
 bool plat_bare_start_serves(void)
 {
 	return false;
+}
+
+int plat_abs_path(const char *path, char *out, size_t len)
+{
+	char *r = realpath(path, NULL);
+	if (!r)
+		return KX_EIO;
+	int rc = strlen(r) < len ? 0 : KX_EIO;
+	if (rc == 0)
+		snprintf(out, len, "%s", r);
+	free(r);
+	return rc;
 }
 
 int plat_open_url(const char *url)

@@ -122,8 +122,20 @@ int plat_mkdir(const char *path)
 int plat_create(const char *path, bool private_file)
 {
 	(void)private_file;
-	return _open(path, _O_WRONLY | _O_CREAT | _O_TRUNC | _O_BINARY | _O_NOINHERIT,
+	return _open(path, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT,
 		     _S_IREAD | _S_IWRITE);
+}
+
+int plat_private_dir(const char *path)
+{
+	return plat_mkdir(path);
+}
+
+int plat_private_file(const char *path, bool create)
+{
+	(void)path;
+	(void)create;
+	return 0;
 }
 
 int plat_replace(const char *src, const char *dst)
@@ -381,6 +393,11 @@ bool plat_runs_agent(void)
 bool plat_bare_start_serves(void)
 {
 	return true;
+}
+
+int plat_abs_path(const char *path, char *out, size_t len)
+{
+	return _fullpath(out, path, len) ? 0 : KX_EIO;
 }
 
 int plat_open_url(const char *url)

@@ -131,11 +131,18 @@ out:
 
 static int write_atomic(const char *path, const void *data, size_t len, bool private_file)
 {
+	/* A random name created new (O_EXCL | O_NOFOLLOW): in a folder others can write, nobody
+	 * can have planted a file or a symlink there in advance. */
 	size_t plen = strlen(path);
-	char *tmp = xmalloc(plen + 32);
-	snprintf(tmp, plen + 32, "%s.tmp.%lld", path, plat_pid());
-	int rc = KX_EIO;
-	int fd = plat_create(tmp, private_file);
+	char *tmp = xmalloc(plen + 48);
+	int rc = KX_EIO, fd = -1;
+	for (int attempt = 0; attempt < 8 && fd < 0; attempt++) {
+		char rnd[17];
+		if (random_hex(rnd, 8) != 0)
+			goto out;
+		snprintf(tmp, plen + 48, "%s.tmp.%s", path, rnd);
+		fd = plat_create(tmp, private_file);
+	}
 	if (fd < 0)
 		goto out;
 	const char *p = data;

@@ -48,6 +48,7 @@ enum stmt {
 	ST_TITLE,
 	ST_VOTE,
 	ST_VOTE_COUNTS,
+	ST_VOTE_ROOM,
 	ST_EXISTS,
 	ST__COUNT
 };
@@ -82,6 +83,9 @@ static const char *const sql[ST__COUNT] = {
 	[ST_VOTE_COUNTS] = "SELECT coalesce(sum(helpful = 1), 0), coalesce(sum(helpful = 0), 0)"
 			   " FROM votes WHERE slug = ?1",
 	[ST_EXISTS] = "SELECT 1 FROM articles WHERE slug = ?1",
+	[ST_VOTE_ROOM] = "SELECT count(*), count(comment), coalesce(sum(voter = ?2), 0),"
+			 " coalesce(sum(voter = ?2 AND comment IS NOT NULL), 0)"
+			 " FROM votes WHERE slug = ?1",
 };
 
 struct kb {
@@ -621,26 +625,49 @@ cJSON *kb_titles(struct kb *kb, const cJSON *slugs)
 }
 
 int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
-	    const char *comment, int *yes, int *no)
+	    const char *comment, bool *comment_kept, int *yes, int *no)
 {
+	if (comment_kept)
+		*comment_kept = false;
+	if (comment && strlen(comment) > KB_COMMENT_MAX)
+		return KX_EINVAL;
 	int rc = 0;
 	db_lock(&kb->db);
+	/* The bounds are checked and the vote written in one transaction. */
+	sqlite3_step(stmt(kb, ST_BEGIN));
+	sqlite3_reset(stmt(kb, ST_BEGIN));
 	sqlite3_stmt *s = stmt(kb, ST_EXISTS);
 	bind_text(s, 1, slug);
 	if (sqlite3_step(s) != SQLITE_ROW) {
 		rc = KX_ENOTFOUND;
 		goto out;
 	}
+	s = stmt(kb, ST_VOTE_ROOM);
+	bind_text(s, 1, slug);
+	bind_text(s, 2, voter);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		rc = KX_EDB;
+		goto out;
+	}
+	sqlite3_int64 voters = sqlite3_column_int64(s, 0), comments = sqlite3_column_int64(s, 1);
+	bool known = sqlite3_column_int64(s, 2) > 0, commented = sqlite3_column_int64(s, 3) > 0;
+	if (!known && voters >= KB_VOTES_PER_ARTICLE) {
+		rc = KX_ETOOBIG;
+		goto out;
+	}
+	bool keep = comment && *comment && (commented || comments < KB_COMMENTS_PER_ARTICLE);
 	s = stmt(kb, ST_VOTE);
 	bind_text(s, 1, slug);
 	bind_text(s, 2, voter);
 	sqlite3_bind_int(s, 3, helpful ? 1 : 0);
-	if (comment && *comment)
+	if (keep)
 		bind_text(s, 4, comment);
 	if (sqlite3_step(s) != SQLITE_DONE) {
 		rc = KX_EDB;
 		goto out;
 	}
+	if (comment_kept)
+		*comment_kept = keep;
 	int y, n;
 	vote_counts(kb, slug, &y, &n);
 	if (yes)
@@ -648,6 +675,10 @@ int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
 	if (no)
 		*no = n;
 out:
+	sqlite3_reset(stmt(kb, ST_EXISTS));
+	sqlite3_reset(stmt(kb, ST_VOTE_ROOM));
+	sqlite3_step(stmt(kb, rc ? ST_ROLLBACK : ST_COMMIT));
+	sqlite3_reset(stmt(kb, rc ? ST_ROLLBACK : ST_COMMIT));
 	db_unlock(&kb->db);
 	return rc;
 }

@@ -71,11 +71,24 @@ cJSON *kb_list(struct kb *kb);
 cJSON *kb_titles(struct kb *kb, const cJSON *slugs);
 
 /*
- * Records a "was this helpful" vote of voter (an opaque id; one vote per voter and article,
- * a later vote replaces the earlier). comment may be NULL. Fills the new counts when yes/no
- * are not NULL. KX_ENOTFOUND for an unknown article.
+ * Votes are bounded where they are stored: one per voter and article (a later vote replaces
+ * the earlier), at most KB_VOTES_PER_ARTICLE voters per article and KB_COMMENTS_PER_ARTICLE
+ * comments of at most KB_COMMENT_MAX bytes. Voters need no launch token (anyone who can read
+ * the help can vote), so these bounds are what keeps a flood of new "browsers" from filling
+ * the disk.
+ */
+#define KB_VOTES_PER_ARTICLE 1000
+#define KB_COMMENTS_PER_ARTICLE 100
+#define KB_COMMENT_MAX 1000
+
+/*
+ * Records a "was this helpful" vote of voter (an opaque id). comment may be NULL; past
+ * KB_COMMENTS_PER_ARTICLE the vote counts without its comment (*comment_kept false; may be
+ * NULL). Fills the new counts when yes/no are not NULL. KX_ENOTFOUND for an unknown article,
+ * KX_EINVAL for a comment over KB_COMMENT_MAX, KX_ETOOBIG when the article has
+ * KB_VOTES_PER_ARTICLE voters already and this one is new. Nothing changes on error.
  */
 int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
-	    const char *comment, int *yes, int *no);
+	    const char *comment, bool *comment_kept, int *yes, int *no);
 
 #endif

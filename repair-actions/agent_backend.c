@@ -70,7 +70,6 @@ struct reply {
 	char verified[512];
 	bool skipped;           /* the done event said the step changed nothing */
 	bool protocol_error;
-	const struct ra_backend *b;  /* for its progress hook, while a step runs */
 };
 
 static void reply_init(struct reply *r)
@@ -188,8 +187,8 @@ static void take_event(struct reply *r, char *line, int step)
 		buf_adds(&r->output, t);
 		if (!strcmp(ev, "verified"))
 			snprintf(r->verified, sizeof r->verified, "%s", t);
-		else if (r->b && r->b->progress)
-			r->b->progress(r->b->progress_cls, step, buf_cstr(&r->output));
+		else if (step > 0)
+			ra_progress(step, buf_cstr(&r->output));
 	} else if (!strcmp(ev, "failed")) {
 		const char *t = jstr(e, "error");
 		if (!t || !jint(e, "code", &r->fail_code)) {
@@ -362,7 +361,6 @@ static int agent_step(struct ra_backend *b, const char *command, const char *run
 	const struct agent *a = b->state;
 	struct reply r;
 	reply_init(&r);
-	r.b = b;
 	char *req = step_request(command, run, step);
 	int rc = call_agent(a, req, step_no(step), timeout, &r);
 	cJSON_free(req);

@@ -131,11 +131,9 @@ static int script_run(struct ra_backend *b, const char *run, const cJSON *step, 
 		/* Never finishes by itself: the timeout ends it, as the agent backend kills a hung
 		 * agent. A killed test process stops here with the step journaled "started". It
 		 * says what it is doing first, as the agent does during a long install. */
-		if (b->progress) {
-			char text[64];
-			snprintf(text, sizeof text, "scripted step %d is still working", n);
-			b->progress(b->progress_cls, n, text);
-		}
+		char text[64];
+		snprintf(text, sizeof text, "scripted step %d is still working", n);
+		ra_progress(n, text);
 		for (int waited = 0; waited < timeout * 1000; waited += 50)
 			sleep_ms(50);
 		res->code = 1460; /* ERROR_TIMEOUT */

@@ -332,18 +332,25 @@ static void on_progress(void *cls, int n, const char *text)
 	db_unlock(&l->j->db);
 }
 
-static void live_on(struct ra_backend *b, struct live *l, struct ra_journal *j, const char *run)
+/* The progress sink of the run this thread carries out (ra_progress). */
+static _Thread_local const struct live *live_now;
+
+void ra_progress(int n, const char *text)
+{
+	if (live_now)
+		on_progress((void *)live_now, n, text);
+}
+
+static void live_on(struct live *l, struct ra_journal *j, const char *run)
 {
 	l->j = j;
 	l->run = run;
-	b->progress = on_progress;
-	b->progress_cls = l;
+	live_now = l;
 }
 
-static void live_off(struct ra_backend *b)
+static void live_off(void)
 {
-	b->progress = NULL;
-	b->progress_cls = NULL;
+	live_now = NULL;
 }
 
 static const char *col(sqlite3_stmt *s, int i)
@@ -540,7 +547,7 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 	set_run(j, id, "running", NULL, NULL);
 	set_owner(j, id);
 	struct live live;
-	live_on(b, &live, j, id);
+	live_on(&live, j, id);
 	int rc = 0;
 	char why[2300] = "";
 	const cJSON *plan;
@@ -584,7 +591,7 @@ int ra_run(struct ra_journal *j, struct ra_backend *b, const char *id, int step_
 		int zero = 0;
 		set_run(j, id, "succeeded", NULL, &zero);
 	}
-	live_off(b);
+	live_off();
 	cJSON_Delete(run);
 	cJSON_Delete(plans);
 	return rc;
@@ -598,11 +605,11 @@ int ra_undo_claimed(struct ra_journal *j, struct ra_backend *b, const char *id,
 	if (!run)
 		return KX_ENOTFOUND;
 	struct live live;
-	live_on(b, &live, j, id);
+	live_on(&live, j, id);
 	struct buf none;
 	buf_init(&none, 256);
 	int failures = undo_started(j, b, id, run, plans, step_timeout, &none);
-	live_off(b);
+	live_off();
 	char why[400] = "";
 	if (failures)
 		snprintf(why, sizeof why, "some undo steps failed: see each step");

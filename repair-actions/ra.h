@@ -165,14 +165,15 @@ struct ra_backend {
 	 * NULL when koffix cannot read it from here. */
 	cJSON *(*check_file)(void *cls, const char *windows_path, const char *office_bitness);
 	void *inspect_cls;
-	/*
-	 * Optional, set by the journal while it runs steps: the output of step n so far, while
-	 * the step still runs (a backend that learns of progress calls it; text is everything
-	 * said so far). Called from the thread that runs the step.
-	 */
-	void (*progress)(void *cls, int n, const char *text);
-	void *progress_cls;
 };
+
+/*
+ * A backend that learns of a running step's progress reports it here: the output of step n so
+ * far (everything said so far). The journal records it for the run that this thread carries
+ * out (ra_run and ra_undo set the thread's sink), so runs on different threads never share
+ * one; outside a run it goes nowhere.
+ */
+void ra_progress(int n, const char *text);
 
 /* The dry-run backend: detects nothing, plans everything. */
 struct ra_backend *ra_backend_plan(void);

@@ -15,7 +15,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../repair-actions/ra.h"
-#include "../wizard/store.h"
+#include "../wizard/session.h"
 #include "../wizard/wiz.h"
 #include "app.h"
 #include "handlers.h"
@@ -36,12 +36,11 @@ static cJSON *session_params(struct app *app, const char *session, const char *a
 {
 	if (!id_shape(session, WIZ_ID_LEN))
 		return NULL;
-	char flowid[128];
-	wiz_store_lock(app->sessions);
-	cJSON *state = wiz_store_load(app->sessions, session, flowid, sizeof flowid, NULL);
-	struct wiz_flow *f = state ? app_flow(app, flowid) : NULL;
-	cJSON *view = f ? wiz_view(f, state, session) : NULL;
-	wiz_store_unlock(app->sessions);
+	struct wiz_sess ss;
+	if (wiz_sess_open(app->sessions, app->flows, session, &ss) != 0)
+		return NULL;
+	cJSON *view = wiz_sess_view(&ss);
+	wiz_sess_close(&ss);
 	cJSON *params = NULL;
 	const cJSON *a;
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
@@ -51,7 +50,6 @@ static cJSON *session_params(struct app *app, const char *session, const char *a
 			params = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(a, "params"), 1);
 	}
 	cJSON_Delete(view);
-	cJSON_Delete(state);
 	return params;
 }
 
@@ -258,10 +256,9 @@ static long sse_read(void *cls, char *buf, size_t max)
 	if (s->pending.len == 0) {
 		if (s->ended)
 			return -1;
-		/* Poll the journal; the connection has its own thread, so a short sleep is fine. */
-		struct timespec ts = { 0, 100 * 1000000L };
-		if (s->idle++)
-			nanosleep(&ts, NULL);
+		/* Looks at the journal once; with no news the connection waits suspended and the
+		 * server asks again a tick (100 ms) later. */
+		s->idle++;
 		cJSON *run = ra_journal_get(s->app->journal, s->run);
 		if (!run) {
 			s->ended = true;

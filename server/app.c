@@ -18,7 +18,7 @@
 #include "../pe/sig.h"
 #include "../repair-actions/ra.h"
 #include "../scan/scan.h"
-#include "../wizard/store.h"
+#include "../wizard/session.h"
 #include "../wizard/wiz.h"
 
 #define STATIC_MAX (1u << 20)
@@ -233,41 +233,18 @@ static void refs_free(struct refs *r)
 
 struct wiz_flow *app_load_flow(struct app *app, const char *path, struct buf *report)
 {
-	char data[APP_PATH_MAX + 16], err[1024];
-	/* A flow's tables live in the data folder beside its flows folder. */
-	snprintf(data, sizeof data, "%s", path);
-	char *slash = strrchr(data, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		snprintf(data, sizeof data, ".");
-	snprintf(data + strlen(data), sizeof data - strlen(data), "/../data");
-	struct wiz_flow *f = wiz_flow_load(path, data, err, sizeof err);
-	if (!f) {
-		buf_addf(report, "%s\n", err);
-		return NULL;
-	}
 	struct refs r;
 	refs_load(app, &r);
 	struct wiz_refs refs = { (const char *const *)r.articles, r.narticles, r.actions,
 				 r.nactions };
-	int problems = wiz_flow_check(f, &refs, report);
+	struct wiz_flow *f = wiz_flow_load_checked(path, &refs, report);
 	refs_free(&r);
-	if (problems) {
-		wiz_flow_free(f);
-		return NULL;
-	}
 	return f;
 }
 
 struct wiz_flow *app_flow(const struct app *app, const char *id)
 {
-	if (!id)
-		return app->nflows ? app->flows[0] : NULL;
-	for (size_t i = 0; i < app->nflows; i++)
-		if (strcmp(wiz_flow_id(app->flows[i]), id) == 0)
-			return app->flows[i];
-	return NULL;
+	return wiz_flows_get(app->flows, id);
 }
 
 /*
@@ -320,34 +297,21 @@ static int load_scan_rules(struct app *app, char *err, size_t errlen)
 	return rc;
 }
 
+/* The flows registry, loaded once and checked against the KB and the catalogue. */
 static int load_flows(struct app *app, char *err, size_t errlen)
 {
-	size_t n;
-	char **names = list_dir(app->flows_dir, ".json", &n);
+	struct refs r;
+	refs_load(app, &r);
+	struct wiz_refs refs = { (const char *const *)r.articles, r.narticles, r.actions,
+				 r.nactions };
 	struct buf report;
 	buf_init(&report, 64 * 1024);
-	for (size_t i = 0; i < n; i++) {
-		char path[APP_PATH_MAX * 2];
-		snprintf(path, sizeof path, "%s/%s.json", app->flows_dir, names[i]);
-		struct wiz_flow *f = app_load_flow(app, path, &report);
-		if (!f)
-			continue;
-		if (app_flow(app, wiz_flow_id(f))) {
-			buf_addf(&report, "%s: flow id '%s' is used twice\n", path, wiz_flow_id(f));
-			wiz_flow_free(f);
-			continue;
-		}
-		app->flows = xrealloc(app->flows, (app->nflows + 1) * sizeof *app->flows);
-		app->flows[app->nflows++] = f;
-	}
-	free_list(names, n);
+	app->flows = wiz_flows_load(app->flows_dir, &refs, &report);
+	refs_free(&r);
 	int rc = 0;
-	if (report.len) {
+	if (!app->flows) {
 		snprintf(err, errlen, "invalid wizard flow:\n%s", buf_cstr(&report));
 		rc = KX_ESYNTAX;
-	} else if (!app->nflows) {
-		snprintf(err, errlen, "no wizard flow in '%s'", app->flows_dir);
-		rc = KX_ENOTFOUND;
 	}
 	buf_release(&report);
 	return rc;
@@ -540,7 +504,8 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 			 "cannot tell where the data folder goes: give one with --data DIR");
 		return KX_EIO;
 	}
-	if (mkdir_p(app->data_dir) != 0) {
+	/* The data folder is the person's own: 0700 (created so, tightened when older). */
+	if (mkdir_p(app->data_dir) != 0 || plat_private_dir(app->data_dir) != 0) {
 		snprintf(err, errlen, "cannot create the data folder '%s'", app->data_dir);
 		return KX_EIO;
 	}
@@ -570,18 +535,20 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		rc = load_statics(app, err, errlen);
 	if (rc == 0 && opts->need_secrets)
 		rc = load_secret(app, err, errlen);
-	if (rc == 0 && opts->need_flows)
+	/* The content (catalogue, flows, scan rules) and the stores that only read or add. */
+	bool content = opts->need_flows || opts->need_sessions;
+	if (rc == 0 && content)
 		rc = load_catalogue(app, err, errlen);
-	if (rc == 0 && opts->need_flows)
+	if (rc == 0 && content)
 		rc = load_flows(app, err, errlen);
-	if (rc == 0 && opts->need_flows)
+	if (rc == 0 && content)
 		rc = load_scan_rules(app, err, errlen);
-	if (rc == 0 && opts->need_flows) {
+	if (rc == 0 && content) {
 		app->scans = scan_store_open(db, err, errlen);
 		if (!app->scans)
 			rc = KX_EDB;
 	}
-	if (rc == 0 && opts->need_flows) {
+	if (rc == 0 && content) {
 		app->sessions = wiz_store_open(db, err, errlen);
 		if (!app->sessions)
 			rc = KX_EDB;
@@ -614,9 +581,7 @@ void app_close(struct app *app)
 		free(app->statics[i].data);
 	}
 	free(app->statics);
-	for (size_t i = 0; i < app->nflows; i++)
-		wiz_flow_free(app->flows[i]);
-	free(app->flows);
+	wiz_flows_free(app->flows);
 	wiz_store_close(app->sessions);
 	ra_runner_free(app->runner);
 	scan_rules_free(app->scan_rules);

@@ -20,6 +20,7 @@
 struct kb;
 struct tpl_set;
 struct wiz_flow;
+struct wiz_flows;
 struct wiz_store;
 struct ra_catalogue;
 struct ra_journal;
@@ -47,8 +48,7 @@ struct app {
 	size_t nstatic;
 	char flows_dir[APP_PATH_MAX]; /* wizard flows; their tables are in ../data */
 	char catalogue_path[APP_PATH_MAX];
-	struct wiz_flow **flows;      /* sorted by file name; the first is the default */
-	size_t nflows;
+	struct wiz_flows *flows;      /* sorted by file name; the first is the default */
 	struct wiz_store *sessions;
 	struct ra_catalogue *actions; /* the repair catalogue */
 	struct ra_journal *journal;   /* repair runs */
@@ -70,8 +70,10 @@ struct app_options {
 	const char *flows_dir;  /* NULL: ROOT/wizard/flows */
 	const char *catalogue;  /* NULL: ROOT/repair-actions/catalogue.json */
 	bool need_templates;
-	bool need_flows;        /* load and check every flow (refusing invalid ones), open the
-				 * repair journal and mark interrupted runs */
+	bool need_flows;        /* need_sessions, and open the repair journal (marking
+				 * interrupted runs), the backend and the runner */
+	bool need_sessions;     /* load the catalogue, every flow and the scan rules (refusing
+				 * invalid ones); open the session and scan stores */
 	const char *backend;    /* NULL: plat_default_backend(); plan, agent, wine, script:SPEC (tests) */
 	const char *agent;      /* koffix-agent.exe (NULL: KOFFIX_AGENT, else beside koffix) */
 	bool need_secrets;

@@ -56,19 +56,23 @@ static const char usage_main[] =
 	"  --help                 help for koffix or for a command\n";
 
 static const char usage_serve[] =
-	"usage: koffix serve [--port N] [--bind ADDR] [--token T] [--detected FILE] [--open]\n"
+	"usage: koffix serve [--port N] [--bind ADDR] [--token-file FILE] [--detected FILE] [--open]\n"
 	"\n"
 	"Indexes the knowledge base when needed and serves the web app. Prints the address to\n"
 	"open, with this launch's access token, on standard output; stop with Ctrl+C.\n"
 	"On Windows, koffix.exe started with no arguments (a double-click) is `serve --open`.\n"
 	"\n"
 	"  --port N      TCP port (default 8080; 0 picks a free one)\n"
-	"  --open        open the address in the browser (KOFFIX_BROWSER names another program);\n"
+	"  --open        open the address in the browser (KOFFIX_BROWSER names another program),\n"
+	"                through a private file in the data folder: the token is never on a\n"
+	"                command line;\n"
 	"                when koffix already serves this data folder, only open that one; when\n"
 	"                port 8080 is taken and --port is not given, use a free port\n"
 	"  --bind ADDR   IPv4 address to listen on (default 127.0.0.1; anything else is exposed\n"
 	"                to the network and is refused unless it is a loopback address)\n"
-	"  --token T     fix the access token (8-128 letters, digits, '-', '_', '.', '~')\n"
+	"  --token-file FILE  fix the access token (8-128 letters, digits, '-', '_', '.', '~'):\n"
+	"                the first line of FILE; or the environment variable KOFFIX_TOKEN.\n"
+	"                (--token T still works but shows the token to every user of the PC)\n"
 	"  --detected FILE  answers detected on the affected PC, as a JSON object (for example\n"
 	"                the output of `koffix detect --json` there); the wizard shows them as\n"
 	"                detected instead of asking\n";
@@ -214,6 +218,32 @@ static bool read_running(const char *data_dir, long long *pid, char *url, size_t
 	return ok;
 }
 
+/*
+ * Opens the browser on url without putting the launch token on a command line, where any
+ * user of the PC could read it (ps, Task Manager): the browser opens a private file,
+ * DATA/open.html (0600), that sends it on to url, as Jupyter does.
+ */
+static int open_browser(const char *data_dir, const char *url)
+{
+	char path[APP_PATH_MAX + 16], abs[APP_PATH_MAX + 16];
+	snprintf(path, sizeof path, "%.4000s/open.html", data_dir);
+	struct buf page;
+	buf_init(&page, 8192);
+	buf_adds(&page, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		 "<meta http-equiv=\"refresh\" content=\"0;url=");
+	buf_adds(&page, url);  /* digits, dots, letters and the token's safe characters */
+	buf_adds(&page, "\"><title>Opening koffix</title></head><body><p><a href=\"");
+	buf_adds(&page, url);
+	buf_adds(&page, "\">Open koffix</a></p></body></html>\n");
+	int rc = write_file_private(path, page.data, page.len);
+	buf_release(&page);
+	if (rc == 0)
+		rc = plat_abs_path(path, abs, sizeof abs);
+	if (rc == 0)
+		rc = plat_open_url(abs);
+	return rc;
+}
+
 /* The record is followed only while its process lives and its port answers: a process id can
  * be reused after a crash. */
 static bool open_running(const struct cli *c)
@@ -229,7 +259,7 @@ static bool open_running(const struct cli *c)
 	printf("%s\n", url);
 	fflush(stdout);
 	fprintf(stderr, "koffix: already running (process %lld); opening it in the browser\n", pid);
-	if (plat_open_url(url) != 0)
+	if (open_browser(dir, url) != 0)
 		fprintf(stderr, "koffix: could not start a browser: open the address above\n");
 	return true;
 }
@@ -260,7 +290,7 @@ static void remove_running(const struct app *app)
 
 static int cmd_serve(const struct cli *c)
 {
-	const char *port = NULL, *bind = NULL, *token = NULL, *detected = NULL;
+	const char *port = NULL, *bind = NULL, *token = NULL, *detected = NULL, *token_file = NULL;
 	bool open = c->bare;
 	for (int i = 1; i < c->argc; i++) {
 		if (strcmp(c->argv[i], "--open") == 0) {
@@ -274,6 +304,8 @@ static int cmd_serve(const struct cli *c)
 			t = take_value(c->argv, c->argc, &i, "--bind", &bind);
 		if (!t)
 			t = take_value(c->argv, c->argc, &i, "--token", &token);
+		if (!t)
+			t = take_value(c->argv, c->argc, &i, "--token-file", &token_file);
 		if (t < 0)
 			return usage_error(usage_serve, "option '%s' needs a value", c->argv[i]);
 		if (!t)
@@ -292,9 +324,26 @@ static int cmd_serve(const struct cli *c)
 	if (bind && strncmp(bind, "127.", 4) != 0)
 		return usage_error(usage_serve, "refusing to listen on '%s': koffix runs repairs with "
 				   "your rights, so it only listens on a loopback address", bind);
+	/* The token of a script: from a file or the environment (never a command line, which
+	 * every user of the PC can read); --token still works, with a warning. */
+	char token_buf[160] = "";
+	if (token)
+		fprintf(stderr, "koffix: warning: --token is visible to every user of this PC (ps); "
+			"use --token-file FILE or KOFFIX_TOKEN instead\n");
+	else if (token_file) {
+		char *text;
+		if (read_file(token_file, 4096, &text, NULL) != 0)
+			return usage_error(usage_serve, "cannot read the --token-file '%s'", token_file);
+		snprintf(token_buf, sizeof token_buf, "%.*s", (int)strcspn(text, "\r\n"), text);
+		free(text);
+		token = token_buf;
+	} else if (getenv("KOFFIX_TOKEN") && *getenv("KOFFIX_TOKEN")) {
+		snprintf(token_buf, sizeof token_buf, "%s", getenv("KOFFIX_TOKEN"));
+		token = token_buf;
+	}
 	if (token && !token_shape_ok(token))
-		return usage_error(usage_serve, "--token '%s' is not 8-128 letters, digits, '-', '_', "
-				   "'.' or '~'", token);
+		return usage_error(usage_serve, "%s", "the access token is not 8-128 letters, "
+				   "digits, '-', '_', '.' or '~'");
 
 	if (open && open_running(c))
 		return 0;
@@ -348,7 +397,7 @@ static int cmd_serve(const struct cli *c)
 	plat_prepare_stop();
 
 	char err[256];
-	struct MHD_Daemon *d = http_start(&app, err, sizeof err);
+	struct http_server *d = http_start(&app, err, sizeof err);
 	if (!d && open && !port) {
 		/* A double-click must not fail because another program has port 8080. */
 		app.port = 0;
@@ -367,7 +416,7 @@ static int cmd_serve(const struct cli *c)
 		write_running(&app, url);
 		fprintf(stderr, "koffix is running at the address above and keeps running while this "
 			"window is open.\nClose the window or press Ctrl+C to stop it.\n");
-		if (plat_open_url(url) != 0)
+		if (open_browser(app.data_dir, url) != 0)
 			fprintf(stderr, "koffix: could not start a browser: open the address above\n");
 	}
 	int sig = plat_wait_for_stop();

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `koffix ticket`: the support ticket of a wizard session, on standard output or in a file.
- * It only reads: the app is opened without the repair journal's start-up recovery (which
- * would mark a run that a running server is carrying out as interrupted), and the flows and
- * sessions are loaded here.
+ * It only reads: the app is opened with its content and sessions but without the repair
+ * journal's start-up recovery (which would mark a run that a running server is carrying out as
+ * interrupted). Invalid flows are refused as the server refuses them.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -14,7 +14,6 @@
 #include "../common/util.h"
 #include "../ticket/ticket.h"
 #include "../repair-actions/ra.h"
-#include "../wizard/store.h"
 #include "../wizard/wiz.h"
 #include "app.h"
 #include "cli_common.h"
@@ -46,39 +45,6 @@ const char usage_ticket[] =
 	"\n"
 	"Exit status: 0 done, 64 bad usage (including an address koffix refuses), 1 no such\n"
 	"session or another failure.\n";
-
-/* The flows (every *.json of the flows folder that loads) and the session store. */
-static int open_sessions(struct app *app, char *err, size_t errlen)
-{
-	char db[APP_PATH_MAX + 16], data[APP_PATH_MAX + 16];
-	snprintf(db, sizeof db, "%s/koffix.db", app->data_dir);
-	app->sessions = wiz_store_open(db, err, errlen);
-	if (!app->sessions)
-		return KX_EDB;
-	/* Titles of repair actions; without the catalogue the ids stand in. */
-	app->actions = ra_catalogue_load(app->catalogue_path, err, errlen);
-	snprintf(data, sizeof data, "%s/../data", app->flows_dir);
-	DIR *d = opendir(app->flows_dir);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".json"))
-			continue;
-		char path[APP_PATH_MAX * 2];
-		snprintf(path, sizeof path, "%s/%s", app->flows_dir, e->d_name);
-		char ferr[512];
-		struct wiz_flow *f = wiz_flow_load(path, data, ferr, sizeof ferr);
-		if (!f || app_flow(app, wiz_flow_id(f))) {
-			wiz_flow_free(f);
-			continue;
-		}
-		app->flows = xrealloc(app->flows, (app->nflows + 1) * sizeof *app->flows);
-		app->flows[app->nflows++] = f;
-	}
-	if (d)
-		closedir(d);
-	return 0;
-}
 
 int cmd_ticket(const struct cli *c)
 {
@@ -120,15 +86,15 @@ int cmd_ticket(const struct cli *c)
 
 	struct app app;
 	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
-				 .catalogue = c->catalogue };
-	if (app_open(&app, &o, err, sizeof err) != 0 || open_sessions(&app, err, sizeof err)) {
+				 .catalogue = c->catalogue, .need_sessions = true };
+	if (app_open(&app, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "koffix: %s\n", err);
 		app_close(&app);
 		return 1;
 	}
 	struct ticket_config cfg;
 	cJSON *model = NULL;
-	int rc = ticket_make(&app, session, name, email, redact, NULL, &cfg, &model, err,
+	int rc = ticket_make(&app, session, name, email, redact, NULL, NULL, &cfg, &model, err,
 			     sizeof err);
 	if (rc) {
 		fprintf(stderr, "koffix: %s '%s'\n", rc == KX_ENOTFOUND ? "no wizard session"

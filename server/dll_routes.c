@@ -13,7 +13,7 @@
 #include "../common/util.h"
 #include "../pe/check.h"
 #include "../pe/sig.h"
-#include "../wizard/store.h"
+#include "../wizard/session.h"
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
@@ -94,16 +94,10 @@ static int read_upload(struct http_req *r, struct multipart *m, struct upload *u
 		u->office_bitness[0] = '\0';
 	if (strcmp(u->activity, "unknown") == 0)
 		u->activity[0] = '\0';
-	if (u->session[0]) {
-		char flow[128];
-		double shown;
-		cJSON *st = r->app->sessions ? wiz_store_load(r->app->sessions, u->session, flow,
-							      sizeof flow, &shown) : NULL;
-		if (!st) {
-			snprintf(why, whylen, "there is no wizard session '%s'", u->session);
-			return 404;
-		}
-		cJSON_Delete(st);
+	/* Checked under the session store's lock (wiz_sess_exists takes it). */
+	if (u->session[0] && !wiz_sess_exists(r->app->sessions, r->app->flows, u->session)) {
+		snprintf(why, whylen, "there is no wizard session '%s'", u->session);
+		return 404;
 	}
 	return 0;
 }

@@ -58,7 +58,8 @@ int api_scan_get(struct http_req *r);
 #include <stddef.h>
 int ticket_page(struct http_req *r);
 int api_ticket(struct http_req *r);
-/* Records an article view (kind "view") in the wizard session named by the request's cookie. */
+/* Records an article view for the ticket of the wizard session named by the request's cookie:
+ * in a cookie of the browser's (a GET writes nothing on the server). */
 void ticket_note_view(struct http_req *r, const char *slug);
 
 struct ticket_config;
@@ -69,7 +70,7 @@ struct ticket_config;
  * *model (caller frees), or KX_ENOTFOUND for no such session.
  */
 int ticket_make(struct app *app, const char *id, const char *name, const char *email,
-		int redact, const char *voter, struct ticket_config *cfg, struct cJSON **model,
-		char *err, size_t errlen);
+		int redact, const char *voter, const struct cJSON *viewed, struct ticket_config *cfg,
+		struct cJSON **model, char *err, size_t errlen);
 
 #endif

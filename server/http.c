@@ -4,10 +4,14 @@
 #include "net.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 #include "../common/log.h"
 #include "../common/util.h"
@@ -19,6 +23,36 @@
 #define PAGE_MAX (8u << 20)
 /* Past this much discarded body the connection is cut instead of drained. */
 #define DRAIN_MAX (16u << 20)
+
+/*
+ * Connections and threads. libmicrohttpd runs its own event loop (epoll on Linux) on a small
+ * pool of threads, so a connection costs a slot, not a thread: HTTP_CONNECTIONS of them, all
+ * from this machine. A request's headers must arrive within HTTP_HEADER_DEADLINE_MS of the
+ * connection opening (or of its previous request ending): the idle timeout alone lets a client
+ * that sends a byte now and then hold its slot for ever. Event streams that have nothing to
+ * send suspend their connection; the ticker resumes them every HTTP_TICK_MS to look again.
+ */
+#define HTTP_THREADS 6
+#define HTTP_CONNECTIONS 512
+#define HTTP_IDLE_TIMEOUT_S 30
+#define HTTP_HEADER_DEADLINE_MS 10000.0
+#define HTTP_TICK_MS 100
+
+struct conn_entry;
+struct stream;
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct app *app;
+	pthread_mutex_t lock;          /* guards everything below */
+	pthread_cond_t wake;
+	pthread_t ticker;
+	bool ticker_running;
+	bool stopping;
+	struct conn_entry *conns;      /* every open connection */
+	struct stream *suspended;      /* event streams waiting for news */
+	unsigned long cut;             /* connections cut at the header deadline */
+};
 
 static const char *const security_headers[][2] = {
 	{ "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
@@ -48,6 +82,7 @@ const char *http_status_text(int status)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	default: return "Error";
 	}
@@ -253,14 +288,29 @@ struct stream {
 	http_reader fn;
 	void *cls;
 	void (*free_fn)(void *cls);
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	struct stream *next;           /* in srv->suspended */
 };
 
+/* Nothing to send yet: the connection is suspended (no thread waits) until the next tick. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	(void)pos;
 	struct stream *s = cls;
 	long n = s->fn(s->cls, buf, max);
-	return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+	if (n != 0)
+		return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+	pthread_mutex_lock(&s->srv->lock);
+	if (s->srv->stopping) {
+		pthread_mutex_unlock(&s->srv->lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	MHD_suspend_connection(s->conn);
+	s->next = s->srv->suspended;
+	s->srv->suspended = s;
+	pthread_mutex_unlock(&s->srv->lock);
+	return 0;
 }
 
 static void stream_free(void *cls)
@@ -278,7 +328,8 @@ static enum MHD_Result queue(struct http_req *r)
 	struct MHD_Response *resp;
 	if (r->reader) {
 		struct stream *s = xmalloc(sizeof *s);
-		*s = (struct stream){ r->reader, r->reader_cls, r->reader_free };
+		*s = (struct stream){ r->reader, r->reader_cls, r->reader_free, r->srv, r->conn,
+				      NULL };
 		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s,
 							 stream_free);
 		free(body);
@@ -432,6 +483,107 @@ static int dispatch(struct http_req *r)
 	return r->route->fn(r);
 }
 
+/* ---- the connections: the header deadline ---- */
+
+struct conn_entry {
+	struct conn_entry *prev, *next;
+	MHD_socket fd;
+	double since;          /* when the connection opened or its last request ended */
+	bool waiting;          /* for a request's headers */
+	bool cut;
+};
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	struct conn_entry *e = *socket_context;
+	pthread_mutex_lock(&srv->lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(
+			conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		e = xcalloc(1, sizeof *e);
+		e->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
+		e->since = now_ms();
+		e->waiting = true;
+		e->next = srv->conns;
+		if (srv->conns)
+			srv->conns->prev = e;
+		srv->conns = e;
+		*socket_context = e;
+	} else if (e) {
+		/* libmicrohttpd says "closed" before it closes the socket, so the ticker (which
+		 * takes the same lock) never shuts down a number that now names another socket. */
+		if (e->prev)
+			e->prev->next = e->next;
+		else
+			srv->conns = e->next;
+		if (e->next)
+			e->next->prev = e->prev;
+		free(e);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Marks the connection of r as waiting for headers (again) or not. */
+static void set_waiting(struct http_req *r, bool waiting)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+		r->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_entry *e = ci ? ci->socket_context : NULL;
+	if (!e)
+		return;
+	pthread_mutex_lock(&r->srv->lock);
+	e->waiting = waiting;
+	e->since = now_ms();
+	pthread_mutex_unlock(&r->srv->lock);
+}
+
+/* Every tick: resume the suspended event streams; cut connections past the header deadline. */
+static void *ticker(void *cls)
+{
+	struct http_server *srv = cls;
+	pthread_mutex_lock(&srv->lock);
+	while (!srv->stopping) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += HTTP_TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->wake, &srv->lock, &until);
+		for (struct stream *s = srv->suspended, *next; s; s = next) {
+			next = s->next;
+			s->next = NULL;
+			MHD_resume_connection(s->conn);
+		}
+		srv->suspended = NULL;
+		double now = now_ms();
+		for (struct conn_entry *e = srv->conns; e; e = e->next) {
+			if (!e->waiting || e->cut || now - e->since < HTTP_HEADER_DEADLINE_MS ||
+			    e->fd == MHD_INVALID_SOCKET)
+				continue;
+			/* shutdown, not close: the socket stays libmicrohttpd's to close. */
+#ifdef _WIN32
+			shutdown(e->fd, SD_BOTH);
+#else
+			shutdown(e->fd, SHUT_RDWR);
+#endif
+			e->cut = true;
+			srv->cut++;
+			log_kv(LOG_WARN, "connection cut: no request headers within the deadline", 0);
+		}
+	}
+	/* Stopping: every suspended stream is resumed, and ends (stream_read sees stopping). */
+	for (struct stream *s = srv->suspended; s; s = s->next)
+		MHD_resume_connection(s->conn);
+	srv->suspended = NULL;
+	pthread_mutex_unlock(&srv->lock);
+	return NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **req_cls)
@@ -439,10 +591,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	struct http_req *r = *req_cls;
 	if (!r) {
+		struct http_server *srv = cls;
 		r = xcalloc(1, sizeof *r);
 		*req_cls = r;
-		r->app = cls;
+		r->srv = srv;
+		r->app = srv->app;
 		r->conn = conn;
+		set_waiting(r, false);
 		r->method = method;
 		r->path = url;
 		r->start = now_ms();
@@ -482,6 +637,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct http_req *r = *req_cls;
 	if (!r)
 		return;
+	/* A kept-alive connection's next request has the same deadline for its headers. */
+	set_waiting(r, true);
 	char status[8], bytes[24], ms[24];
 	snprintf(status, sizeof status, "%d", r->queued ? r->status : 0);
 	snprintf(bytes, sizeof bytes, "%zu", r->out.len);
@@ -504,7 +661,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 /* Refuses peers that are not this machine when koffix listens on loopback. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
 {
-	const struct app *app = cls;
+	const struct app *app = ((const struct http_server *)cls)->app;
 	(void)len;
 	if (strcmp(app->bind_addr, "127.0.0.1") != 0)
 		return MHD_YES;
@@ -514,7 +671,47 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
 	return (ntohl(in->sin_addr.s_addr) >> 24) == 127 ? MHD_YES : MHD_NO;
 }
 
-struct MHD_Daemon *http_start(struct app *app, char *err, size_t errlen)
+static void close_socket(MHD_socket fd)
+{
+#ifdef _WIN32
+	closesocket(fd);
+#else
+	close(fd);
+#endif
+}
+
+/*
+ * The listening socket, bound before any of libmicrohttpd's threads exist, so that the port
+ * (chosen by the system for port 0) is known and written once, before those threads read it.
+ */
+static MHD_socket listen_on(struct sockaddr_in *sa, unsigned *port)
+{
+	MHD_socket fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd == MHD_INVALID_SOCKET)
+		return MHD_INVALID_SOCKET;
+#ifndef _WIN32
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+#endif
+	struct sockaddr_in got;
+	socklen_t len = sizeof got;
+	if (bind(fd, (struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, 128) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&got, &len) != 0) {
+		close_socket(fd);
+		return MHD_INVALID_SOCKET;
+	}
+	*port = ntohs(got.sin_port);
+	return fd;
+}
+
+static void server_free(struct http_server *srv)
+{
+	pthread_cond_destroy(&srv->wake);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv);
+}
+
+struct http_server *http_start(struct app *app, char *err, size_t errlen)
 {
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof sa);
@@ -524,29 +721,70 @@ struct MHD_Daemon *http_start(struct app *app, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot bind '%s': not an IPv4 address", app->bind_addr);
 		return NULL;
 	}
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-		(uint16_t)app->port, on_accept, app, on_request, app,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)64,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)64,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app,
-		MHD_OPTION_END);
-	if (!d) {
+	unsigned port;
+	MHD_socket fd = listen_on(&sa, &port);
+	if (fd == MHD_INVALID_SOCKET) {
 		snprintf(err, errlen, "cannot listen on %s:%u (port in use?)", app->bind_addr,
 			 app->port);
 		return NULL;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	if (info)
-		app->port = info->port;
-	return d;
+	app->port = port;
+	struct http_server *srv = xcalloc(1, sizeof *srv);
+	srv->app = app;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->wake, NULL);
+	srv->d = MHD_start_daemon(
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		(uint16_t)port, on_accept, srv, on_request, srv,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_END);
+	if (!srv->d) {
+		snprintf(err, errlen, "cannot serve on %s:%u", app->bind_addr, app->port);
+		close_socket(fd);
+		server_free(srv);
+		return NULL;
+	}
+	if (pthread_create(&srv->ticker, NULL, ticker, srv) != 0) {
+		snprintf(err, errlen, "cannot start the server's timer thread");
+		MHD_stop_daemon(srv->d);
+		server_free(srv);
+		return NULL;
+	}
+	srv->ticker_running = true;
+	return srv;
 }
 
-void http_stop(struct MHD_Daemon *d)
+void http_stop(struct http_server *srv)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	if (!srv)
+		return;
+	/* New connections are refused first; then the ticker resumes every suspended stream
+	 * (libmicrohttpd must not stop with one suspended) and ends. */
+	MHD_socket fd = MHD_quiesce_daemon(srv->d);
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = true;
+	pthread_cond_signal(&srv->wake);
+	pthread_mutex_unlock(&srv->lock);
+	if (srv->ticker_running)
+		pthread_join(srv->ticker, NULL);
+	MHD_stop_daemon(srv->d);
+	/* A quiesced daemon hands its listening socket back to the caller to close. */
+	if (fd != MHD_INVALID_SOCKET)
+		close_socket(fd);
+	server_free(srv);
+}
+
+unsigned long http_cut_connections(struct http_server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	unsigned long n = srv->cut;
+	pthread_mutex_unlock(&srv->lock);
+	return n;
 }

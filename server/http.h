@@ -23,13 +23,14 @@
 struct app;
 struct MHD_Connection;
 struct http_req;
+struct http_server;
 
 typedef int (*http_handler)(struct http_req *r);
 
 /*
- * A streamed body: called (from the connection's own thread, so it may block briefly) for more
- * bytes; returns how many it wrote into buf (at most max), 0 to be called again later, or -1
- * at the end of the stream.
+ * A streamed body: called for more bytes; returns how many it wrote into buf (at most max), 0
+ * when there is nothing yet (the connection is then suspended and the reader called again a
+ * tick later: it must not block, a pool thread runs it), or -1 at the end of the stream.
  */
 typedef long (*http_reader)(void *cls, char *buf, size_t max);
 
@@ -51,6 +52,7 @@ struct route {
 
 struct http_req {
 	struct app *app;
+	struct http_server *srv;
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;
@@ -80,9 +82,16 @@ struct http_req {
 	char *hvalue[HTTP_MAX_HEADERS];
 };
 
-/* Starts the daemon on app->bind_addr:app->port (0 picks a port, stored back in app->port). */
-struct MHD_Daemon *http_start(struct app *app, char *err, size_t errlen);
-void http_stop(struct MHD_Daemon *d);
+/*
+ * Starts the server on app->bind_addr:app->port (0 picks a port, stored back in app->port):
+ * libmicrohttpd's own event loop on a pool of threads, the header deadline and the event
+ * streams' ticker (http.c). NULL with a sentence in err.
+ */
+struct http_server *http_start(struct app *app, char *err, size_t errlen);
+/* Stops it: refuses new connections, ends the event streams, waits for the requests. */
+void http_stop(struct http_server *srv);
+/* How many connections were cut because their headers did not arrive in time. */
+unsigned long http_cut_connections(struct http_server *srv);
 
 /* The route table (routes.c) and its size. */
 extern const struct route http_routes[];

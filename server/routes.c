@@ -20,7 +20,6 @@
 #define DLL_BODY_MAX (32u << 20)
 /* A scan from another PC, with room for the form around it. */
 #define SCAN_BODY_MAX (SCAN_FILE_MAX + (64u << 10))
-#define COMMENT_MAX 1000
 #define QUERY_MAX 200
 
 static const char *query_or_empty(struct http_req *r, const char *name)
@@ -141,14 +140,19 @@ static int feedback(struct http_req *r)
 		return http_error(r, 404, NULL);
 	if (!helpful || (strcmp(helpful, "yes") && strcmp(helpful, "no")))
 		return http_error(r, 400, "helpful must be yes or no");
-	if (comment && strlen(comment) > COMMENT_MAX)
-		return http_error(r, 400, "comment is too long (1000 characters at most)");
 	int yes = 0, no = 0;
-	/* One vote per browser: the CSRF cookie identifies it without identifying the person. */
+	bool kept;
+	/* One vote per browser: the CSRF cookie identifies it without identifying the person.
+	 * The bounds on votes and comments are kb_vote's (kb/kb.h). */
 	int rc = kb_vote(r->app->kb, slug, r->csrf_cookie, strcmp(helpful, "yes") == 0, comment,
-			 &yes, &no);
+			 &kept, &yes, &no);
 	if (rc == KX_ENOTFOUND)
 		return http_error(r, 404, "There is no help article at this address.");
+	if (rc == KX_EINVAL)
+		return http_error(r, 400, "comment is too long (1000 characters at most)");
+	if (rc == KX_ETOOBIG)
+		return http_error(r, 429, "This article has had as many votes as koffix keeps; "
+				  "thank you all the same.");
 	if (rc)
 		return http_error(r, 500, NULL);
 	const char *accept = http_header(r, "Accept");
@@ -157,6 +161,7 @@ static int feedback(struct http_req *r)
 		cJSON_AddBoolToObject(o, "ok", 1);
 		cJSON_AddNumberToObject(o, "yes", yes);
 		cJSON_AddNumberToObject(o, "no", no);
+		cJSON_AddBoolToObject(o, "comment_kept", kept);
 		return http_json(r, 200, o);
 	}
 	char loc[512];

@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../common/log.h"
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "../repair-actions/ra.h"
 #include "../ticket/ticket.h"
-#include "../wizard/store.h"
+#include "../wizard/session.h"
 #include "../wizard/wiz.h"
 #include "app.h"
 #include "handlers.h"
@@ -22,33 +24,37 @@
 
 
 int ticket_make(struct app *app, const char *id, const char *name, const char *email,
-		int redact, const char *voter, struct ticket_config *cfg, cJSON **model,
-		char *err, size_t errlen)
+		int redact, const char *voter, const cJSON *viewed, struct ticket_config *cfg,
+		cJSON **model, char *err, size_t errlen)
 {
 	*model = NULL;
-	char flow[128], path[APP_PATH_MAX + 32];
+	char path[APP_PATH_MAX + 32];
 	snprintf(path, sizeof path, "%s/ticket.json", app->data_dir);
 	char cfg_err[512] = "";
 	if (ticket_config_load(path, cfg, cfg_err, sizeof cfg_err) != 0)
 		log_msg(LOG_WARN, "%s (ticket defaults used)", cfg_err);
 
-	wiz_store_lock(app->sessions);
-	cJSON *state = wiz_store_load(app->sessions, id, flow, sizeof flow, NULL);
-	struct wiz_flow *f = state ? app_flow(app, flow) : NULL;
-	cJSON *events = f ? wiz_store_events(app->sessions, id) : NULL;
-	wiz_store_unlock(app->sessions);
-	if (!f) {
-		cJSON_Delete(state);
+	/* The state and its history read together, under the session's lock. */
+	struct wiz_sess ss;
+	if (wiz_sess_open(app->sessions, app->flows, id, &ss) != 0) {
 		snprintf(err, errlen, "no such wizard session");
 		return KX_ENOTFOUND;
 	}
+	struct wiz_flow *f = ss.flow;
+	cJSON *events = wiz_sess_events(&ss);
+	cJSON *state = ss.state;
+	ss.state = NULL;
+	wiz_sess_close(&ss);
 	snprintf(path, sizeof path, "%s/koffix.db", app->data_dir);
 	char db_err[512];
 	struct ticket_db *db = ticket_db_open(path, db_err, sizeof db_err);
+	if (!db)
+		log_kv(LOG_WARN, "ticket: the other modules' tables cannot be read", 1, "error",
+		       db_err);
 	cJSON *actions = app->actions ? ra_catalogue_list(app->actions) : NULL;
 	struct ticket_input in = {
 		.session = id, .flow = f, .state = state, .events = events, .kb = app->kb,
-		.actions = actions, .db = db, .voter = voter, .name = name,
+		.actions = actions, .db = db, .voter = voter, .viewed = viewed, .name = name,
 		.email = email, .subject_prefix = cfg->subject_prefix,
 	};
 	int rc = ticket_build(&in, model, err, errlen);
@@ -94,6 +100,8 @@ static void read_args(struct http_req *r, struct args *a)
 		a->error = "the request holds a NUL byte";
 }
 
+static cJSON *viewed_of(struct http_req *r, const char *id);
+
 /* This browser's vote id: its CSRF cookie, when it came with the request. */
 static const char *voter(struct http_req *r)
 {
@@ -116,8 +124,10 @@ int api_ticket(struct http_req *r)
 		return http_error(r, 400, err);
 	struct ticket_config cfg;
 	cJSON *model;
-	int rc = ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), &cfg, &model, err,
-			     sizeof err);
+	cJSON *viewed = viewed_of(r, id);
+	int rc = ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), viewed, &cfg, &model,
+			     err, sizeof err);
+	cJSON_Delete(viewed);
 	if (rc == KX_ENOTFOUND)
 		return http_error(r, 404, "no such wizard session");
 	if (rc)
@@ -199,8 +209,10 @@ int ticket_page(struct http_req *r)
 	struct ticket_config cfg;
 	cJSON *model;
 	char merr[512];
-	int rc = ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), &cfg, &model, merr,
-			     sizeof merr);
+	cJSON *viewed = viewed_of(r, id);
+	int rc = ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), viewed, &cfg, &model,
+			     merr, sizeof merr);
+	cJSON_Delete(viewed);
 	if (rc == KX_ENOTFOUND)
 		return http_error(r, 404, "There is no wizard session at this address.");
 	if (rc)
@@ -249,16 +261,103 @@ int ticket_page(struct http_req *r)
 	return http_page(r, status, "ticket", "Contact support", ctx);
 }
 
+/*
+ * Article views are kept by the browser, not the server: a GET changes nothing on the server.
+ * The cookie holds the session they belong to and up to VIEWED_MAX articles, the most recent
+ * first: "SESSION.slug:views:first-seen-epoch.slug:views:epoch...". It is the person's own
+ * record for their own ticket, so it is checked, not trusted for anything else.
+ */
+#define VIEWED_COOKIE "koffix_viewed"
+#define VIEWED_MAX 20
+
+struct view {
+	char slug[128];
+	long views;
+	long long first;
+};
+
+/* The views the cookie holds for session id (at most VIEWED_MAX); their count. */
+static int viewed_parse(const char *cookie, const char *id, struct view *v)
+{
+	size_t idlen = strlen(id);
+	if (!cookie || idlen != WIZ_ID_LEN || strncmp(cookie, id, idlen) || cookie[idlen] != '.')
+		return 0;
+	int n = 0;
+	for (const char *p = cookie + idlen + 1; *p && n < VIEWED_MAX; ) {
+		const char *end = strchr(p, '.');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char item[200];
+		if (len < sizeof item) {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			char *c1 = strchr(item, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL, *e1, *e2;
+			if (c2) {
+				*c1 = *c2 = '\0';
+				long views = strtol(c1 + 1, &e1, 10);
+				long long first = strtoll(c2 + 1, &e2, 10);
+				if (is_slug(item) && strlen(item) < sizeof v[n].slug && !*e1 && !*e2 &&
+				    views >= 1 && views <= 9999 && first >= 0) {
+					memcpy(v[n].slug, item, strlen(item) + 1);
+					v[n].views = views;
+					v[n].first = first;
+					n++;
+				}
+			}
+		}
+		p += len + (end != NULL);
+	}
+	return n;
+}
+
 void ticket_note_view(struct http_req *r, const char *slug)
 {
 	const char *id = http_cookie(r, WIZARD_COOKIE);
-	if (!id || !r->authed || !r->app->sessions)
+	if (!id || !r->authed || strlen(id) != WIZ_ID_LEN || strlen(slug) >= 128)
 		return;
-	char flow[128];
-	wiz_store_lock(r->app->sessions);
-	cJSON *state = wiz_store_load(r->app->sessions, id, flow, sizeof flow, NULL);
-	if (state)
-		wiz_store_event(r->app->sessions, id, "view", slug, NULL, 0);
-	wiz_store_unlock(r->app->sessions);
-	cJSON_Delete(state);
+	struct view v[VIEWED_MAX + 1];
+	int n = viewed_parse(http_cookie(r, VIEWED_COOKIE), id, v + 1);
+	/* This article first, with one more view; the oldest falls off past VIEWED_MAX. */
+	snprintf(v[0].slug, sizeof v[0].slug, "%s", slug);
+	v[0].views = 1;
+	v[0].first = (long long)time(NULL);
+	for (int i = 1; i <= n; i++) {
+		if (strcmp(v[i].slug, slug))
+			continue;
+		v[0].views = v[i].views < 9999 ? v[i].views + 1 : 9999;
+		v[0].first = v[i].first;
+		memmove(v + i, v + i + 1, (size_t)(n - i) * sizeof *v);
+		n--;
+		break;
+	}
+	if (n > VIEWED_MAX - 1)
+		n = VIEWED_MAX - 1;
+	struct buf c;
+	buf_init(&c, 8192);
+	buf_addf(&c, "%s=%s", VIEWED_COOKIE, id);
+	for (int i = 0; i <= n; i++)
+		buf_addf(&c, ".%s:%ld:%lld", v[i].slug, v[i].views, v[i].first);
+	buf_adds(&c, "; Path=/; HttpOnly; SameSite=Strict");
+	http_add_header(r, "Set-Cookie", buf_cstr(&c));
+	buf_release(&c);
+}
+
+/* The views of session id this request's cookie holds, for the ticket (caller frees). */
+static cJSON *viewed_of(struct http_req *r, const char *id)
+{
+	struct view v[VIEWED_MAX];
+	int n = viewed_parse(http_cookie(r, VIEWED_COOKIE), id, v);
+	cJSON *list = cJSON_CreateArray();
+	for (int i = n - 1; i >= 0; i--) {
+		time_t t = (time_t)v[i].first;
+		struct tm tm;
+		char at[32] = "";
+		if (plat_gmtime(t, &tm))
+			strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "slug", v[i].slug);
+		cJSON_AddNumberToObject(x, "views", (double)v[i].views);
+		cJSON_AddStringToObject(x, "first_viewed", at);
+		cJSON_AddItemToArray(list, x);
+	}
+	return list;
 }

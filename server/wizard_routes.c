@@ -12,51 +12,19 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../scan/scan.h"
-#include "../wizard/store.h"
+#include "../wizard/session.h"
 #include "../wizard/wiz.h"
 #include "app.h"
 #include "handlers.h"
 #include "http.h"
 
 
-/* A session and its flow, loaded under the store's lock (released by session_done). */
-struct session {
-	struct app *app;
-	char id[WIZ_ID_LEN + 1];
-	struct wiz_flow *flow;
-	cJSON *state;
-	double shown_at;
-};
-
-/* Loads the session named in the route; false (with the lock released) when there is none. */
-static bool session_load(struct http_req *r, struct session *s)
+/* Opens the session named in the route (wizard/session.h: the store's lock is held until
+ * wiz_sess_close); false when there is none. */
+static bool session_load(struct http_req *r, struct wiz_sess *s)
 {
 	const char *id = router_param(&r->params, "id");
-	memset(s, 0, sizeof *s);
-	s->app = r->app;
-	snprintf(s->id, sizeof s->id, "%s", id ? id : "");
-	char flow[128];
-	wiz_store_lock(r->app->sessions);
-	s->state = wiz_store_load(r->app->sessions, s->id, flow, sizeof flow, &s->shown_at);
-	s->flow = s->state ? app_flow(r->app, flow) : NULL;
-	if (!s->flow) {
-		cJSON_Delete(s->state);
-		wiz_store_unlock(r->app->sessions);
-		return false;
-	}
-	return true;
-}
-
-static void session_done(struct session *s)
-{
-	cJSON_Delete(s->state);
-	wiz_store_unlock(s->app->sessions);
-}
-
-static int save(struct http_req *r, struct session *s, const char *kind, const char *node,
-		const char *answer, double seconds)
-{
-	return wiz_store_save_event(r->app->sessions, s->id, s->state, kind, node, answer, seconds);
+	return wiz_sess_open(r->app->sessions, r->app->flows, id ? id : "", s) == 0;
 }
 
 static int status_of(int rc)
@@ -91,7 +59,7 @@ static cJSON *fresh_scan(struct http_req *r)
 static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets,
 		  const cJSON *scan, char *id, char *err, size_t errlen)
 {
-	cJSON *state, *detected = NULL, *notes = NULL;
+	cJSON *detected = NULL, *notes = NULL;
 	if (scan)
 		scan_wizard_detected(scan, &detected, &notes);
 	else
@@ -100,23 +68,11 @@ static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets,
 	cJSON_ArrayForEach(e, r->app->detected)
 		if (e->string && !cJSON_GetObjectItemCaseSensitive(detected, e->string))
 			cJSON_AddItemToObject(detected, e->string, cJSON_Duplicate(e, 1));
-	int rc = wiz_session_new(f, presets, detected, &state, err, errlen);
+	int rc = wiz_sess_create(r->app->sessions, f, presets, detected, notes, id, err, errlen);
 	cJSON_Delete(detected);
-	if (rc) {
-		cJSON_Delete(notes);
-		return rc;
-	}
-	if (notes)
-		wiz_session_evidence(state, notes);
 	cJSON_Delete(notes);
-	wiz_store_lock(r->app->sessions);
-	rc = wiz_store_create_started(r->app->sessions, wiz_flow_id(f), state, id);
-	wiz_store_unlock(r->app->sessions);
-	cJSON_Delete(state);
-	if (rc) {
-		snprintf(err, errlen, "the session could not be stored");
+	if (rc)
 		return rc;
-	}
 	char scan_id[33];
 	if (scan && scan_store_add(r->app->scans, scan, id, scan_id) != 0)
 		log_kv(LOG_WARN, "wizard: the scan could not be kept with the session", 2,
@@ -160,49 +116,22 @@ int api_wizard_create(struct http_req *r)
 	cJSON_Delete(body);
 	if (rc)
 		return http_error(r, status_of(rc), err);
-	struct session s;
-	r->params.n = 1;
-	r->params.names[0] = "{id}";
-	snprintf(r->params.values[0], sizeof r->params.values[0], "%s", id);
-	if (!session_load(r, &s))
+	struct wiz_sess s;
+	if (wiz_sess_open(r->app->sessions, r->app->flows, id, &s) != 0)
 		return http_error(r, 500, "the new session could not be read back");
-	cJSON *view = wiz_view(s.flow, s.state, s.id);
-	session_done(&s);
+	cJSON *view = wiz_sess_view(&s);
+	wiz_sess_close(&s);
 	return http_json(r, 201, view);
 }
 
 int api_wizard_get(struct http_req *r)
 {
-	struct session s;
+	struct wiz_sess s;
 	if (!session_load(r, &s))
 		return http_error(r, 404, "no such wizard session");
-	cJSON *view = wiz_view(s.flow, s.state, s.id);
-	session_done(&s);
+	cJSON *view = wiz_sess_view(&s);
+	wiz_sess_close(&s);
 	return http_json(r, 200, view);
-}
-
-/* Answer or back, shared by the API and the pages. On error *err holds the message. */
-static int do_answer(struct http_req *r, struct session *s, const char *node, const char *answer,
-		     char *err, size_t errlen)
-{
-	double seconds = wiz_now() - s->shown_at;
-	int rc = wiz_answer(s->flow, s->state, node, answer, seconds, err, errlen);
-	if (rc == 0 && save(r, s, "answer", node, answer, seconds) != 0) {
-		snprintf(err, errlen, "the answer could not be stored");
-		rc = KX_EDB;
-	}
-	return rc;
-}
-
-static int do_back(struct http_req *r, struct session *s, const char *node, char *err,
-		   size_t errlen)
-{
-	int rc = wiz_back(s->flow, s->state, node, err, errlen);
-	if (rc == 0 && save(r, s, "back", node, NULL, 0) != 0) {
-		snprintf(err, errlen, "the session could not be stored");
-		rc = KX_EDB;
-	}
-	return rc;
 }
 
 int api_wizard_answer(struct http_req *r)
@@ -211,7 +140,7 @@ int api_wizard_answer(struct http_req *r)
 	int st = http_body_json(r, &body);
 	if (st)
 		return st;
-	struct session s;
+	struct wiz_sess s;
 	if (!session_load(r, &s)) {
 		cJSON_Delete(body);
 		return http_error(r, 404, "no such wizard session");
@@ -224,17 +153,17 @@ int api_wizard_answer(struct http_req *r)
 		snprintf(err, sizeof err, "the body is {\"node\": \"...\", \"answer\": \"...\"}");
 		status = 400;
 	} else {
-		int rc = do_answer(r, &s, node->valuestring, answer->valuestring, err, sizeof err);
+		int rc = wiz_sess_answer(&s, node->valuestring, answer->valuestring, err, sizeof err);
 		if (rc)
 			status = status_of(rc);
 	}
 	cJSON_Delete(body);
 	if (status != 200) {
-		session_done(&s);
+		wiz_sess_close(&s);
 		return http_error(r, status, err);
 	}
-	cJSON *view = wiz_view(s.flow, s.state, s.id);
-	session_done(&s);
+	cJSON *view = wiz_sess_view(&s);
+	wiz_sess_close(&s);
 	return http_json(r, 200, view);
 }
 
@@ -249,20 +178,20 @@ int api_wizard_back(struct http_req *r)
 		cJSON_Delete(body);
 		return http_error(r, 400, "node is a question id");
 	}
-	struct session s;
+	struct wiz_sess s;
 	if (!session_load(r, &s)) {
 		cJSON_Delete(body);
 		return http_error(r, 404, "no such wizard session");
 	}
 	char err[512];
-	int rc = do_back(r, &s, node ? node->valuestring : NULL, err, sizeof err);
+	int rc = wiz_sess_back(&s, node ? node->valuestring : NULL, err, sizeof err);
 	cJSON_Delete(body);
 	if (rc) {
-		session_done(&s);
+		wiz_sess_close(&s);
 		return http_error(r, status_of(rc), err);
 	}
-	cJSON *view = wiz_view(s.flow, s.state, s.id);
-	session_done(&s);
+	cJSON *view = wiz_sess_view(&s);
+	wiz_sess_close(&s);
 	return http_json(r, 200, view);
 }
 
@@ -420,10 +349,10 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 	return ctx;
 }
 
-static int step_page(struct http_req *r, struct session *s, int status, const char *error)
+static int step_page(struct http_req *r, struct wiz_sess *s, int status, const char *error)
 {
-	cJSON *ctx = page_context(r, s->flow, wiz_view(s->flow, s->state, s->id), error);
-	session_done(s);
+	cJSON *ctx = page_context(r, s->flow, wiz_sess_view(s), error);
+	wiz_sess_close(s);
 	return http_page(r, status, "wizard", "Troubleshooting wizard", ctx);
 }
 
@@ -462,13 +391,10 @@ int wizard_start_page(struct http_req *r)
 	}
 	cJSON_Delete(args);
 	const char *last = http_cookie(r, WIZARD_COOKIE);
-	struct session s;
+	struct wiz_sess s;
 	if (last) {
-		r->params.n = 1;
-		r->params.names[0] = "{id}";
-		snprintf(r->params.values[0], sizeof r->params.values[0], "%s", last);
-		if (session_load(r, &s)) {
-			cJSON *view = wiz_view(s.flow, s.state, s.id);
+		if (wiz_sess_open(r->app->sessions, r->app->flows, last, &s) == 0) {
+			cJSON *view = wiz_sess_view(&s);
 			cJSON *resume = cJSON_AddObjectToObject(ctx, "resume");
 			cJSON_AddStringToObject(resume, "id", s.id);
 			const cJSON *q = cJSON_GetObjectItemCaseSensitive(view, "question");
@@ -476,7 +402,7 @@ int wizard_start_page(struct http_req *r)
 			cJSON_AddStringToObject(resume, "question", cJSON_IsString(q) ? q->valuestring
 						: cJSON_GetObjectItemCaseSensitive(o, "title")->valuestring);
 			cJSON_Delete(view);
-			session_done(&s);
+			wiz_sess_close(&s);
 		}
 	}
 	return http_page(r, status, "wizard_start", "Troubleshooting wizard", ctx);
@@ -521,7 +447,7 @@ int wizard_create_page(struct http_req *r)
 
 int wizard_step_page(struct http_req *r)
 {
-	struct session s;
+	struct wiz_sess s;
 	if (!session_load(r, &s))
 		return http_error(r, 404, "There is no wizard session at this address. Start a new "
 				  "one from the wizard page.");
@@ -530,7 +456,7 @@ int wizard_step_page(struct http_req *r)
 
 int wizard_answer_page(struct http_req *r)
 {
-	struct session s;
+	struct wiz_sess s;
 	if (!session_load(r, &s))
 		return http_error(r, 404, NULL);
 	const char *node = form_get(&r->form, "node");
@@ -541,14 +467,14 @@ int wizard_answer_page(struct http_req *r)
 		snprintf(err, sizeof err, "Choose one of the answers, then press Next.");
 		rc = KX_EINVAL;
 	} else {
-		rc = do_answer(r, &s, node, answer, err, sizeof err);
+		rc = wiz_sess_answer(&s, node, answer, err, sizeof err);
 	}
 	if (rc == KX_ECONFLICT)
 		snprintf(err, sizeof err, "That question has already been answered (perhaps in "
 			 "another window). This is where the session is now.");
 	if (rc)
 		return step_page(r, &s, status_of(rc), err);
-	session_done(&s);
+	wiz_sess_close(&s);
 	char loc[64];
 	snprintf(loc, sizeof loc, "/wizard/%s", router_param(&r->params, "id"));
 	return http_redirect(r, 303, loc);
@@ -556,15 +482,15 @@ int wizard_answer_page(struct http_req *r)
 
 int wizard_back_page(struct http_req *r)
 {
-	struct session s;
+	struct wiz_sess s;
 	if (!session_load(r, &s))
 		return http_error(r, 404, NULL);
 	const char *node = form_get(&r->form, "node");
 	char err[512];
-	int rc = do_back(r, &s, node && *node ? node : NULL, err, sizeof err);
+	int rc = wiz_sess_back(&s, node && *node ? node : NULL, err, sizeof err);
 	if (rc)
 		return step_page(r, &s, status_of(rc), err);
-	session_done(&s);
+	wiz_sess_close(&s);
 	char loc[64];
 	snprintf(loc, sizeof loc, "/wizard/%s", router_param(&r->params, "id"));
 	return http_redirect(r, 303, loc);

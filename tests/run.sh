@@ -60,6 +60,15 @@ suite kb-facts python3 tests/kb_facts.py
 suite http env KOFFIX=build/asan/koffix python3 tests/http/test_http.py
 suite wizard-http env KOFFIX=build/asan/koffix python3 tests/http/test_wizard.py
 suite actions-http env KOFFIX=build/asan/koffix python3 tests/http/test_actions.py
+suite server-http env KOFFIX=build/asan/koffix python3 tests/http/test_server.py
+# The threaded server under ThreadSanitizer: any data race stops it (halt_on_error) and its
+# report fails the suite (tests/http/harness.py reads the server's stderr).
+tsan() { env TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+	KOFFIX=build/tsan/koffix KOFFIX_SUITE_PREFIX=tsan- "$@"; }
+suite tsan-http tsan python3 tests/http/test_http.py
+suite tsan-wizard-http tsan python3 tests/http/test_wizard.py
+suite tsan-actions-http tsan python3 tests/http/test_actions.py
+suite tsan-server-http tsan python3 tests/http/test_server.py
 # The Windows agent under Wine: the testbed is built once and cached (tests/wine/build_testbed.sh).
 if command -v wine >/dev/null && command -v wixl >/dev/null && [[ -f koffix-agent.exe ]]; then
 	suite wine-scenarios env KOFFIX=build/asan/koffix python3 tests/wine/test_scenarios.py

@@ -312,6 +312,21 @@ static void add_history(cJSON *m, const struct ticket_input *in, struct kb *kb)
 		cJSON_AddNumberToObject(counts, node, 1);
 		cJSON_AddStringToObject(firsts, node, tk_str_or(e, "at", ""));
 	}
+	/* Views this browser recorded in its own cookie (a GET writes nothing on the server). */
+	cJSON_ArrayForEach(e, in->viewed) {
+		const char *slug = tk_str(e, "slug");
+		const cJSON *views = cJSON_GetObjectItemCaseSensitive(e, "views");
+		if (!slug || !is_slug(slug) || !cJSON_IsNumber(views) || views->valuedouble < 1)
+			continue;
+		cJSON *n = cJSON_GetObjectItemCaseSensitive(counts, slug);
+		if (n) {
+			cJSON_SetNumberValue(n, n->valuedouble + views->valuedouble);
+			continue;
+		}
+		cJSON_AddItemToArray(slugs, cJSON_CreateString(slug));
+		cJSON_AddNumberToObject(counts, slug, views->valuedouble);
+		cJSON_AddStringToObject(firsts, slug, tk_str_or(e, "first_viewed", ""));
+	}
 	cJSON *viewed = titled(kb, slugs);
 	cJSON *v;
 	cJSON_ArrayForEach(v, viewed) {

@@ -103,6 +103,9 @@ struct ticket_input {
 	const cJSON *actions;         /* the repair catalogue [{id, title}]; may be NULL */
 	struct ticket_db *db;         /* repair journal, DLL checks, votes; may be NULL */
 	const char *voter;            /* this browser's vote id (CSRF cookie); NULL: no votes */
+	const cJSON *viewed;          /* articles this browser opened during the session, as its
+					 cookie keeps them: [{slug, views, first_viewed}]; may be
+					 NULL (the command line has no browser) */
 	const char *name;             /* requester, checked by ticket_requester_check; may be NULL */
 	const char *email;
 	const char *subject_prefix;   /* NULL: TICKET_SUBJECT_PREFIX */

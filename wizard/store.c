@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "store.h"
+#include "store_internal.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>

@@ -19,8 +19,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KOFFIX = os.path.join(ROOT, os.environ.get("KOFFIX", "koffix"))
 
 
+# Reports a sanitizer printed on a server's stderr (ASan, UBSan, LeakSanitizer, TSan): each
+# is one more failure of the suite, whatever the checks said.
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "WARNING: ThreadSanitizer")
+SANITIZER_REPORTS = []
+
+
 class Checks:
     def __init__(self, suite):
+        # KOFFIX_SUITE_PREFIX names a second run of a suite (tsan-http beside http).
+        suite = os.environ.get("KOFFIX_SUITE_PREFIX", "") + suite
         self.suite, self.passed, self.failed = suite, 0, 0
 
     def check(self, name, cond, detail=""):
@@ -32,6 +41,9 @@ class Checks:
         return cond
 
     def done(self):
+        for report in SANITIZER_REPORTS:
+            self.check("the server ran without a sanitizer report", False, report)
+        SANITIZER_REPORTS.clear()
         print(f"RESULT {self.suite} passed={self.passed} failed={self.failed}")
         return 1 if self.failed else 0
 
@@ -73,9 +85,11 @@ class Server:
         args = [*(command or [KOFFIX]), "--data", data or os.path.join(self.tmp, "data"), *pre]
         if kb_dir:
             args += ["--kb", kb_dir]
-        args += ["serve", "--port", "0", "--token", token, *extra]
+        args += ["serve", "--port", "0", *extra]
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
         self.errf = open(self.stderr_path, "wb")
+        # The token through the environment: a command line is readable by every user.
+        env = dict(env if env is not None else os.environ, KOFFIX_TOKEN=token)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf,
                                      stdin=subprocess.DEVNULL, env=env)
         line = self.proc.stdout.readline().decode().strip()
@@ -88,7 +102,10 @@ class Server:
         self.cookie = {}
 
     def stderr(self):
-        self.errf.flush()
+        if not self.errf.closed:
+            self.errf.flush()
+        if not os.path.exists(self.stderr_path):
+            return ""
         with open(self.stderr_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
 
@@ -134,7 +151,8 @@ class Server:
         self.cookie.update(r.cookies())
         return r.json()["token"]
 
-    def stop(self):
+    def stop(self, keep=False):
+        """Stops the server; keep leaves its folder (data, stderr) for the caller to remove."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -144,5 +162,12 @@ class Server:
                 self.proc.wait()
         self.proc.stdout.close()
         self.errf.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        err = self.stderr()
+        for mark in SANITIZER_MARKS:
+            i = err.find(mark)
+            if i >= 0:
+                SANITIZER_REPORTS.append(err[max(0, i - 200):i + 3000])
+                break
+        if not keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
         return self.proc.returncode

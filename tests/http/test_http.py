@@ -352,9 +352,20 @@ def test_cli():
             t.check(f"koffix {' '.join(args)} prints usage", b"usage:" in p.stdout)
 
 
+def opened_urls(log):
+    """What the fake browser was given: each argument, and the address the file it was given
+    sends it on to (koffix opens a private redirect file, never the tokenized address)."""
+    out = []
+    for arg in (open(log).read().splitlines() if os.path.exists(log) else []):
+        m = re.search(r'content="0;url=([^"]+)"', open(arg).read()) if os.path.isfile(arg) else None
+        out.append((arg, m.group(1) if m else None))
+    return out
+
+
 def test_open():
-    """serve --open: the browser gets the tokenized address; a second start with the same data
-    folder opens the running server instead of starting another; a clean stop forgets it."""
+    """serve --open: the browser opens a private file that sends it to the tokenized address
+    (the token is on no command line); a second start with the same data folder opens the
+    running server instead of starting another; a clean stop forgets it."""
     tmp = tempfile.mkdtemp(prefix="koffix-open-")
     log = os.path.join(tmp, "browser.log")
     browser = os.path.join(tmp, "browser")
@@ -369,8 +380,17 @@ def test_open():
             if os.path.exists(log):
                 break
             time.sleep(0.05)
-        opened = open(log).read().splitlines() if os.path.exists(log) else []
-        t.check("serve --open opens the tokenized address", opened == [srv.url], (opened, srv.url))
+        opened = opened_urls(log)
+        t.check("serve --open opens a redirect file to the tokenized address",
+                [u for _, u in opened] == [srv.url], (opened, srv.url))
+        t.check("the browser's command line holds no token",
+                opened and srv.token not in opened[0][0], opened)
+        t.check("the redirect file is private (0600) in the data folder",
+                opened and os.path.dirname(opened[0][0]) == os.path.realpath(data)
+                and os.stat(opened[0][0]).st_mode & 0o777 == 0o600, opened)
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+        t.check("no process's command line shows the token (ps)", srv.token not in ps,
+                [line for line in ps.splitlines() if srv.token in line])
         with open(os.path.join(data, "server.json")) as f:
             running = json.load(f)
         t.check("serve --open records the running server", running.get("url") == srv.url
@@ -380,7 +400,7 @@ def test_open():
                 modes == {"server.json": 0o600, "secret": 0o600}, modes)
         p = subprocess.run([KOFFIX, "--data", data, "serve", "--open"], capture_output=True,
                            timeout=30, env=env)
-        opened = open(log).read().splitlines()
+        opened = [u for _, u in opened_urls(log)]
         t.check("a second serve --open opens the running one and ends",
                 p.returncode == 0 and p.stdout.decode().strip() == srv.url
                 and opened == [srv.url, srv.url] and b"already running" in p.stderr,

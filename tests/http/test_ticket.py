@@ -469,17 +469,46 @@ def test_page(srv, api, sid):
     t.check("contact page: POST is 405 (GET changes nothing)", r.status == 405, r.status)
 
 
+def db_rows(srv):
+    db = sqlite3.connect(os.path.join(srv.tmp, "data", "koffix.db"))
+    db.text_factory = bytes
+    try:
+        return [db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+                for t in ("wizard_events", "wizard_sessions", "votes")]
+    finally:
+        db.close()
+
+
 def test_views_and_votes(srv, api, sid):
+    """Article views are kept in the browser's own cookie (a GET writes nothing on the
+    server); the ticket reads them from the request."""
     jar = dict(srv.cookie)
     jar["koffix_wizard"] = sid
-    srv.get("/kb/printer-offline", cookies=jar)
-    srv.get("/kb/printer-offline", cookies=jar)
-    srv.get("/kb/printer-supplies", cookies={k: v for k, v in jar.items() if k != "koffix_token"})
-    srv.get("/kb/printer-clear-queue", cookies=dict(jar, koffix_wizard="f" * 32))
+    before = db_rows(srv)
+    for _ in range(2):
+        r = srv.get("/kb/printer-offline", cookies=jar)
+        jar.update(r.cookies())
+    r = srv.get("/kb/printer-supplies", cookies={k: v for k, v in jar.items()
+                                                  if k != "koffix_token"})
+    t.check("a view without the launch token records nothing", "koffix_viewed" not in r.cookies())
+    r = srv.get("/kb/printer-clear-queue", cookies=dict(jar, koffix_wizard="f" * 32))
+    t.check("a view with another session's cookie starts that session's own list",
+            r.cookies().get("koffix_viewed", "").startswith("f" * 32 + ".printer-clear-queue:1:"),
+            r.cookies())
+    t.check("article views change nothing in the database (no write on GET)",
+            db_rows(srv) == before)
+    forged = dict(jar, koffix_viewed=sid + ".Bad Slug:1:0.printer-supplies:99999:0.x:1:y")
+    r = srv.get("/kb/printer-supplies", cookies=forged)
+    t.check("a malformed views cookie is cleaned, never trusted",
+            r.status == 200 and r.cookies().get("koffix_viewed", "").startswith(
+                sid + ".printer-supplies:1:"), r.cookies())
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     srv.request("POST", "/kb/printer-offline/feedback", headers=form, cookies=jar,
                 body=f"csrf_token={api.tok}&helpful=no&comment=mail+jdoe%40example.com")
+    saved = dict(srv.cookie)
+    srv.cookie = jar
     m = api.ticket(sid, "json").json()
+    srv.cookie = saved
     viewed = {a["slug"]: a["views"] for a in m["articles_viewed"]}
     t.check("article views with the session cookie and the token are in the ticket",
             viewed == {"printer-offline": 2}, viewed)

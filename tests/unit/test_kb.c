@@ -132,15 +132,44 @@ int main(void)
 	cJSON_Delete(a);
 	T_OK(kb_get(kb, "gamma") == NULL);
 	int yes = -1, no = -1;
-	T_INT(kb_vote(kb, "alpha", "voter1", true, "clear", &yes, &no), 0);
+	T_INT(kb_vote(kb, "alpha", "voter1", true, "clear", NULL, &yes, &no), 0);
 	T_INT(yes, 1);
-	T_INT(kb_vote(kb, "alpha", "voter2", false, NULL, &yes, &no), 0);
+	T_INT(kb_vote(kb, "alpha", "voter2", false, NULL, NULL, &yes, &no), 0);
 	T_INT(no, 1);
 	/* A second vote of the same voter replaces the first. */
-	T_INT(kb_vote(kb, "alpha", "voter1", false, NULL, &yes, &no), 0);
+	T_INT(kb_vote(kb, "alpha", "voter1", false, NULL, NULL, &yes, &no), 0);
 	T_INT(yes, 0);
 	T_INT(no, 2);
-	T_INT(kb_vote(kb, "nope", "voter1", true, NULL, NULL, NULL), KX_ENOTFOUND);
+	T_INT(kb_vote(kb, "nope", "voter1", true, NULL, NULL, NULL, NULL), KX_ENOTFOUND);
+	/* The bounds: a comment too long changes nothing; past the comment cap a vote counts
+	 * without its comment; past the voter cap a new voter is refused, a known one is not. */
+	char *longc = xmalloc(KB_COMMENT_MAX + 2);
+	memset(longc, 'x', KB_COMMENT_MAX + 1);
+	longc[KB_COMMENT_MAX + 1] = '\0';
+	T_INT(kb_vote(kb, "alpha", "voter3", true, longc, NULL, &yes, &no), KX_EINVAL);
+	T_INT(yes + no, 2);
+	free(longc);
+	bool kept = false;
+	char voter[32];
+	for (int i = 0; i < KB_COMMENTS_PER_ARTICLE; i++) {
+		snprintf(voter, sizeof voter, "c%d", i);
+		T_INT(kb_vote(kb, "alpha", voter, true, "why", &kept, NULL, NULL), 0);
+	}
+	T_OK(kept);  /* voter1 "clear" was replaced by a vote without comment: room for 100 */
+	T_INT(kb_vote(kb, "alpha", "late", true, "one too many", &kept, NULL, NULL), 0);
+	T_OK(!kept);
+	T_INT(kb_vote(kb, "alpha", "c0", false, "changed my mind", &kept, NULL, NULL), 0);
+	T_OK(kept);  /* a commenter may change the comment */
+	for (int i = 0; i < KB_VOTES_PER_ARTICLE; i++) {
+		snprintf(voter, sizeof voter, "v%d", i);
+		int rc = kb_vote(kb, "alpha", voter, true, NULL, NULL, &yes, &no);
+		if (rc)
+			break;
+	}
+	T_INT(yes + no, KB_VOTES_PER_ARTICLE);
+	T_INT(kb_vote(kb, "alpha", "newcomer", true, NULL, NULL, NULL, NULL), KX_ETOOBIG);
+	T_INT(kb_vote(kb, "alpha", "voter2", true, NULL, NULL, &yes, &no), 0);
+	T_INT(yes + no, KB_VOTES_PER_ARTICLE);
 
 	/* A good article that turns bad keeps its last good version; a removed one goes. */
 	write_article("beta.md", "---\ntitle: broken\n");

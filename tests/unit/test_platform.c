@@ -102,6 +102,78 @@ static void test_files(const char *dir)
 	free(back);
 }
 
+#ifndef _WIN32
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../common/db.h"
+
+static int mode_of(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+/* Files in a folder others could write: nothing planted in advance is ever written through. */
+static void test_private_files(const char *dir)
+{
+	char victim[600], path[700], link[800], data[600];
+	snprintf(victim, sizeof victim, "%s/victim", dir);
+	T_INT(write_file_atomic(victim, "precious", 8), 0);
+	/* plat_create makes a new file only: an existing file or a symlink is refused. */
+	snprintf(link, sizeof link, "%s/planted", dir);
+	T_INT(symlink(victim, link), 0);
+	T_OK(plat_create(link, true) < 0);
+	T_OK(plat_create(victim, true) < 0);
+	/* A symlink at the destination is replaced by the file, its target left alone. */
+	T_INT(write_file_private(link, "mine", 4), 0);
+	char *back;
+	size_t len;
+	T_INT(read_file(victim, 64, &back, &len), 0);
+	T_STR(back, "precious");
+	free(back);
+	struct stat st;
+	T_OK(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
+	T_INT(mode_of(link), 0600);
+	/* Modes: private 0600, shared 0644; no temporary file is left behind. */
+	snprintf(path, sizeof path, "%s/shared", dir);
+	T_INT(write_file_atomic(path, "x", 1), 0);
+	T_INT(mode_of(path), 0644);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int temps = 0;
+	while (d && (e = readdir(d)))
+		temps += strstr(e->d_name, ".tmp.") != NULL;
+	if (d)
+		closedir(d);
+	T_INT(temps, 0);
+	/* A data folder made private, and an older, open one tightened. */
+	snprintf(data, sizeof data, "%s/data", dir);
+	T_INT(plat_private_dir(data), 0);
+	T_INT(mode_of(data), 0700);
+	chmod(data, 0755);
+	T_INT(plat_private_dir(data), 0);
+	T_INT(mode_of(data), 0700);
+	/* A database: created 0600; an older 0644 one (and its -wal) tightened when opened. */
+	snprintf(path, sizeof path, "%s/t.db", data);
+	struct db db;
+	char err[256];
+	T_INT(db_open(&db, path, "a test store", "CREATE TABLE IF NOT EXISTS t(x);", NULL, 0,
+		      err, sizeof err), 0);
+	db_close(&db);
+	T_INT(mode_of(path), 0600);
+	chmod(path, 0644);
+	snprintf(link, sizeof link, "%s-wal", path);
+	T_INT(write_file_atomic(link, "", 0), 0);
+	T_INT(db_open(&db, path, "a test store", "CREATE TABLE IF NOT EXISTS t(x);", NULL, 0,
+		      err, sizeof err), 0);
+	db_close(&db);
+	T_INT(mode_of(path), 0600);
+	T_OK(mode_of(link) == 0600 || mode_of(link) == -1);
+}
+#endif
+
 static void test_places(void)
 {
 	char dir[1024], exe[1024];
@@ -177,6 +249,9 @@ int main(int argc, char **argv)
 	char dir[256];
 	T_INT(t_tmpdir(dir, sizeof dir, "platform"), 0);
 	test_files(dir);
+#ifndef _WIN32
+	test_private_files(dir);
+#endif
 	T_INT(t_rm_rf(dir), 0);
 	test_places();
 	test_children(argv[0]);

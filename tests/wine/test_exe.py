@@ -228,6 +228,9 @@ def test_double_click(pfx, app):
         t.check("double-click: serves and opens the browser at the tokenized address",
                 url.startswith("http://127.0.0.1:") and "/?token=" in url and opened == [url],
                 (url, opened))
+        args = wait_lines(log + ".args", 1)
+        t.check("double-click: through a file, the token on no command line",
+                args and "token" not in args[0] and args[0].lower().endswith("open.html"), args)
         t.check("double-click: data in %LOCALAPPDATA%\\koffix",
                 os.path.exists(os.path.join(data, "koffix.db"))
                 and os.path.exists(os.path.join(data, "server.json")), data)

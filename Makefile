@@ -13,7 +13,7 @@ PKG_CFLAGS := $(patsubst -I%,-isystem %,$(WIN_DEPS_CFLAGS))
 PKG_LIBS   := $(WIN_DEPS_LIBS)
 OS_CFLAGS  := -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1
 OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32 -lole32
-MAIN_RES   := $(B)/server/win/koffix.res
+MAIN_RES   := $(B)/app/win/koffix.res
 EXE        := .exe
 else
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -40,19 +40,21 @@ endif
 
 # Everything but main() goes into one archive that the binary, the tests and the fuzzers link.
 LIB_SRCS := \
-	common/buf.c common/util.c common/log.c common/db.c common/platform_$(PLATFORM).c \
+	common/buf.c common/util.c common/json.c common/log.c common/db.c common/platform_$(PLATFORM).c \
 	templates/tpl.c \
 	kb/article.c kb/kb.c \
-	server/app.c server/http.c server/router.c server/routes.c server/pages.c \
-	server/security.c server/form.c server/site.c server/cli.c \
-	server/wizard_routes.c server/action_routes.c server/cli_actions.c wizard/flow.c wizard/engine.c wizard/store.c wizard/session.c
+	app/app.c \
+	server/http.c server/router.c server/routes.c server/pages.c server/security.c \
+	server/form.c server/site.c server/wizard_routes.c server/action_routes.c \
+	cli/cli.c cli/cli_actions.c \
+	wizard/flow.c wizard/engine.c wizard/store.c wizard/session.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).
 RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/journal.c repair-actions/backend.c repair-actions/agent_backend.c repair-actions/runner.c
-PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/store.c server/multipart.c server/dll_routes.c server/cli_checkdll.c
-SCAN_SRCS   := scan/evtxml.c scan/events.c scan/rules.c scan/scan.c scan/store.c server/cli_scan.c server/scan_routes.c
-TICKET_SRCS := ticket/text.c ticket/db.c ticket/model.c ticket/redact.c ticket/render.c ticket/export.c server/ticket_routes.c server/cli_ticket.c
+PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/checker.c pe/store.c server/multipart.c server/dll_routes.c cli/cli_checkdll.c
+SCAN_SRCS   := scan/evtxml.c scan/events.c scan/rules.c scan/scan.c scan/store.c cli/cli_scan.c server/scan_routes.c
+TICKET_SRCS := ticket/text.c ticket/db.c ticket/model.c ticket/redact.c ticket/render.c ticket/export.c server/ticket_routes.c cli/cli_ticket.c
 LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(SCAN_SRCS) $(TICKET_SRCS)
-MAIN_SRCS := server/main.c
+MAIN_SRCS := app/main.c
 
 RA_TESTS     := test_actions
 PE_TESTS     := test_pe test_pe_check test_pe_upload
@@ -115,10 +117,10 @@ $(B)/libkoffix.a: $(LIB_OBJS)
 	@echo "  AR      $@"
 	@rm -f $@ && ar rcs $@ $^
 
-$(B)/server/win/koffix.res: server/win/koffix.rc server/win/koffix.manifest
+$(B)/app/win/koffix.res: app/win/koffix.rc app/win/koffix.manifest
 	@mkdir -p $(dir $@)
 	@echo "  WINDRES $<"
-	@$(CC:gcc=windres) -I server/win $< -O coff -o $@
+	@$(CC:gcc=windres) -I app/win $< -O coff -o $@
 
 $(BIN): $(MAIN_OBJS) $(MAIN_RES) $(B)/libkoffix.a
 	@echo "  LD      $@"

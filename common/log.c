@@ -61,7 +61,7 @@ static void emit(enum log_level level, const char *msg, int nkv, va_list ap)
 	struct buf b;
 	char now[21];
 	buf_init(&b, 64 * 1024);
-	utc_now(now);
+	kx_utc_now(now);
 	buf_addf(&b, "time=%s level=%s msg=", now, level_name[level]);
 	add_value(&b, msg);
 	for (int i = 0; i + 1 < nkv * 2; i += 2) {

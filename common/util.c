@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,7 +86,7 @@ char *xstrndup(const char *s, size_t n)
 	return p;
 }
 
-int read_file(const char *path, size_t max, char **out, size_t *len)
+int kx_read_file(const char *path, size_t max, char **out, size_t *len)
 {
 	*out = NULL;
 	if (len)
@@ -138,7 +139,7 @@ static int write_atomic(const char *path, const void *data, size_t len, bool pri
 	int rc = KX_EIO, fd = -1;
 	for (int attempt = 0; attempt < 8 && fd < 0; attempt++) {
 		char rnd[17];
-		if (random_hex(rnd, 8) != 0)
+		if (kx_random_hex(rnd, 8) != 0)
 			goto out;
 		snprintf(tmp, plen + 48, "%s.tmp.%s", path, rnd);
 		fd = plat_create(tmp, private_file);
@@ -173,17 +174,17 @@ out:
 	return rc;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len)
+int kx_write_file_atomic(const char *path, const void *data, size_t len)
 {
 	return write_atomic(path, data, len, false);
 }
 
-int write_file_private(const char *path, const void *data, size_t len)
+int kx_write_file_private(const char *path, const void *data, size_t len)
 {
 	return write_atomic(path, data, len, true);
 }
 
-int mkdir_p(const char *path)
+int kx_mkdir_p(const char *path)
 {
 	char *p = xstrdup(path);
 	int rc = 0;
@@ -215,7 +216,7 @@ static int hexval(char c)
 	return -1;
 }
 
-size_t url_decode(char *s, bool plus)
+size_t kx_url_decode(char *s, bool plus)
 {
 	char *w = s;
 	for (const char *r = s; *r; r++) {
@@ -232,7 +233,7 @@ size_t url_decode(char *s, bool plus)
 	return (size_t)(w - s);
 }
 
-bool is_slug(const char *s)
+bool kx_is_slug(const char *s)
 {
 	if (!s || !*s)
 		return false;
@@ -242,7 +243,7 @@ bool is_slug(const char *s)
 	return true;
 }
 
-int random_hex(char *out, size_t n)
+int kx_random_hex(char *out, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char *raw = xmalloc(n);
@@ -258,7 +259,7 @@ int random_hex(char *out, size_t n)
 	return rc;
 }
 
-bool str_equal_ct(const char *a, const char *b)
+bool kx_str_equal_ct(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	unsigned char diff = la != lb;
@@ -267,12 +268,21 @@ bool str_equal_ct(const char *a, const char *b)
 	return diff == 0;
 }
 
-bool str_starts(const char *s, const char *prefix)
+bool kx_icontains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; hay && *hay; hay++)
+		if (!strncasecmp(hay, needle, n))
+			return true;
+	return false;
+}
+
+bool kx_str_starts(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-void utc_now(char out[21])
+void kx_utc_now(char out[21])
 {
 	time_t t = time(NULL);
 	struct tm tm;

@@ -45,37 +45,40 @@ char *xstrndup(const char *s, size_t n);
  * Reads a whole file into a NUL-terminated heap string (caller frees). Refuses files larger
  * than max bytes with KX_ETOOBIG; KX_EIO with errno set when it cannot be read.
  */
-int read_file(const char *path, size_t max, char **out, size_t *len);
+int kx_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /*
  * Writes len bytes to path atomically: a temporary file beside it, fsync, then rename.
  * Returns 0 or KX_EIO.
  */
-int write_file_atomic(const char *path, const void *data, size_t len);
+int kx_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* The same for a file only its owner may read (mode 0600 from the start on POSIX): secrets,
  * tickets, the running server's address with its token. */
-int write_file_private(const char *path, const void *data, size_t len);
+int kx_write_file_private(const char *path, const void *data, size_t len);
 
 /* mkdir -p; 0 or KX_EIO. */
-int mkdir_p(const char *path);
+int kx_mkdir_p(const char *path);
 
 /* Percent-decodes s in place ('+' becomes a space when plus is true). Returns the new length. */
-size_t url_decode(char *s, bool plus);
+size_t kx_url_decode(char *s, bool plus);
 
 /* true when s is non-empty and every byte is in [a-z0-9-]: the shape of article slugs. */
-bool is_slug(const char *s);
+bool kx_is_slug(const char *s);
 
 /* Fills out with 2*n lowercase hex digits of n random bytes and a NUL (out holds 2n+1). 0 or KX_EIO. */
-int random_hex(char *out, size_t n);
+int kx_random_hex(char *out, size_t n);
 
 /* Constant-time comparison of two NUL-terminated strings. */
-bool str_equal_ct(const char *a, const char *b);
+bool kx_str_equal_ct(const char *a, const char *b);
+
+/* true when needle occurs in hay, ignoring ASCII case (hay may be NULL). */
+bool kx_icontains(const char *hay, const char *needle);
 
 /* true when s starts with prefix. */
-bool str_starts(const char *s, const char *prefix);
+bool kx_str_starts(const char *s, const char *prefix);
 
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
-void utc_now(char out[21]);
+void kx_utc_now(char out[21]);
 
 #endif

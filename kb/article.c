@@ -258,7 +258,7 @@ static int fm_add_item(struct fm *st, int key, char *item)
 		goto out;
 	}
 	/* related names other articles, so a typo would only surface as a dead link later. */
-	if (key == FM_RELATED && !is_slug(item)) {
+	if (key == FM_RELATED && !kx_is_slug(item)) {
 		rc = fm_fail(st, "'related' items must be slugs (lowercase letters, digits and '-')");
 		goto out;
 	}
@@ -343,7 +343,7 @@ static int fm_set_scalar(struct fm *st, int key, const char *p, const char *end)
 		rc = fm_fail(st, "unexpected text after the closing quote of '%s'", name);
 		goto out;
 	}
-	if (key == FM_SLUG && !is_slug(v)) {
+	if (key == FM_SLUG && !kx_is_slug(v)) {
 		rc = fm_fail(st, "'slug' must be lowercase letters, digits and '-'");
 		goto out;
 	}

@@ -9,7 +9,7 @@
  * "key: value". Scalars may be bare or in double quotes (with \" and \\ escapes). Lists are
  * either inline, "[a, b, "c, d"]", or block form: "key:" followed by lines "  - item".
  * Blank lines and lines starting with '#' are ignored. Known keys: title, slug, tags,
- * applies_to, updated, related, sources. Required: title, slug (is_slug() shape), updated
+ * applies_to, updated, related, sources. Required: title, slug (kx_is_slug() shape), updated
  * (YYYY-MM-DD). Unknown keys are an error (typos must not pass silently); so is a duplicate key.
  *
  * Errors are reported as "line N: message" where N counts lines of the whole file from 1.

@@ -329,7 +329,7 @@ static int index_file(struct kb *kb, const char *path, const char *name,
 	}
 	char *src;
 	size_t len;
-	int rc = read_file(path, ARTICLE_MAX, &src, &len);
+	int rc = kx_read_file(path, ARTICLE_MAX, &src, &len);
 	if (rc) {
 		if (errlog)
 			fprintf(errlog, "%s: cannot read article: %s\n", path,

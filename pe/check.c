@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The DLL legitimacy check (check.h): seven indicators, each with a level and a sentence, and
- * the verdict. The rules follow DESIGN.md's table; the lists they use are data (pe/data).
+ * the verdict. The rules follow the indicator table of README.md ("Checking a DLL"); the lists they use are data (pe/data).
  */
 #include "check.h"
 
@@ -78,7 +78,7 @@ static cJSON *load_list(const char *dir, const char *file, const char *key, cJSO
 {
 	char path[4096], *text;
 	snprintf(path, sizeof path, "%s/%s", dir, file);
-	if (read_file(path, DATA_MAX, &text, NULL) != 0) {
+	if (kx_read_file(path, DATA_MAX, &text, NULL) != 0) {
 		snprintf(err, errlen, "cannot read the DLL check's data file '%s'", path);
 		return NULL;
 	}
@@ -188,9 +188,9 @@ static bool winpath_parse(const char *in, struct winpath *w)
 		if (k == sizeof env_vars / sizeof env_vars[0])
 			return false;
 	} else {
-		if (str_starts(p, "\\\\?\\unc\\"))
+		if (kx_str_starts(p, "\\\\?\\unc\\"))
 			p += 6, snprintf(w->buf, sizeof w->buf, "\\%s", p);
-		else if (str_starts(p, "\\\\?\\") || str_starts(p, "\\??\\"))
+		else if (kx_str_starts(p, "\\\\?\\") || kx_str_starts(p, "\\??\\"))
 			snprintf(w->buf, sizeof w->buf, "%s", p + 4);
 		else
 			snprintf(w->buf, sizeof w->buf, "%s", p);

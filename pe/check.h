@@ -4,7 +4,7 @@
 
 /*
  * The DLL legitimacy check: is this kofmsp.dll / KofMsp32.dll genuine, suspicious or
- * malicious? It applies the indicator table of DESIGN.md ("DLL legitimacy check"):
+ * malicious? It applies the indicator table of README.md ("Checking a DLL"):
  *
  *   signature  Authenticode (sig.h) against the trusted-signer list
  *   location   where the file was found on Windows (--windows-path, --install-dir)

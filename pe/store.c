@@ -75,7 +75,7 @@ static void bind_or_null(sqlite3_stmt *st, int i, const char *v)
 int pe_store_add(struct pe_store *s, const char *session, const char *file_name,
 		 const char *windows_path, const cJSON *report, char id[33])
 {
-	if (random_hex(id, 16) != 0)
+	if (kx_random_hex(id, 16) != 0)
 		return KX_EIO;
 	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(report, "sha256");
 	const cJSON *verdict = cJSON_GetObjectItemCaseSensitive(report, "verdict");

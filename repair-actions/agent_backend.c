@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../common/json.h"
 #include "../common/platform.h"
 #include "../common/util.h"
 #include "ra.h"
@@ -94,12 +95,6 @@ static void protocol_error(struct reply *r, const char *what, const char *line)
 	snprintf(r->error, sizeof r->error, "the agent broke the protocol: %s: '%.200s'", what, line);
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static bool jint(const cJSON *o, const char *k, int *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -116,7 +111,7 @@ static bool take_scan_event(struct reply *r, const char *ev, const cJSON *e)
 	if (!r->scan)
 		r->scan = cJSON_CreateObject();
 	if (!strcmp(ev, "source")) {
-		const char *name = jstr(e, "name"), *detail = jstr(e, "detail");
+		const char *name = kx_json_str(e, "name"), *detail = kx_json_str(e, "detail");
 		const cJSON *avail = cJSON_GetObjectItemCaseSensitive(e, "available");
 		if (!name || !detail || !cJSON_IsBool(avail))
 			return false;
@@ -131,7 +126,7 @@ static bool take_scan_event(struct reply *r, const char *ev, const cJSON *e)
 		return true;
 	}
 	if (!strcmp(ev, "evtxml")) {
-		const char *log = jstr(e, "log"), *xml = jstr(e, "xml");
+		const char *log = kx_json_str(e, "log"), *xml = kx_json_str(e, "xml");
 		if (!log || !xml || (strcmp(log, "application") && strcmp(log, "defender")))
 			return false;
 		cJSON *events = cJSON_GetObjectItemCaseSensitive(r->scan, "events");
@@ -147,8 +142,8 @@ static bool take_scan_event(struct reply *r, const char *ev, const cJSON *e)
 	const cJSON *facts = cJSON_GetObjectItemCaseSensitive(e, "facts");
 	if (!cJSON_IsObject(facts) || cJSON_GetObjectItemCaseSensitive(r->scan, "facts"))
 		return false;
-	cJSON_AddStringToObject(r->scan, "computer", jstr(e, "computer") ? jstr(e, "computer") : "");
-	cJSON_AddStringToObject(r->scan, "user", jstr(e, "user") ? jstr(e, "user") : "");
+	cJSON_AddStringToObject(r->scan, "computer", kx_json_str(e, "computer") ? kx_json_str(e, "computer") : "");
+	cJSON_AddStringToObject(r->scan, "user", kx_json_str(e, "user") ? kx_json_str(e, "user") : "");
 	cJSON_AddItemToObject(r->scan, "facts", cJSON_Duplicate(facts, 1));
 	return true;
 }
@@ -158,7 +153,7 @@ static bool take_scan_event(struct reply *r, const char *ev, const cJSON *e)
 static void take_event(struct reply *r, char *line, int step)
 {
 	cJSON *e = cJSON_Parse(line);
-	const char *ev = jstr(e, "event");
+	const char *ev = kx_json_str(e, "event");
 	int n = 0;
 	if (!cJSON_IsObject(e) || !ev) {
 		protocol_error(r, "not a JSON event", line);
@@ -177,7 +172,7 @@ static void take_event(struct reply *r, char *line, int step)
 	if (!strcmp(ev, "started")) {
 		r->started = true;
 	} else if (!strcmp(ev, "output") || !strcmp(ev, "verified")) {
-		const char *t = jstr(e, "text");
+		const char *t = kx_json_str(e, "text");
 		if (!t) {
 			protocol_error(r, "an output event without text", line);
 			goto out;
@@ -190,7 +185,7 @@ static void take_event(struct reply *r, char *line, int step)
 		else if (step > 0)
 			ra_progress(step, buf_cstr(&r->output));
 	} else if (!strcmp(ev, "failed")) {
-		const char *t = jstr(e, "error");
+		const char *t = kx_json_str(e, "error");
 		if (!t || !jint(e, "code", &r->fail_code)) {
 			protocol_error(r, "a failed event without code and error", line);
 			goto out;
@@ -198,7 +193,7 @@ static void take_event(struct reply *r, char *line, int step)
 		r->failed = true;
 		snprintf(r->error, sizeof r->error, "%s", t);
 	} else if (!strcmp(ev, "done")) {
-		const char *b = jstr(e, "backup");
+		const char *b = kx_json_str(e, "backup");
 		if (!b) {
 			protocol_error(r, "a done event without backup", line);
 			goto out;
@@ -216,7 +211,7 @@ static void take_event(struct reply *r, char *line, int step)
 		r->detected = e;
 		e = NULL;
 	} else if (!strcmp(ev, "check")) {
-		const char *id = jstr(e, "id"), *state = jstr(e, "state"), *why = jstr(e, "reason");
+		const char *id = kx_json_str(e, "id"), *state = kx_json_str(e, "state"), *why = kx_json_str(e, "reason");
 		if (step || !id || !state || !why || (strcmp(state, "ok") && strcmp(state, "warning") &&
 						      strcmp(state, "blocked"))) {
 			protocol_error(r, "a check event without id, state (ok, warning, blocked) and "
@@ -233,7 +228,7 @@ static void take_event(struct reply *r, char *line, int step)
 			goto out;
 		}
 	} else if (!strcmp(ev, "result")) {
-		const char *m = jstr(e, "message");
+		const char *m = kx_json_str(e, "message");
 		if (!m || !jint(e, "code", &r->result)) {
 			protocol_error(r, "a result event without code and message", line);
 			goto out;
@@ -540,8 +535,8 @@ static int agent_preflight(struct ra_backend *b, const cJSON *checks, cJSON *res
 			const cJSON *exe = cJSON_GetObjectItemCaseSensitive(ev, "exe");
 			if (cJSON_IsString(exe))
 				inspect_exe(b, ev, exe->valuestring);
-			cJSON_AddStringToObject(o, "state", jstr(ev, "state"));
-			cJSON_AddStringToObject(o, "reason", jstr(ev, "reason"));
+			cJSON_AddStringToObject(o, "state", kx_json_str(ev, "state"));
+			cJSON_AddStringToObject(o, "reason", kx_json_str(ev, "reason"));
 			const cJSON *facts = cJSON_GetObjectItemCaseSensitive(ev, "facts");
 			if (cJSON_IsObject(facts))
 				cJSON_AddItemToObject(o, "facts", cJSON_Duplicate(facts, 1));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/json.h"
 #include "../common/util.h"
 #include "ra.h"
 
@@ -52,17 +53,11 @@ static int plan_undo(struct ra_backend *b, const char *run, const cJSON *step, i
 	return 0;
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 static void add_result(cJSON *results, const cJSON *check, const char *state, const char *reason)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "id", jstr(check, "id"));
-	cJSON_AddStringToObject(o, "title", jstr(check, "title"));
+	cJSON_AddStringToObject(o, "id", kx_json_str_or(check, "id", ""));
+	cJSON_AddStringToObject(o, "title", kx_json_str_or(check, "title", ""));
 	cJSON_AddStringToObject(o, "state", state);
 	cJSON_AddStringToObject(o, "reason", reason);
 	cJSON_AddItemToArray(results, o);
@@ -186,7 +181,7 @@ static int script_preflight(struct ra_backend *b, const cJSON *checks, cJSON *re
 	const struct script *s = b->state;
 	const cJSON *c;
 	cJSON_ArrayForEach(c, checks) {
-		bool hit = s->check[0] && !strcmp(s->check, jstr(c, "id"));
+		bool hit = s->check[0] && !strcmp(s->check, kx_json_str_or(c, "id", ""));
 		if (hit && !strcmp(s->what, "block"))
 			add_result(results, c, "blocked", "scripted: this check is blocked");
 		else if (hit && !strcmp(s->what, "warn"))

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/util.h"
 #include "ra.h"
 
@@ -13,16 +14,10 @@ struct ra_catalogue {
 	cJSON *root;
 };
 
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 struct ra_catalogue *ra_catalogue_load(const char *path, char *err, size_t errlen)
 {
 	char *text;
-	if (read_file(path, 1u << 20, &text, NULL) != 0) {
+	if (kx_read_file(path, 1u << 20, &text, NULL) != 0) {
 		snprintf(err, errlen, "cannot read the repair catalogue '%s'", path);
 		return NULL;
 	}
@@ -34,7 +29,7 @@ struct ra_catalogue *ra_catalogue_load(const char *path, char *err, size_t errle
 	bool ok = (!types || cJSON_IsObject(types)) &&
 		  cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "actions"));
 	cJSON_ArrayForEach(a, (ok ? cJSON_GetObjectItemCaseSensitive(root, "actions") : NULL))
-		if (!str(a, "id") || !str(a, "title") ||
+		if (!kx_json_str(a, "id") || !kx_json_str(a, "title") ||
 		    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a, "params")))
 			ok = false;
 	if (!ok) {
@@ -60,7 +55,7 @@ const cJSON *ra_action(const struct ra_catalogue *c, const char *id)
 {
 	const cJSON *a;
 	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(c->root, "actions"))
-		if (id && strcmp(str(a, "id"), id) == 0)
+		if (id && strcmp(kx_json_str(a, "id"), id) == 0)
 			return a;
 	return NULL;
 }
@@ -74,7 +69,7 @@ cJSON *ra_catalogue_list(const struct ra_catalogue *c)
 		cJSON *o = cJSON_CreateObject();
 		static const char *const keys[] = { "id", "title", "description", "risk" };
 		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			cJSON_AddStringToObject(o, keys[i], str(a, keys[i]) ? str(a, keys[i]) : "");
+			cJSON_AddStringToObject(o, keys[i], kx_json_str(a, keys[i]) ? kx_json_str(a, keys[i]) : "");
 		cJSON *params = cJSON_AddObjectToObject(o, "params");
 		const cJSON *p;
 		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(a, "params")) {
@@ -125,7 +120,7 @@ static bool utf8_ok(const char *s)
 static int check_value(const char *name, const cJSON *type, const char *v, char *err,
 		       size_t errlen)
 {
-	const char *t = str(type, "type");
+	const char *t = kx_json_str(type, "type");
 	if (!*v) {
 		snprintf(err, errlen, "parameter '%s' is empty", name);
 		return KX_EINVAL;
@@ -222,7 +217,7 @@ struct plan {
 
 static const char *param(const struct plan *p, const char *name, const char *dflt)
 {
-	const char *v = str(p->params, name);
+	const char *v = kx_json_str(p->params, name);
 	return v ? v : dflt;
 }
 
@@ -666,7 +661,7 @@ bool ra_preflight_blocked(const cJSON *results)
 {
 	const cJSON *r;
 	cJSON_ArrayForEach(r, results)
-		if (str(r, "state") && !strcmp(str(r, "state"), "blocked"))
+		if (kx_json_str(r, "state") && !strcmp(kx_json_str(r, "state"), "blocked"))
 			return true;
 	return false;
 }
@@ -676,14 +671,14 @@ void ra_consent_text(const cJSON *plan, struct buf *out)
 	int inexact = 0;
 	const cJSON *s;
 	cJSON_ArrayForEach(s, plan) {
-		const char *undo = str(s, "undo");
+		const char *undo = kx_json_str(s, "undo");
 		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes")) ||
 		    (undo && !strcmp(undo, "exact")))
 			continue;
 		int n = (int)cJSON_GetObjectItemCaseSensitive(s, "n")->valuedouble;
 		buf_addf(out, "%sStep %d %s: %s", inexact++ ? " " : "", n,
 			 undo && !strcmp(undo, "partial") ? "can only be partly undone" :
-			 "cannot be undone", str(s, "undo_note") ? str(s, "undo_note") : "");
+			 "cannot be undone", kx_json_str(s, "undo_note") ? kx_json_str(s, "undo_note") : "");
 	}
 	if (!inexact)
 		buf_adds(out, "Every change this repair makes can be undone exactly from its "
@@ -696,15 +691,15 @@ void ra_plan_text(const cJSON *plan, struct buf *out)
 	cJSON_ArrayForEach(s, plan) {
 		bool changes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes"));
 		buf_addf(out, "%d. %s\n", (int)cJSON_GetObjectItemCaseSensitive(s, "n")->valuedouble,
-			 str(s, "title"));
-		buf_addf(out, "   %s%s%s\n", !strcmp(str(s, "scope"), "user") ? "for you (per-user)"
+			 kx_json_str(s, "title"));
+		buf_addf(out, "   %s%s%s\n", !strcmp(kx_json_str(s, "scope"), "user") ? "for you (per-user)"
 			 : "for the whole PC (per-machine)",
 			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "admin")) ?
 			 ", needs administrator rights" : "", changes ? "" : ", changes nothing");
-		if (*str(s, "backup"))
-			buf_addf(out, "   saved first: %s\n", str(s, "backup"));
-		buf_addf(out, "   checked by: %s\n", str(s, "verify"));
+		if (*kx_json_str(s, "backup"))
+			buf_addf(out, "   saved first: %s\n", kx_json_str(s, "backup"));
+		buf_addf(out, "   checked by: %s\n", kx_json_str(s, "verify"));
 		if (changes)
-			buf_addf(out, "   undo (%s): %s\n", str(s, "undo"), str(s, "undo_note"));
+			buf_addf(out, "   undo (%s): %s\n", kx_json_str(s, "undo"), kx_json_str(s, "undo_note"));
 	}
 }

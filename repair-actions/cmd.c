@@ -16,17 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/json.h"
 #include "../common/platform.h"
 #include "../common/util.h"
 #include "ra.h"
 
 #define CRLF "\r\n"
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* `set NAME=value` with value escaped for a line parsed with delayed expansion off. */
 static void set_line(struct buf *out, const char *name, const char *value)
@@ -99,7 +94,7 @@ static void expr(struct buf *out, const char *s, const cJSON *params)
 /* reg.exe's /reg:32 or /reg:64 for a step that names a registry view. */
 static const char *view_flag(const cJSON *args)
 {
-	const char *v = str(args, "view");
+	const char *v = kx_json_str(args, "view");
 	return v && !strcmp(v, "32") ? " /reg:32" : v && !strcmp(v, "64") ? " /reg:64" : "";
 }
 
@@ -145,28 +140,28 @@ static void find_product_cmd(struct buf *out)
 /* Installs the previous version again from the installer a person named, when one was. */
 static void previous_cmd(struct buf *out, const cJSON *a, const cJSON *params)
 {
-	if (!str(a, "previous_installer")) {
+	if (!kx_json_str(a, "previous_installer")) {
 		buf_adds(out, "call :log \"this step cannot be undone: no previous installer was "
 			 "named\"" CRLF);
 		return;
 	}
 	buf_adds(out, "msiexec /i \"");
-	expr(out, str(a, "previous_installer"), params);
+	expr(out, kx_json_str(a, "previous_installer"), params);
 	buf_adds(out, "\" /qn /norestart /l*v \"!BACKUP!\\undo-install.log\"" CRLF);
 }
 
 static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool undo)
 {
-	const char *kind = str(s, "kind");
+	const char *kind = kx_json_str(s, "kind");
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "args");
 	int n = (int)cJSON_GetObjectItemCaseSensitive(s, "n")->valuedouble;
 	buf_addf(out, "set STEP=%d" CRLF "rem ", n);
-	plain(out, str(s, "title"));
+	plain(out, kx_json_str(s, "title"));
 	buf_adds(out, CRLF);
 	if (!undo && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes"))) {
 		/* The step's declared undo, as on the review page and in the plan JSON. */
-		buf_addf(out, "rem undo (%s): ", str(s, "undo"));
-		plain(out, str(s, "undo_note"));
+		buf_addf(out, "rem undo (%s): ", kx_json_str(s, "undo"));
+		plain(out, kx_json_str(s, "undo_note"));
 		buf_adds(out, CRLF);
 	}
 	if (!undo)
@@ -186,26 +181,26 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		if (undo)
 			return;
 		/* The connector's own entry lives in the registry view it was found in. */
-		const char *view = !strcmp(str(a, "key"), "$product.key") ? " /reg:!PRODUCT_VIEW!"
+		const char *view = !strcmp(kx_json_str(a, "key"), "$product.key") ? " /reg:!PRODUCT_VIEW!"
 									 : view_flag(a);
 		buf_adds(out, "reg query \"");
-		expr(out, str(a, "key"), params);
+		expr(out, kx_json_str(a, "key"), params);
 		buf_addf(out, "\"%s >nul 2>&1" CRLF "if not errorlevel 1 reg export \"", view);
-		expr(out, str(a, "key"), params);
-		buf_addf(out, "\" \"!BACKUP!\\%s\" /y%s >>\"!LOG!\" 2>&1" CRLF, str(a, "file"), view);
+		expr(out, kx_json_str(a, "key"), params);
+		buf_addf(out, "\" \"!BACKUP!\\%s\" /y%s >>\"!LOG!\" 2>&1" CRLF, kx_json_str(a, "file"), view);
 	} else if (!strcmp(kind, RA_KIND_REG_CREATE)) {
 		buf_adds(out, undo ? "reg delete \"" : "reg add \"");
-		expr(out, str(a, "key"), params);
+		expr(out, kx_json_str(a, "key"), params);
 		buf_addf(out, "\" /f%s >>\"!LOG!\" 2>&1" CRLF, view_flag(a));
 		if (!undo) {
 			fail_if(out, "the new profile could not be created");
 			buf_adds(out, "reg query \"");
-			expr(out, str(a, "key"), params);
+			expr(out, kx_json_str(a, "key"), params);
 			buf_adds(out, "\" >nul 2>&1" CRLF);
 			fail_if(out, "the new profile is not there");
 		}
 	} else if (!strcmp(kind, RA_KIND_REG_SET)) {
-		const char *saved = str(a, "saved_in");
+		const char *saved = kx_json_str(a, "saved_in");
 		if (undo) {
 			/* The value was saved by the export step named in saved_in: delete it, then
 			 * import; the highest key the run created (marker file) goes as a whole. */
@@ -213,8 +208,8 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 				 "  set /p CREATED=<\"!BACKUP!\\step%d-created.txt\"" CRLF
 				 "  reg delete \"!CREATED!\" /f >>\"!LOG!\" 2>&1" CRLF ") else (" CRLF
 				 "  reg delete \"", n, n);
-			expr(out, str(a, "key"), params);
-			buf_addf(out, "\" /v %s /f >>\"!LOG!\" 2>&1" CRLF ")" CRLF, str(a, "value"));
+			expr(out, kx_json_str(a, "key"), params);
+			buf_addf(out, "\" /v %s /f >>\"!LOG!\" 2>&1" CRLF ")" CRLF, kx_json_str(a, "value"));
 			if (saved)
 				buf_addf(out, "if exist \"!BACKUP!\\%s\" reg import \"!BACKUP!\\%s\" "
 					 ">>\"!LOG!\" 2>&1" CRLF, saved, saved);
@@ -223,7 +218,7 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		/* The highest missing key on the way down is what this step creates: its undo
 		 * deletes that one, so nothing the step made stays behind. */
 		buf_adds(out, "set \"CREATED=\"" CRLF);
-		const char *key = str(a, "key");
+		const char *key = kx_json_str(a, "key");
 		for (const char *sl = strchr(key, '\\'); ; sl = strchr(sl + 1, '\\')) {
 			size_t len = sl ? (size_t)(sl - key) : strlen(key);
 			if (sl && sl == strchr(key, '\\'))
@@ -242,22 +237,22 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		buf_addf(out, "if defined CREATED >\"!BACKUP!\\step%d-created.txt\" echo !CREATED!" CRLF,
 			 n);
 		buf_adds(out, "reg add \"");
-		expr(out, str(a, "key"), params);
-		buf_addf(out, "\" /v %s /t %s /d \"", str(a, "value"), str(a, "type"));
-		expr(out, str(a, "data"), params);
+		expr(out, kx_json_str(a, "key"), params);
+		buf_addf(out, "\" /v %s /t %s /d \"", kx_json_str(a, "value"), kx_json_str(a, "type"));
+		expr(out, kx_json_str(a, "data"), params);
 		buf_addf(out, "\" /f%s >>\"!LOG!\" 2>&1" CRLF, view_flag(a));
 		fail_if(out, "the setting could not be written");
-	} else if (!strcmp(kind, RA_KIND_FILE_BACKUP) && !str(a, "locate") &&
-		   str(a, "path") && strcmp(str(a, "path"), "$product.local_package")) {
+	} else if (!strcmp(kind, RA_KIND_FILE_BACKUP) && !kx_json_str(a, "locate") &&
+		   kx_json_str(a, "path") && strcmp(kx_json_str(a, "path"), "$product.local_package")) {
 		/* A copy of a file a person named (the installer): kept with the backups. */
 		if (undo)
 			return;
 		buf_adds(out, "copy /y \"");
-		expr(out, str(a, "path"), params);
-		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, str(a, "name"));
+		expr(out, kx_json_str(a, "path"), params);
+		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, kx_json_str(a, "name"));
 		fail_if(out, "the installer could not be copied (is the path right and reachable?)");
 	} else if (!strcmp(kind, RA_KIND_FILE_BACKUP)) {
-		if (undo && !strcmp(str(a, "name"), "MAPISVC.INF")) {
+		if (undo && !strcmp(kx_json_str(a, "name"), "MAPISVC.INF")) {
 			/* The undo of the merge needs to know where the file is. */
 			buf_adds(out, "set MAPISVC=" CRLF
 				 "for %%F in (\"%ProgramFiles%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
@@ -268,7 +263,7 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		}
 		if (undo)
 			return;
-		if (!strcmp(str(a, "name"), "MAPISVC.INF")) {
+		if (!strcmp(kx_json_str(a, "name"), "MAPISVC.INF")) {
 			buf_adds(out, "set MAPISVC=" CRLF
 				 "for %%F in (\"%ProgramFiles%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
 				 " \"%ProgramFiles(x86)%\\Microsoft Office\\root\\Office16\\MAPISVC.INF\""
@@ -279,7 +274,7 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			fail_if(out, "MAPISVC.INF could not be saved");
 			return;
 		}
-		if (!strcmp(str(a, "path"), "$product.local_package")) {
+		if (!strcmp(kx_json_str(a, "path"), "$product.local_package")) {
 			/* Windows keeps the installed version's package under a name only Windows
 			 * Installer knows; a script cannot always find it. Then undo needs the old
 			 * installer from the server, and the log says so. */
@@ -290,12 +285,12 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			return;
 		}
 		buf_adds(out, "copy /y \"");
-		expr(out, str(a, "path"), params);
-		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, str(a, "name"));
+		expr(out, kx_json_str(a, "path"), params);
+		buf_addf(out, "\" \"!BACKUP!\\%s\" >>\"!LOG!\" 2>&1" CRLF, kx_json_str(a, "name"));
 		fail_if(out, "the backup copy failed");
 	} else if (!strcmp(kind, RA_KIND_FILE_RENAME)) {
 		buf_adds(out, "set \"FROM=");
-		expr(out, str(a, "path"), params);
+		expr(out, kx_json_str(a, "path"), params);
 		buf_adds(out, "\"" CRLF);
 		if (undo) {
 			buf_adds(out, "if exist \"!FROM!\" move \"!FROM!\" \"!FROM!.koffix-undo-!STAMP!\" "
@@ -319,7 +314,7 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		buf_adds(out, "find /i \"kofmsp\" \"!MAPISVC!\" >nul 2>&1" CRLF
 			 "if errorlevel 1 call :log \"MAPISVC.INF lacks the connector's entries: the "
 			 "repair of the next step restores them\"" CRLF);
-	} else if (!strcmp(kind, RA_KIND_MSI_UNINSTALL) && str(a, "unless_upgrades")) {
+	} else if (!strcmp(kind, RA_KIND_MSI_UNINSTALL) && kx_json_str(a, "unless_upgrades")) {
 		/* The script never uninstalls first: the install below upgrades in place, or
 		 * stops with the connector untouched and says what to do. */
 		if (undo) {
@@ -341,12 +336,12 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			 "if not \"!RC!\"==\"0\" if not \"!RC!\"==\"3010\" (set \"WHY=Windows Installer "
 			 "answered !RC! (see the log)\" & goto :fail)" CRLF,
 			 !strcmp(kind, RA_KIND_MSI_REPAIR) ? "/fomus" : "/x",
-			 str(a, "log") ? str(a, "log") : "repair.log");
+			 kx_json_str(a, "log") ? kx_json_str(a, "log") : "repair.log");
 	} else if (!strcmp(kind, RA_KIND_MSI_INSTALL)) {
 		if (undo) {
 			/* Only with the previous version's installer: remove the new one, then put
 			 * the previous one back. Without it, this step cannot be undone. */
-			if (!str(a, "previous_installer")) {
+			if (!kx_json_str(a, "previous_installer")) {
 				buf_addf(out, "call :log \"step %d cannot be undone: no previous installer "
 					 "was named\"" CRLF, n);
 				return;
@@ -361,25 +356,25 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 		 * (1638: another version of it is installed) as a minor upgrade from this package.
 		 * Either is one Windows Installer transaction; nothing is uninstalled first. */
 		buf_adds(out, "msiexec /i \"");
-		expr(out, str(a, "package"), params);
+		expr(out, kx_json_str(a, "package"), params);
 		buf_addf(out, "\" /qn /norestart /l*v \"!BACKUP!\\%s\"" CRLF
 			 "set RC=!errorlevel!" CRLF "if \"!RC!\"==\"1638\" (" CRLF "  msiexec /i \"",
-			 str(a, "log"));
-		expr(out, str(a, "package"), params);
+			 kx_json_str(a, "log"));
+		expr(out, kx_json_str(a, "package"), params);
 		buf_addf(out, "\" REINSTALL=ALL REINSTALLMODE=vomus /qn /norestart /l*v "
 			 "\"!BACKUP!\\minor-%s\"" CRLF "  set RC=!errorlevel!" CRLF ")" CRLF
 			 "if not \"!RC!\"==\"0\" if not \"!RC!\"==\"3010\" (set \"WHY=Windows Installer "
 			 "answered !RC! and rolled back: the connector you had is unchanged. If it "
 			 "cannot be upgraded in place, uninstall it in Programs and Features, then run "
-			 "the installer (see the log)\" & goto :fail)" CRLF, str(a, "log"));
+			 "the installer (see the log)\" & goto :fail)" CRLF, kx_json_str(a, "log"));
 	} else if (!strcmp(kind, RA_KIND_OPEN_CPL)) {
 		if (!undo)
-			buf_addf(out, "start \"\" control %s" CRLF, str(a, "applet"));
+			buf_addf(out, "start \"\" control %s" CRLF, kx_json_str(a, "applet"));
 	} else if (!strcmp(kind, RA_KIND_CHECK_DLL)) {
 		if (undo)
 			return;
 		buf_adds(out, "set \"DLL=");
-		expr(out, str(a, "path"), params);
+		expr(out, kx_json_str(a, "path"), params);
 		buf_adds(out, "\"" CRLF "if not exist \"!DLL!\" (set \"WHY=the DLL is missing\" & "
 			 "goto :fail)" CRLF
 			 "certutil -hashfile \"!DLL!\" SHA256 >>\"!LOG!\" 2>&1" CRLF
@@ -394,7 +389,7 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
 			 "reg query \"HKLM\\SOFTWARE\\Microsoft\\Office\\ClickToRun\\Configuration\" "
 			 ">\"!BACKUP!\\diagnostics\\office.txt\" 2>&1" CRLF
 			 "reg query \"");
-		expr(out, str(a, "profiles_key"), params);
+		expr(out, kx_json_str(a, "profiles_key"), params);
 		buf_adds(out, "\" >\"!BACKUP!\\diagnostics\\profiles.txt\" 2>&1" CRLF
 			 "wevtutil qe Application /c:200 /rd:true /f:text /q:\"*[System[Provider"
 			 "[@Name='Outlook']]]\" >\"!BACKUP!\\diagnostics\\eventlog.txt\" 2>&1" CRLF);
@@ -408,7 +403,7 @@ static void step_cmd(struct buf *out, const cJSON *s, const cJSON *params, bool 
  */
 static void installer_check_cmd(struct buf *out, const cJSON *params)
 {
-	if (!str(params, "installer") || (str(params, "method") && !strcmp(str(params, "method"),
+	if (!kx_json_str(params, "installer") || (kx_json_str(params, "method") && !strcmp(kx_json_str(params, "method"),
 									 "manual")))
 		return;
 	buf_adds(out, "set STEP=0" CRLF "rem preflight: the installer" CRLF
@@ -431,7 +426,7 @@ void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *para
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	const cJSON *a = ra_action(c, id);
 	buf_adds(out, "@echo off" CRLF "rem koffix repair script: ");
-	plain(out, str(a, "title") ? str(a, "title") : id);
+	plain(out, kx_json_str(a, "title") ? kx_json_str(a, "title") : id);
 	buf_adds(out, CRLF "rem Run it on the affected PC, signed in as the person whose Outlook "
 		 "fails." CRLF "rem   script.cmd        carries out the repair" CRLF
 		 "rem   script.cmd undo   reverses it from the backups" CRLF
@@ -463,8 +458,8 @@ void ra_plan_cmd(const struct ra_catalogue *c, const char *id, const cJSON *para
 	for (int i = cJSON_GetArraySize(plan) - 1; i >= 0; i--) {
 		s = cJSON_GetArrayItem(plan, i);
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "changes")) ||
-		    !strcmp(str(s, "kind"), RA_KIND_FIND_PRODUCT) ||
-		    !strcmp(str(s, "kind"), RA_KIND_FILE_BACKUP))
+		    !strcmp(kx_json_str(s, "kind"), RA_KIND_FIND_PRODUCT) ||
+		    !strcmp(kx_json_str(s, "kind"), RA_KIND_FILE_BACKUP))
 			step_cmd(out, s, params, true);
 	}
 	buf_adds(out, "call :log \"undo finished\"" CRLF "exit /b 0" CRLF CRLF

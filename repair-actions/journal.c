@@ -161,7 +161,7 @@ int ra_journal_create(struct ra_journal *j, const char *action, const cJSON *par
 		      const cJSON *preflight, char *id)
 {
 	char newid[33];
-	if (random_hex(newid, 16) != 0)
+	if (kx_random_hex(newid, 16) != 0)
 		return KX_EIO;
 	char *p = cJSON_PrintUnformatted(params);
 	char *pf = preflight ? cJSON_PrintUnformatted(preflight) : NULL;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "ra.h"
@@ -68,20 +69,14 @@ void ra_start_release(struct ra_start *s)
 	memset(s, 0, sizeof *s);
 }
 
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* When the backend could not be asked at all, nothing is known: every check is blocked. */
 static void all_blocked(const cJSON *checks, cJSON *results)
 {
 	const cJSON *c;
 	cJSON_ArrayForEach(c, checks) {
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", str(c, "id"));
-		cJSON_AddStringToObject(o, "title", str(c, "title"));
+		cJSON_AddStringToObject(o, "id", kx_json_str_or(c, "id", ""));
+		cJSON_AddStringToObject(o, "title", kx_json_str_or(c, "title", ""));
 		cJSON_AddStringToObject(o, "state", "blocked");
 		cJSON_AddStringToObject(o, "reason", "koffix could not ask the PC, so this was not "
 					"checked; nothing will run until it can be.");
@@ -120,9 +115,9 @@ static void blocked_reasons(const cJSON *results, char *err, size_t errlen)
 				    "nothing:");
 	const cJSON *c;
 	cJSON_ArrayForEach(c, results) {
-		if (strcmp(str(c, "state"), "blocked") || n >= errlen)
+		if (strcmp(kx_json_str_or(c, "state", ""), "blocked") || n >= errlen)
 			continue;
-		n += (size_t)snprintf(err + n, errlen - n, " %s", str(c, "reason"));
+		n += (size_t)snprintf(err + n, errlen - n, " %s", kx_json_str_or(c, "reason", ""));
 	}
 }
 
@@ -218,7 +213,7 @@ int ra_start_undo(struct ra_runner *r, const char *run, bool background, char *e
 	}
 	if (rc == KX_ECONFLICT) {
 		cJSON *o = ra_journal_get(r->j, run);
-		const char *state = o ? str(o, "state") : "";
+		const char *state = o ? kx_json_str_or(o, "state", "") : "";
 		bool dry = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "dry_run"));
 		if (dry)
 			snprintf(err, errlen, "this was a preview: it changed nothing, so there is "

@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+
+#include "../common/util.h"
 #include "scan.h"
 
 static const char *const watched[] = { "KofMsp32.dll", "kofmsp.dll", "KoffBackend.exe",
@@ -35,15 +36,6 @@ static bool watched_name(const char *s)
 		return false;
 	for (size_t i = 0; i < sizeof watched / sizeof watched[0]; i++)
 		if (!strcasecmp(base(s), watched[i]))
-			return true;
-	return false;
-}
-
-static bool icontains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (; hay && *hay; hay++)
-		if (!strncasecmp(hay, needle, n))
 			return true;
 	return false;
 }
@@ -101,7 +93,7 @@ static enum scan_evt_kind msi(const struct scan_event *ev, const char *product,
 	f->status = -1;
 	if (id == 1033 || id == 1034 || id == 1035) {
 		const char *name = scan_evt_get(ev, NULL, 0);
-		if (!name || !icontains(name, product))
+		if (!name || !kx_icontains(name, product))
 			return SCAN_EVT_IGNORED;
 		put(f->product, sizeof f->product, name);
 		put(f->version, sizeof f->version, scan_evt_get(ev, NULL, 1));
@@ -113,7 +105,7 @@ static enum scan_evt_kind msi(const struct scan_event *ev, const char *product,
 		f->failed = f->status > 0 && f->status != 3010 && f->status != 1641;
 	} else if (id == 11707 || id == 11708 || id == 11724 || id == 11725) {
 		const char *text = scan_evt_get(ev, NULL, 0);
-		if (!text || strncmp(text, "Product: ", 9) || !icontains(text, product))
+		if (!text || strncmp(text, "Product: ", 9) || !kx_icontains(text, product))
 			return SCAN_EVT_IGNORED;
 		const char *dash = strstr(text + 9, " -- ");
 		snprintf(f->product, sizeof f->product, "%.*s", (int)(dash ? dash - (text + 9) :
@@ -133,8 +125,8 @@ static enum scan_evt_kind defender(const struct scan_event *ev, struct scan_evt_
 	if (id != 1116 && id != 1117 && id != 1006 && id != 1007)
 		return SCAN_EVT_IGNORED;
 	const char *path = scan_evt_get(ev, "Path", -1);
-	if (!path || !(icontains(path, "kofmsp") || icontains(path, "KoffBackend") ||
-		       icontains(path, "\\Kerio\\")))
+	if (!path || !(kx_icontains(path, "kofmsp") || kx_icontains(path, "KoffBackend") ||
+		       kx_icontains(path, "\\Kerio\\")))
 		return SCAN_EVT_IGNORED;
 	put(f->path, sizeof f->path, path);
 	put(f->threat, sizeof f->threat, scan_evt_get(ev, "Threat Name", -1));

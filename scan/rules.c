@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/util.h"
 #include "scan.h"
 
@@ -20,12 +21,6 @@
 struct scan_rules {
 	cJSON *root;
 };
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 const cJSON *scan_fact(const cJSON *facts, const char *path)
 {
@@ -142,18 +137,18 @@ static void check_rule(struct checker *c, const cJSON *r, const cJSON *all)
 		problem(c, "a rule is an object");
 		return;
 	}
-	if (!id_ok(str(r, "id")))
+	if (!id_ok(kx_json_str(r, "id")))
 		problem(c, "id is lower-case letters, digits and '_'");
 	int same = 0;
 	const cJSON *o;
 	cJSON_ArrayForEach(o, all)
-		same += str(o, "id") && str(r, "id") && !strcmp(str(o, "id"), str(r, "id"));
+		same += kx_json_str(o, "id") && kx_json_str(r, "id") && !strcmp(kx_json_str(o, "id"), kx_json_str(r, "id"));
 	if (same > 1)
 		problem(c, "the id is used twice");
-	const char *sev = str(r, "severity");
+	const char *sev = kx_json_str(r, "severity");
 	if (!sev || (strcmp(sev, "problem") && strcmp(sev, "warning") && strcmp(sev, "info")))
 		problem(c, "severity is problem, warning or info");
-	if (!str(r, "title") || !*str(r, "title"))
+	if (!kx_json_str(r, "title") || !*kx_json_str(r, "title"))
 		problem(c, "a rule needs a title");
 	if (!cJSON_GetObjectItemCaseSensitive(r, "when"))
 		problem(c, "a rule needs a condition (when)");
@@ -163,7 +158,7 @@ static void check_rule(struct checker *c, const cJSON *r, const cJSON *all)
 	if (!cJSON_IsArray(ev) || !cJSON_GetArraySize(ev))
 		problem(c, "a finding needs its evidence: [{source, detail}]");
 	cJSON_ArrayForEach(e, (cJSON_IsArray(ev) ? ev : NULL)) {
-		if (!str(e, "source") || !str(e, "detail"))
+		if (!kx_json_str(e, "source") || !kx_json_str(e, "detail"))
 			problem(c, "each evidence item has a source and a detail");
 		if (cJSON_GetObjectItemCaseSensitive(e, "when"))
 			check_cond(c, cJSON_GetObjectItemCaseSensitive(e, "when"), 0);
@@ -181,7 +176,7 @@ static void check_rule(struct checker *c, const cJSON *r, const cJSON *all)
 	if (acts && !cJSON_IsArray(acts))
 		problem(c, "actions is a list of {id, params}");
 	cJSON_ArrayForEach(e, (cJSON_IsArray(acts) ? acts : NULL)) {
-		const char *a = str(e, "id");
+		const char *a = kx_json_str(e, "id");
 		if (!a) {
 			problem(c, "an action needs an id");
 			continue;
@@ -211,7 +206,7 @@ struct scan_rules *scan_rules_parse(const char *name, const char *text, size_t l
 	struct checker c = { report, "", 0, articles, actions, narticles, nactions };
 	const cJSON *r;
 	cJSON_ArrayForEach(r, rules) {
-		c.rule = str(r, "id") ? str(r, "id") : "(no id)";
+		c.rule = kx_json_str(r, "id") ? kx_json_str(r, "id") : "(no id)";
 		check_rule(&c, r, rules);
 	}
 	if (c.problems) {
@@ -235,7 +230,7 @@ struct scan_rules *scan_rules_load(const char *path, const char *const *articles
 {
 	char *text;
 	size_t len;
-	if (read_file(path, RULES_MAX_BYTES, &text, &len) != 0) {
+	if (kx_read_file(path, RULES_MAX_BYTES, &text, &len) != 0) {
 		buf_addf(report, "cannot read the scan rules '%s'\n", path);
 		return NULL;
 	}
@@ -366,13 +361,13 @@ cJSON *scan_findings(const struct scan_rules *r, const cJSON *facts)
 	for (int level = 0; level < 3; level++) {
 		const cJSON *rule;
 		cJSON_ArrayForEach(rule, cJSON_GetObjectItemCaseSensitive(r->root, "rules")) {
-			if (rank(str(rule, "severity")) != level ||
+			if (rank(kx_json_str(rule, "severity")) != level ||
 			    !holds(facts, cJSON_GetObjectItemCaseSensitive(rule, "when")))
 				continue;
 			cJSON *f = cJSON_CreateObject();
-			cJSON_AddStringToObject(f, "id", str(rule, "id"));
-			cJSON_AddStringToObject(f, "severity", str(rule, "severity"));
-			char *t = interp(facts, str(rule, "title"));
+			cJSON_AddStringToObject(f, "id", kx_json_str(rule, "id"));
+			cJSON_AddStringToObject(f, "severity", kx_json_str(rule, "severity"));
+			char *t = interp(facts, kx_json_str(rule, "title"));
 			cJSON_AddStringToObject(f, "title", t);
 			free(t);
 			cJSON *ev = cJSON_AddArrayToObject(f, "evidence");
@@ -382,8 +377,8 @@ cJSON *scan_findings(const struct scan_rules *r, const cJSON *facts)
 				if (when && !holds(facts, when))
 					continue;
 				cJSON *x = cJSON_CreateObject();
-				cJSON_AddStringToObject(x, "source", str(e, "source"));
-				char *d = interp(facts, str(e, "detail"));
+				cJSON_AddStringToObject(x, "source", kx_json_str(e, "source"));
+				char *d = interp(facts, kx_json_str(e, "detail"));
 				cJSON_AddStringToObject(x, "detail", d);
 				free(d);
 				cJSON_AddItemToArray(ev, x);
@@ -394,7 +389,7 @@ cJSON *scan_findings(const struct scan_rules *r, const cJSON *facts)
 			cJSON *acts = cJSON_AddArrayToObject(f, "actions");
 			cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(rule, "actions")) {
 				cJSON *a = cJSON_CreateObject();
-				cJSON_AddStringToObject(a, "id", str(e, "id"));
+				cJSON_AddStringToObject(a, "id", kx_json_str(e, "id"));
 				cJSON *params = cJSON_AddObjectToObject(a, "params");
 				const cJSON *p;
 				cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(e, "params")) {

@@ -7,19 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../common/json.h"
 #include "../common/util.h"
 #include "scan.h"
 
 #define EVENTS_KEPT 50          /* per kind: the newest, as the agent reads newest first */
 #define PRODUCT "Kerio Outlook Connector"
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static cJSON *object(cJSON *parent, const char *key)
 {
@@ -53,20 +47,11 @@ static void set_bool(cJSON *o, const char *key, bool v)
 	cJSON_AddBoolToObject(o, key, v);
 }
 
-static bool icontains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	for (; hay && *hay; hay++)
-		if (!strncasecmp(hay, needle, n))
-			return true;
-	return false;
-}
-
 static bool source_available(const cJSON *raw, const char *name)
 {
 	const cJSON *s;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(raw, "sources"))
-		if (str(s, "name") && !strcmp(str(s, "name"), name))
+		if (kx_json_str(s, "name") && !strcmp(kx_json_str(s, "name"), name))
 			return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "available"));
 	return false;
 }
@@ -124,7 +109,7 @@ static void read_log(const cJSON *xmls, cJSON *crashes, cJSON *msi, cJSON *defen
 
 static bool names_connector(const char *s)
 {
-	return icontains(s, "kofmsp") || icontains(s, "KoffBackend");
+	return kx_icontains(s, "kofmsp") || kx_icontains(s, "KoffBackend");
 }
 
 /* The counts and flags the rules read, from the facts as read. */
@@ -136,9 +121,9 @@ static void derive(cJSON *facts, const cJSON *raw)
 	set_number(conn, "entry_count", n);
 	set_bool(conn, "installed", n > 0);
 	const cJSON *first = cJSON_GetArrayItem(entries, 0);
-	const char *dir = str(first, "install_dir");
-	if (str(first, "version"))
-		cJSON_AddStringToObject(conn, "version", str(first, "version"));
+	const char *dir = kx_json_str(first, "install_dir");
+	if (kx_json_str(first, "version"))
+		cJSON_AddStringToObject(conn, "version", kx_json_str(first, "version"));
 	set_number(conn, "pending_count", cJSON_GetArraySize(
 		cJSON_GetObjectItemCaseSensitive(conn, "pending_connector_files")));
 
@@ -150,8 +135,8 @@ static void derive(cJSON *facts, const cJSON *raw)
 		bool has = false;
 		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(p, "services"))
 			has |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "kerio"));
-		if (has && str(p, "name")) {
-			cJSON_AddItemToArray(kerio, cJSON_CreateString(str(p, "name")));
+		if (has && kx_json_str(p, "name")) {
+			cJSON_AddItemToArray(kerio, cJSON_CreateString(kx_json_str(p, "name")));
 			default_kerio |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "default"));
 		}
 	}
@@ -179,7 +164,7 @@ static void derive(cJSON *facts, const cJSON *raw)
 	int kof = 0, outlook = 0, failures = 0, in_folder = 0;
 	const cJSON *e;
 	cJSON_ArrayForEach(e, crashes) {
-		if (names_connector(str(e, "app")) || names_connector(str(e, "module")))
+		if (names_connector(kx_json_str(e, "app")) || names_connector(kx_json_str(e, "module")))
 			kof++;
 		else
 			outlook++;
@@ -187,7 +172,7 @@ static void derive(cJSON *facts, const cJSON *raw)
 	cJSON_ArrayForEach(e, msi)
 		failures += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "failed"));
 	cJSON_ArrayForEach(e, dets)
-		in_folder += dir && *dir && icontains(str(e, "path"), dir);
+		in_folder += dir && *dir && kx_icontains(kx_json_str(e, "path"), dir);
 	set_number(ev, "connector_crashes", kof);
 	set_number(ev, "outlook_crashes", outlook);
 	set_number(ev, "msi_failures", failures);
@@ -195,10 +180,10 @@ static void derive(cJSON *facts, const cJSON *raw)
 	set_number(def, "install_folder_count", in_folder);
 
 	cJSON *dll = object(facts, "dll");
-	const char *path = str(dll, "path");
-	set_bool(dll, "in_install_folder", path && dir && *dir && icontains(path, dir));
-	const char *office = str(cJSON_GetObjectItemCaseSensitive(facts, "office"), "bitness");
-	const char *machine = str(dll, "machine");
+	const char *path = kx_json_str(dll, "path");
+	set_bool(dll, "in_install_folder", path && dir && *dir && kx_icontains(path, dir));
+	const char *office = kx_json_str(cJSON_GetObjectItemCaseSensitive(facts, "office"), "bitness");
+	const char *machine = kx_json_str(dll, "machine");
 	set_bool(dll, "bitness_mismatch", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dll, "present"))
 		 && office && machine && (!strcmp(machine, "x86") || !strcmp(machine, "x64")) &&
 		 (!strcmp(office, "x86") || !strcmp(office, "x64")) && strcmp(office, machine));
@@ -219,16 +204,16 @@ static cJSON *check_summary(const cJSON *report)
 	cJSON *o = cJSON_CreateObject();
 	static const char *const keys[] = { "verdict", "reason", "sha256", "machine" };
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-		if (str(report, keys[i]))
-			cJSON_AddStringToObject(o, keys[i], str(report, keys[i]));
+		if (kx_json_str(report, keys[i]))
+			cJSON_AddStringToObject(o, keys[i], kx_json_str(report, keys[i]));
 	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(report, "signature");
-	if (str(sig, "status"))
-		cJSON_AddStringToObject(o, "signature", str(sig, "status"));
+	if (kx_json_str(sig, "status"))
+		cJSON_AddStringToObject(o, "signature", kx_json_str(sig, "status"));
 	const cJSON *signer = cJSON_GetObjectItemCaseSensitive(sig, "signer");
-	if (str(signer, "organization") && *str(signer, "organization"))
-		cJSON_AddStringToObject(o, "signer", str(signer, "organization"));
-	else if (str(signer, "common_name"))
-		cJSON_AddStringToObject(o, "signer", str(signer, "common_name"));
+	if (kx_json_str(signer, "organization") && *kx_json_str(signer, "organization"))
+		cJSON_AddStringToObject(o, "signer", kx_json_str(signer, "organization"));
+	else if (kx_json_str(signer, "common_name"))
+		cJSON_AddStringToObject(o, "signer", kx_json_str(signer, "common_name"));
 	return o;
 }
 
@@ -237,11 +222,11 @@ cJSON *scan_complete(const struct scan_rules *rules, const cJSON *raw, const cJS
 {
 	cJSON *scan = cJSON_CreateObject();
 	cJSON_AddStringToObject(scan, "version", version);
-	cJSON_AddStringToObject(scan, "computer", str(raw, "computer") ? str(raw, "computer") : "");
-	cJSON_AddStringToObject(scan, "user", str(raw, "user") ? str(raw, "user") : "");
+	cJSON_AddStringToObject(scan, "computer", kx_json_str(raw, "computer") ? kx_json_str(raw, "computer") : "");
+	cJSON_AddStringToObject(scan, "user", kx_json_str(raw, "user") ? kx_json_str(raw, "user") : "");
 	char now[21];
-	utc_now(now);
-	cJSON_AddStringToObject(scan, "time", str(raw, "time") ? str(raw, "time") : now);
+	kx_utc_now(now);
+	cJSON_AddStringToObject(scan, "time", kx_json_str(raw, "time") ? kx_json_str(raw, "time") : now);
 	const cJSON *sources = cJSON_GetObjectItemCaseSensitive(raw, "sources");
 	cJSON_AddItemToObject(scan, "sources", cJSON_IsArray(sources) ?
 			      cJSON_Duplicate(sources, 1) : cJSON_CreateArray());
@@ -264,14 +249,14 @@ int scan_validate(const cJSON *j, char *err, size_t errlen)
 		return kx_errorf(err, errlen, KX_EINVAL, "a scan is a JSON object");
 	static const char *const strings[] = { "version", "computer", "time" };
 	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-		if (!str(j, strings[i]))
+		if (!kx_json_str(j, strings[i]))
 			return kx_errorf(err, errlen, KX_EINVAL, "a scan has \"%s\" (a string)",
 					 strings[i]);
 	const cJSON *sources = cJSON_GetObjectItemCaseSensitive(j, "sources"), *s;
 	if (!cJSON_IsArray(sources))
 		return kx_errorf(err, errlen, KX_EINVAL, "a scan has \"sources\" (a list)");
 	cJSON_ArrayForEach(s, sources)
-		if (!str(s, "name") || !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(s, "available")))
+		if (!kx_json_str(s, "name") || !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(s, "available")))
 			return kx_errorf(err, errlen, KX_EINVAL, "each source has a name and whether "
 					 "it was available");
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "facts")))
@@ -280,7 +265,7 @@ int scan_validate(const cJSON *j, char *err, size_t errlen)
 	if (!cJSON_IsArray(findings))
 		return kx_errorf(err, errlen, KX_EINVAL, "a scan has \"findings\" (a list)");
 	cJSON_ArrayForEach(f, findings)
-		if (!str(f, "id") || !str(f, "severity") || !str(f, "title"))
+		if (!kx_json_str(f, "id") || !kx_json_str(f, "severity") || !kx_json_str(f, "title"))
 			return kx_errorf(err, errlen, KX_EINVAL, "each finding has an id, a severity "
 					 "and a title");
 	return 0;
@@ -290,23 +275,23 @@ int scan_exit_code(const cJSON *scan)
 {
 	const cJSON *f;
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(scan, "findings"))
-		if (str(f, "severity") && !strcmp(str(f, "severity"), "problem"))
+		if (kx_json_str(f, "severity") && !strcmp(kx_json_str(f, "severity"), "problem"))
 			return 1;
 	return 0;
 }
 
 void scan_text(const cJSON *scan, struct buf *out)
 {
-	buf_addf(out, "koffix scan of %s%s%s, %s\n\n", *str(scan, "computer") ?
-		 str(scan, "computer") : "this PC", str(scan, "user") && *str(scan, "user") ?
-		 " as " : "", str(scan, "user") ? str(scan, "user") : "", str(scan, "time"));
+	buf_addf(out, "koffix scan of %s%s%s, %s\n\n", *kx_json_str(scan, "computer") ?
+		 kx_json_str(scan, "computer") : "this PC", kx_json_str(scan, "user") && *kx_json_str(scan, "user") ?
+		 " as " : "", kx_json_str(scan, "user") ? kx_json_str(scan, "user") : "", kx_json_str(scan, "time"));
 	buf_adds(out, "What was read:\n");
 	const cJSON *s;
 	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(scan, "sources"))
-		buf_addf(out, "  %-26s %s%s%s\n", str(s, "name"),
+		buf_addf(out, "  %-26s %s%s%s\n", kx_json_str(s, "name"),
 			 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "available")) ? "read" :
-			 "NOT AVAILABLE", str(s, "detail") ? ": " : "",
-			 str(s, "detail") ? str(s, "detail") : "");
+			 "NOT AVAILABLE", kx_json_str(s, "detail") ? ": " : "",
+			 kx_json_str(s, "detail") ? kx_json_str(s, "detail") : "");
 	const cJSON *findings = cJSON_GetObjectItemCaseSensitive(scan, "findings");
 	if (!cJSON_GetArraySize(findings)) {
 		buf_adds(out, "\nNo finding: nothing the scan can see points to a problem.\n");
@@ -316,16 +301,16 @@ void scan_text(const cJSON *scan, struct buf *out)
 	const cJSON *f, *e;
 	cJSON_ArrayForEach(f, findings) {
 		char sev[16];
-		snprintf(sev, sizeof sev, "%s", str(f, "severity"));
+		snprintf(sev, sizeof sev, "%s", kx_json_str(f, "severity"));
 		for (char *p = sev; *p; p++)
 			*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		buf_addf(out, "\n  %s: %s (%s)\n", sev, str(f, "title"), str(f, "id"));
+		buf_addf(out, "\n  %s: %s (%s)\n", sev, kx_json_str(f, "title"), kx_json_str(f, "id"));
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "evidence"))
-			buf_addf(out, "    - %s: %s\n", str(e, "source"), str(e, "detail"));
+			buf_addf(out, "    - %s: %s\n", kx_json_str(e, "source"), kx_json_str(e, "detail"));
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "articles"))
 			buf_addf(out, "    read: /kb/%s\n", e->valuestring);
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "actions"))
-			buf_addf(out, "    repair: %s\n", str(e, "id"));
+			buf_addf(out, "    repair: %s\n", kx_json_str(e, "id"));
 	}
 }
 
@@ -351,9 +336,9 @@ static void answer_note(const cJSON *scan, const char *answer, char *out, size_t
 {
 	const cJSON *mapisvc = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(scan, "facts"), "mapisvc");
-	if (!strcmp(answer, "mapisvc_entries") && str(mapisvc, "path")) {
+	if (!strcmp(answer, "mapisvc_entries") && kx_json_str(mapisvc, "path")) {
 		snprintf(out, len, "read by the scan: %s %s the connector's service",
-			 str(mapisvc, "path"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mapisvc,
+			 kx_json_str(mapisvc, "path"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mapisvc,
 			 "lists_connector")) ? "lists" : "does not list");
 		return;
 	}
@@ -363,9 +348,9 @@ static void answer_note(const cJSON *scan, const char *answer, char *out, size_t
 			source = answer_sources[i].source;
 	const cJSON *s;
 	cJSON_ArrayForEach(s, (source ? cJSON_GetObjectItemCaseSensitive(scan, "sources") : NULL)) {
-		if (!str(s, "name") || strcmp(str(s, "name"), source) || !str(s, "detail"))
+		if (!kx_json_str(s, "name") || strcmp(kx_json_str(s, "name"), source) || !kx_json_str(s, "detail"))
 			continue;
-		snprintf(out, len, "read by the scan (%s: %s)", source, str(s, "detail"));
+		snprintf(out, len, "read by the scan (%s: %s)", source, kx_json_str(s, "detail"));
 		return;
 	}
 	snprintf(out, len, "read by the scan");
@@ -385,18 +370,18 @@ void scan_wizard_detected(const cJSON *scan, cJSON **detected, cJSON **notes)
 		detect(d, n, a->string, a->valuestring, why);
 	}
 	const cJSON *dll = cJSON_GetObjectItemCaseSensitive(facts, "dll");
-	const char *path = str(dll, "path");
+	const char *path = kx_json_str(dll, "path");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(dll, "in_install_folder"))) {
 		snprintf(why, sizeof why, "%s is in the connector's own folder", path ? path : "");
 		detect(d, n, "dll_location", "program_files", why);
 	}
 	const cJSON *check = cJSON_GetObjectItemCaseSensitive(dll, "check");
-	const char *sig = str(check, "signature");
+	const char *sig = kx_json_str(check, "signature");
 	if (sig) {
 		const char *v = !strcmp(sig, "valid") ? "kerio_or_gfi" : !strcmp(sig, "unsigned") ?
 				"unsigned" : !strcmp(sig, "untrusted_signer") ? "other_signer" : NULL;
 		snprintf(why, sizeof why, "koffix checked %s: %s", path ? path : "the DLL",
-			 str(check, "reason") ? str(check, "reason") : sig);
+			 kx_json_str(check, "reason") ? kx_json_str(check, "reason") : sig);
 		detect(d, n, "dll_signature", v, why);
 	}
 	/* Each finding is evidence the flow may act on. */
@@ -405,9 +390,9 @@ void scan_wizard_detected(const cJSON *scan, cJSON **detected, cJSON **notes)
 		struct buf b;
 		buf_init(&b, sizeof why);
 		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "evidence"))
-			if (str(e, "detail"))
-				buf_addf(&b, "%s%s", b.len ? " " : "", str(e, "detail"));
-		detect(d, n, str(f, "id"), "found", buf_cstr(&b));
+			if (kx_json_str(e, "detail"))
+				buf_addf(&b, "%s%s", b.len ? " " : "", kx_json_str(e, "detail"));
+		detect(d, n, kx_json_str(f, "id"), "found", buf_cstr(&b));
 		buf_release(&b);
 	}
 	*detected = d;

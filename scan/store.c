@@ -55,7 +55,7 @@ void scan_store_close(struct scan_store *s)
 
 int scan_store_add(struct scan_store *s, const cJSON *scan, const char *session, char id[33])
 {
-	if (random_hex(id, 16) != 0)
+	if (kx_random_hex(id, 16) != 0)
 		return KX_EIO;
 	char *json = cJSON_PrintUnformatted(scan);
 	const cJSON *computer = cJSON_GetObjectItemCaseSensitive(scan, "computer");

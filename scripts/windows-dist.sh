@@ -37,7 +37,7 @@ if [[ -n ${KOFFIX_SIGN_CERT:-} ]]; then
 fi
 cp "$prefix"/bin/*.dll "$out/"
 
-# What koffix.exe reads beside itself (server/app.c, app_find_root): the same tree as a checkout.
+# What koffix.exe reads beside itself (app/app.c, app_find_root): the same tree as a checkout.
 mkdir -p "$out/kb" "$out/wizard" "$out/pe" "$out/repair-actions"
 cp -r kb/articles kb/symptoms.json "$out/kb/"
 cp -r wizard/flows wizard/data "$out/wizard/"

@@ -17,7 +17,7 @@
 #include "../repair-actions/ra.h"
 #include "../wizard/session.h"
 #include "../wizard/wiz.h"
-#include "app.h"
+#include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
 
@@ -83,14 +83,14 @@ static int start_run(struct app *app, const char *action, const cJSON *params,
 	}
 }
 
-int actions_running(const struct app *app)
+int web_actions_running(const struct app *app)
 {
 	return app->runner ? ra_runner_jobs(app->runner) : 0;
 }
 
 /* ---- JSON API ---- */
 
-int api_actions_list(struct http_req *r)
+int web_api_actions_list(struct http_req *r)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToObject(o, "actions", ra_catalogue_list(r->app->actions));
@@ -119,7 +119,7 @@ cJSON *actions_review_json(const char *id, struct ra_start *st, bool dry_run)
 	return o;
 }
 
-int api_action_plan(struct http_req *r)
+int web_api_action_plan(struct http_req *r)
 {
 	cJSON *body;
 	int st = http_body_json(r, &body);
@@ -141,7 +141,7 @@ int api_action_plan(struct http_req *r)
 	return http_json(r, 200, o);
 }
 
-int api_action_run(struct http_req *r)
+int web_api_action_run(struct http_req *r)
 {
 	cJSON *body;
 	int st = http_body_json(r, &body);
@@ -192,7 +192,7 @@ static cJSON *run_json(struct app *app, const char *run)
 	return id_shape(run, 32) ? ra_journal_get(app->journal, run) : NULL;
 }
 
-int api_run_get(struct http_req *r)
+int web_api_run_get(struct http_req *r)
 {
 	cJSON *o = run_json(r->app, router_param(&r->params, "run"));
 	if (!o)
@@ -209,7 +209,7 @@ static int start_undo(struct app *app, const char *run, char *err, size_t errlen
 	return rc == 0 ? 202 : rc == KX_ENOTFOUND ? 404 : rc == KX_ECONFLICT ? 409 : 500;
 }
 
-int api_run_undo(struct http_req *r)
+int web_api_run_undo(struct http_req *r)
 {
 	const char *run = router_param(&r->params, "run");
 	char err[512];
@@ -306,7 +306,7 @@ static long sse_read(void *cls, char *buf, size_t max)
 	return (long)n;
 }
 
-int api_run_events(struct http_req *r)
+int web_api_run_events(struct http_req *r)
 {
 	const char *run = router_param(&r->params, "run");
 	cJSON *o = run_json(r->app, run);
@@ -474,7 +474,7 @@ static cJSON *params_from(struct http_req *r, const char *id, bool form)
 	return params;
 }
 
-int actions_page(struct http_req *r)
+int web_actions_page(struct http_req *r)
 {
 	cJSON *ctx = cJSON_CreateObject();
 	cJSON *list = ra_catalogue_list(r->app->actions);
@@ -511,7 +511,7 @@ int actions_page(struct http_req *r)
 	return http_page(r, 200, "actions", "Repairs", ctx);
 }
 
-int action_page(struct http_req *r)
+int web_action_page(struct http_req *r)
 {
 	const char *id = router_param(&r->params, "id");
 	if (!ra_action(r->app->actions, id))
@@ -535,7 +535,7 @@ int action_page(struct http_req *r)
 	return http_page(r, 200, "action", title->valuestring, ctx);
 }
 
-int action_script(struct http_req *r)
+int web_action_script(struct http_req *r)
 {
 	const char *id = router_param(&r->params, "id");
 	if (!ra_action(r->app->actions, id))
@@ -547,7 +547,7 @@ int action_script(struct http_req *r)
 	if (rc)
 		return http_error(r, 400, err);
 	cJSON *plan = ra_plan(r->app->actions, id, clean);
-	random_hex(run, 16);
+	kx_random_hex(run, 16);
 	buf_reset(&r->out);
 	ra_plan_cmd(r->app->actions, id, clean, plan, run, &r->out);
 	cJSON_Delete(plan);
@@ -561,7 +561,7 @@ int action_script(struct http_req *r)
 	return 200;
 }
 
-int action_run_page(struct http_req *r)
+int web_action_run_page(struct http_req *r)
 {
 	const char *id = router_param(&r->params, "id");
 	if (!ra_action(r->app->actions, id))
@@ -605,7 +605,7 @@ int action_run_page(struct http_req *r)
 	return http_page(r, status, "action", t, ctx);
 }
 
-int run_page(struct http_req *r)
+int web_run_page(struct http_req *r)
 {
 	cJSON *run = run_json(r->app, router_param(&r->params, "run"));
 	if (!run)
@@ -638,7 +638,7 @@ int run_page(struct http_req *r)
 	return http_page(r, 200, "run", "Repair", ctx);
 }
 
-int run_undo_page(struct http_req *r)
+int web_run_undo_page(struct http_req *r)
 {
 	const char *run = router_param(&r->params, "run");
 	char err[512];

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/log.h"
 #include "../common/util.h"
-#include "../pe/check.h"
-#include "../pe/sig.h"
+#include "../pe/checker.h"
 #include "../wizard/session.h"
-#include "app.h"
+#include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
 #include "multipart.h"
@@ -105,32 +105,15 @@ static int read_upload(struct http_req *r, struct multipart *m, struct upload *u
 /* Runs the check on the upload and stores it; returns the report (caller frees). */
 static cJSON *run_check(struct http_req *r, const struct upload *u)
 {
-	char dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32], err[512];
-	snprintf(dir, sizeof dir, "%s/pe/data", r->app->root);
-	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
-	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
-	if (!rules) {
-		log_kv(LOG_ERROR, "dll check data missing", 1, "error", err);
-		return NULL;
-	}
-	/* KOFFIX_CA_FILE: a site's own authorities (and the tests' CA) for the web app. */
-	const char *ca = getenv("KOFFIX_CA_FILE");
-	struct pe_trust *trust = pe_trust_new(ca && *ca ? ca : NULL, true, pinned, err,
-					      sizeof err);
-	if (!trust) {
-		log_kv(LOG_WARN, "KOFFIX_CA_FILE ignored", 1, "error", err);
-		trust = pe_trust_new(NULL, true, pinned, err, sizeof err);
-	}
+	char err[512];
 	const char *name = u->file->filename[0] ? u->file->filename : NULL;
 	struct pe_check_opts o = { .file_name = name, .windows_path = or_null(u->windows_path),
 				   .install_dir = or_null(u->install_dir),
 				   .office_bitness = or_null(u->office_bitness),
 				   .loaded_by = or_null(u->loaded_by),
-				   .activity = or_null(u->activity), .trust = trust };
+				   .activity = or_null(u->activity) };
 	cJSON *rep = NULL;
-	pe_check(rules, u->file->data, u->file->len, &o, &rep);
-	pe_trust_free(trust);
-	pe_rules_free(rules);
+	pe_checker_check(r->app->checker, u->file->data, u->file->len, &o, &rep);
 
 	char db[APP_PATH_MAX + 16], id[33] = "";
 	snprintf(db, sizeof db, "%s/koffix.db", r->app->data_dir);
@@ -151,7 +134,7 @@ static cJSON *run_check(struct http_req *r, const struct upload *u)
 	return rep;
 }
 
-int api_dll_check(struct http_req *r)
+int web_api_dll_check(struct http_req *r)
 {
 	struct multipart *m = xmalloc(sizeof *m);
 	struct upload u;
@@ -202,34 +185,28 @@ static const char *level_label(const char *l)
 	return "Not checked";
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* The report reshaped for the template: labels, flags for styling, details as a list. */
 static cJSON *result_ctx(const cJSON *rep)
 {
 	cJSON *o = cJSON_CreateObject();
-	const char *v = jstr(rep, "verdict");
+	const char *v = kx_json_str_or(rep, "verdict", "");
 	cJSON_AddStringToObject(o, "verdict", v);
 	cJSON_AddStringToObject(o, "verdict_label", verdict_label(v));
 	cJSON_AddBoolToObject(o, "good", strcmp(v, "legitimate") == 0);
-	cJSON_AddStringToObject(o, "reason", jstr(rep, "reason"));
+	cJSON_AddStringToObject(o, "reason", kx_json_str_or(rep, "reason", ""));
 	cJSON *inds = cJSON_AddArrayToObject(o, "indicators");
 	const cJSON *i;
 	cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(rep, "indicators")) {
 		cJSON *j = cJSON_CreateObject();
-		const char *id = jstr(i, "id"), *label = id;
+		const char *id = kx_json_str_or(i, "id", ""), *label = id;
 		for (size_t k = 0; k < sizeof ind_labels / sizeof ind_labels[0]; k++)
 			if (strcmp(ind_labels[k][0], id) == 0)
 				label = ind_labels[k][1];
 		cJSON_AddStringToObject(j, "id", id);
 		cJSON_AddStringToObject(j, "label", label);
-		cJSON_AddStringToObject(j, "level", jstr(i, "level"));
-		cJSON_AddStringToObject(j, "level_label", level_label(jstr(i, "level")));
-		cJSON_AddStringToObject(j, "reason", jstr(i, "reason"));
+		cJSON_AddStringToObject(j, "level", kx_json_str_or(i, "level", ""));
+		cJSON_AddStringToObject(j, "level_label", level_label(kx_json_str_or(i, "level", "")));
+		cJSON_AddStringToObject(j, "reason", kx_json_str_or(i, "reason", ""));
 		cJSON_AddItemToArray(inds, j);
 	}
 	cJSON *details = cJSON_AddArrayToObject(o, "details");
@@ -237,22 +214,22 @@ static cJSON *result_ctx(const cJSON *rep)
 		const char *label, *value;
 	} rows[16];
 	int n = 0;
-	rows[n++] = (struct row){ "File", jstr(rep, "file_name") };
-	rows[n++] = (struct row){ "Found at", jstr(rep, "windows_path") };
-	rows[n++] = (struct row){ "SHA-256", jstr(rep, "sha256") };
-	rows[n++] = (struct row){ "Processor", jstr(rep, "machine") };
+	rows[n++] = (struct row){ "File", kx_json_str_or(rep, "file_name", "") };
+	rows[n++] = (struct row){ "Found at", kx_json_str_or(rep, "windows_path", "") };
+	rows[n++] = (struct row){ "SHA-256", kx_json_str_or(rep, "sha256", "") };
+	rows[n++] = (struct row){ "Processor", kx_json_str_or(rep, "machine", "") };
 	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(rep, "signature");
 	const cJSON *signer = cJSON_GetObjectItemCaseSensitive(sig, "signer");
-	rows[n++] = (struct row){ "Signed by", jstr(signer, "subject") };
-	rows[n++] = (struct row){ "Certificate issuer", jstr(signer, "issuer") };
+	rows[n++] = (struct row){ "Signed by", kx_json_str_or(signer, "subject", "") };
+	rows[n++] = (struct row){ "Certificate issuer", kx_json_str_or(signer, "issuer", "") };
 	rows[n++] = (struct row){ "Signing time",
-		jstr(cJSON_GetObjectItemCaseSensitive(sig, "timestamp"), "time") };
+		kx_json_str_or(cJSON_GetObjectItemCaseSensitive(sig, "timestamp"), "time", "") };
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(rep, "version_info");
-	rows[n++] = (struct row){ "Company", jstr(ver, "CompanyName") };
-	rows[n++] = (struct row){ "Description", jstr(ver, "FileDescription") };
-	rows[n++] = (struct row){ "File version", jstr(ver, "FileVersion") };
-	rows[n++] = (struct row){ "Original file name", jstr(ver, "OriginalFilename") };
-	rows[n++] = (struct row){ "Product", jstr(ver, "ProductName") };
+	rows[n++] = (struct row){ "Company", kx_json_str_or(ver, "CompanyName", "") };
+	rows[n++] = (struct row){ "Description", kx_json_str_or(ver, "FileDescription", "") };
+	rows[n++] = (struct row){ "File version", kx_json_str_or(ver, "FileVersion", "") };
+	rows[n++] = (struct row){ "Original file name", kx_json_str_or(ver, "OriginalFilename", "") };
+	rows[n++] = (struct row){ "Product", kx_json_str_or(ver, "ProductName", "") };
 	for (int k = 0; k < n; k++) {
 		if (!rows[k].value[0])
 			continue;
@@ -280,7 +257,7 @@ static int page(struct http_req *r, int status, const char *session, const char 
 	return http_page(r, status, "dll_check", result ? "DLL check result" : "Check a DLL", ctx);
 }
 
-int dll_check_page(struct http_req *r)
+int web_dll_check_page(struct http_req *r)
 {
 	const char *session = http_query(r, "session");
 	/* Only a well-formed id is carried into the form; the POST checks that it exists. */
@@ -289,7 +266,7 @@ int dll_check_page(struct http_req *r)
 	return page(r, 200, ok ? session : NULL, NULL, NULL);
 }
 
-int dll_check_form(struct http_req *r)
+int web_dll_check_form(struct http_req *r)
 {
 	struct multipart *m = xmalloc(sizeof *m);
 	struct upload u;

@@ -29,7 +29,7 @@ static int add(struct form *f, const char *k, size_t klen, const char *v, size_t
 	char *key = xstrndup(k, klen), *value = xstrndup(v, vlen);
 	if (decode) {
 		/* A shorter string after decoding than strlen says means an embedded %00. */
-		size_t kl = url_decode(key, true), vl = url_decode(value, true);
+		size_t kl = kx_url_decode(key, true), vl = kx_url_decode(value, true);
 		if (strlen(key) != kl || strlen(value) != vl) {
 			free(key);
 			free(value);

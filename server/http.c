@@ -16,7 +16,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../templates/tpl.h"
-#include "app.h"
+#include "../app/app.h"
 #include "multipart.h"
 #include "security.h"
 
@@ -165,7 +165,7 @@ void http_add_header(struct http_req *r, const char *name, const char *value)
 
 static bool is_api(struct http_req *r)
 {
-	return (r->route && (r->route->flags & ROUTE_API)) || str_starts(r->path, "/api/");
+	return (r->route && (r->route->flags & ROUTE_API)) || kx_str_starts(r->path, "/api/");
 }
 
 int http_json(struct http_req *r, int status, cJSON *value)
@@ -371,13 +371,13 @@ static void identify(struct http_req *r)
 	if (cookie && form_parse_cookies(&r->cookies, cookie) != 0)
 		form_release(&r->cookies);
 	const char *tok = form_get(&r->cookies, SEC_TOKEN_COOKIE);
-	r->authed = (tok && str_equal_ct(tok, r->app->token)) ||
+	r->authed = (tok && kx_str_equal_ct(tok, r->app->token)) ||
 		    sec_bearer_ok(http_header(r, "Authorization"), r->app->token);
 	const char *csrf = form_get(&r->cookies, SEC_CSRF_COOKIE);
 	if (csrf && strlen(csrf) == 64) {
 		snprintf(r->csrf_cookie, sizeof r->csrf_cookie, "%s", csrf);
 	} else {
-		random_hex(r->csrf_cookie, 32);
+		kx_random_hex(r->csrf_cookie, 32);
 		r->new_csrf_cookie = true;
 	}
 	sec_csrf_token(r->app->csrf_key, r->csrf_cookie, r->csrf);
@@ -406,14 +406,14 @@ static int precheck(struct http_req *r)
 	bool post = strcmp(r->method, "POST") == 0;
 	if (post && !sec_origin_ok(http_header(r, "Origin"), app->bind_addr, app->port))
 		return http_error(r, 403, "The request came from another web site.");
-	if (post && str_starts(http_header(r, "Sec-Fetch-Site") ? http_header(r, "Sec-Fetch-Site")
+	if (post && kx_str_starts(http_header(r, "Sec-Fetch-Site") ? http_header(r, "Sec-Fetch-Site")
 			       : "", "cross-site"))
 		return http_error(r, 403, "The request came from another web site.");
 
 	/* The tokenized launch link: remember the token in a cookie and drop it from the URL. */
 	const char *qtok = http_query(r, "token");
 	if (!post && qtok) {
-		if (!str_equal_ct(qtok, app->token))
+		if (!kx_str_equal_ct(qtok, app->token))
 			return http_error(r, 401, "The token in this link is not the one koffix "
 						   "printed at its last start.");
 		char cookie[160];
@@ -461,7 +461,7 @@ static int dispatch(struct http_req *r)
 	if (r->too_big)
 		return http_error(r, 413, NULL);
 	const char *ctype = http_header(r, "Content-Type");
-	bool form = ctype && str_starts(ctype, "application/x-www-form-urlencoded");
+	bool form = ctype && kx_str_starts(ctype, "application/x-www-form-urlencoded");
 	if ((r->route->flags & ROUTE_FORM) && form &&
 	    form_parse_urlencoded(&r->form, buf_cstr(&r->body), r->body.len) != 0)
 		return http_error(r, 400, "The form data is malformed.");
@@ -471,7 +471,7 @@ static int dispatch(struct http_req *r)
 			tok = form_get(&r->form, SEC_CSRF_FIELD);
 		/* A file upload form (multipart) carries the token as one of its parts. */
 		char mtok[65];
-		if (!tok && ctype && str_starts(ctype, "multipart/form-data") &&
+		if (!tok && ctype && kx_str_starts(ctype, "multipart/form-data") &&
 		    multipart_field(ctype, r->body.data, r->body.len, SEC_CSRF_FIELD, mtok,
 				    sizeof mtok) == 0)
 			tok = mtok;

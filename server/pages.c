@@ -122,7 +122,7 @@ cJSON *page_article(struct kb *kb, cJSON *article)
 			continue;
 		cJSON *s = cJSON_CreateObject();
 		cJSON_AddStringToObject(s, "text", e->valuestring);
-		if (str_starts(e->valuestring, "https://") || str_starts(e->valuestring, "http://"))
+		if (kx_str_starts(e->valuestring, "https://") || kx_str_starts(e->valuestring, "http://"))
 			cJSON_AddStringToObject(s, "url", e->valuestring);
 		cJSON_AddItemToArray(sources, s);
 	}

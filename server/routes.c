@@ -10,7 +10,7 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../scan/scan.h"
-#include "app.h"
+#include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
 #include "pages.h"
@@ -55,11 +55,11 @@ static void article_etag(struct http_req *r, const cJSON *a, char *out, size_t l
 static int article(struct http_req *r)
 {
 	const char *slug = router_param(&r->params, "slug");
-	cJSON *a = is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
+	cJSON *a = kx_is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
 	if (!a)
 		return http_error(r, 404, "There is no help article at this address.");
 	/* "KB articles viewed" of the support ticket, when a wizard session is open. */
-	ticket_note_view(r, slug);
+	web_ticket_note_view(r, slug);
 	char etag[128];
 	article_etag(r, a, etag, sizeof etag);
 	http_add_header(r, "ETag", etag);
@@ -124,7 +124,7 @@ static int api_search(struct http_req *r)
 static int api_article(struct http_req *r)
 {
 	const char *slug = router_param(&r->params, "slug");
-	cJSON *a = is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
+	cJSON *a = kx_is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
 	if (!a)
 		return http_error(r, 404, "no article with this slug");
 	cJSON_DeleteItemFromObjectCaseSensitive(a, "etag");
@@ -136,7 +136,7 @@ static int feedback(struct http_req *r)
 	const char *slug = router_param(&r->params, "slug");
 	const char *helpful = form_get(&r->form, "helpful");
 	const char *comment = form_get(&r->form, "comment");
-	if (!is_slug(slug))
+	if (!kx_is_slug(slug))
 		return http_error(r, 404, NULL);
 	if (!helpful || (strcmp(helpful, "yes") && strcmp(helpful, "no")))
 		return http_error(r, 400, "helpful must be yes or no");
@@ -207,59 +207,59 @@ const struct route http_routes[] = {
 	  "\"was this helpful?\" vote" },
 	{ { "GET", "/search" }, search_page, 0, 0, "search results" },
 	{ { "GET", "/static/{name}" }, static_file, 0, 0, "style sheets and scripts" },
-	{ { "GET", "/wizard" }, wizard_start_page, ROUTE_TOKEN, 0, "wizard start (deep links)" },
-	{ { "POST", "/wizard" }, wizard_create_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	{ { "GET", "/wizard" }, web_wizard_start_page, ROUTE_TOKEN, 0, "wizard start (deep links)" },
+	{ { "POST", "/wizard" }, web_wizard_create_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "start a wizard session" },
-	{ { "GET", "/wizard/{id}" }, wizard_step_page, ROUTE_TOKEN, 0, "wizard step" },
-	{ { "POST", "/wizard/{id}/answer" }, wizard_answer_page, ROUTE_TOKEN | ROUTE_FORM,
+	{ { "GET", "/wizard/{id}" }, web_wizard_step_page, ROUTE_TOKEN, 0, "wizard step" },
+	{ { "POST", "/wizard/{id}/answer" }, web_wizard_answer_page, ROUTE_TOKEN | ROUTE_FORM,
 	  FORM_BODY_MAX, "answer (form)" },
-	{ { "POST", "/wizard/{id}/back" }, wizard_back_page, ROUTE_TOKEN | ROUTE_FORM,
+	{ { "POST", "/wizard/{id}/back" }, web_wizard_back_page, ROUTE_TOKEN | ROUTE_FORM,
 	  FORM_BODY_MAX, "go back (form)" },
-	{ { "POST", "/api/wizard" }, api_wizard_create, ROUTE_TOKEN | ROUTE_API, SCAN_BODY_MAX,
+	{ { "POST", "/api/wizard" }, web_api_wizard_create, ROUTE_TOKEN | ROUTE_API, SCAN_BODY_MAX,
 	  "new wizard session (answers; scan: a koffix scan, or false; else a fresh scan)" },
-	{ { "GET", "/api/wizard/{id}" }, api_wizard_get, ROUTE_TOKEN | ROUTE_API, 0,
+	{ { "GET", "/api/wizard/{id}" }, web_api_wizard_get, ROUTE_TOKEN | ROUTE_API, 0,
 	  "wizard step state" },
-	{ { "POST", "/api/wizard/{id}/answer" }, api_wizard_answer, ROUTE_TOKEN | ROUTE_API,
+	{ { "POST", "/api/wizard/{id}/answer" }, web_api_wizard_answer, ROUTE_TOKEN | ROUTE_API,
 	  JSON_BODY_MAX, "answer the current question" },
-	{ { "POST", "/api/wizard/{id}/back" }, api_wizard_back, ROUTE_TOKEN | ROUTE_API,
+	{ { "POST", "/api/wizard/{id}/back" }, web_api_wizard_back, ROUTE_TOKEN | ROUTE_API,
 	  JSON_BODY_MAX, "go back" },
-	{ { "GET", "/actions" }, actions_page, ROUTE_TOKEN, 0, "repair catalogue" },
-	{ { "GET", "/actions/{id}" }, action_page, ROUTE_TOKEN, 0, "review a repair's plan" },
-	{ { "GET", "/actions/{id}/script.cmd" }, action_script, ROUTE_TOKEN, 0,
+	{ { "GET", "/actions" }, web_actions_page, ROUTE_TOKEN, 0, "repair catalogue" },
+	{ { "GET", "/actions/{id}" }, web_action_page, ROUTE_TOKEN, 0, "review a repair's plan" },
+	{ { "GET", "/actions/{id}/script.cmd" }, web_action_script, ROUTE_TOKEN, 0,
 	  "a repair as a .cmd script for the affected PC" },
-	{ { "POST", "/actions/{id}/run" }, action_run_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	{ { "POST", "/actions/{id}/run" }, web_action_run_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "run a repair (confirmation required)" },
-	{ { "GET", "/runs/{run}" }, run_page, ROUTE_TOKEN, 0, "a repair's progress and result" },
-	{ { "POST", "/runs/{run}/undo" }, run_undo_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	{ { "GET", "/runs/{run}" }, web_run_page, ROUTE_TOKEN, 0, "a repair's progress and result" },
+	{ { "POST", "/runs/{run}/undo" }, web_run_undo_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "undo a repair" },
-	{ { "GET", "/api/actions" }, api_actions_list, ROUTE_TOKEN | ROUTE_API, 0, "repair catalogue" },
-	{ { "POST", "/api/actions/{id}/plan" }, api_action_plan, ROUTE_TOKEN | ROUTE_API,
+	{ { "GET", "/api/actions" }, web_api_actions_list, ROUTE_TOKEN | ROUTE_API, 0, "repair catalogue" },
+	{ { "POST", "/api/actions/{id}/plan" }, web_api_action_plan, ROUTE_TOKEN | ROUTE_API,
 	  JSON_BODY_MAX, "a repair's plan" },
-	{ { "POST", "/api/actions/{id}/run" }, api_action_run, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
+	{ { "POST", "/api/actions/{id}/run" }, web_api_action_run, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
 	  "run a repair: 202 {run}" },
-	{ { "GET", "/api/runs/{run}" }, api_run_get, ROUTE_TOKEN | ROUTE_API, 0, "a run's state" },
-	{ { "GET", "/api/runs/{run}/events" }, api_run_events, ROUTE_TOKEN | ROUTE_API, 0,
+	{ { "GET", "/api/runs/{run}" }, web_api_run_get, ROUTE_TOKEN | ROUTE_API, 0, "a run's state" },
+	{ { "GET", "/api/runs/{run}/events" }, web_api_run_events, ROUTE_TOKEN | ROUTE_API, 0,
 	  "a run's steps as Server-Sent Events" },
-	{ { "POST", "/api/runs/{run}/undo" }, api_run_undo, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
+	{ { "POST", "/api/runs/{run}/undo" }, web_api_run_undo, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
 	  "undo a run: 202 {run}" },
-	{ { "GET", "/wizard/{id}/ticket" }, ticket_page, ROUTE_TOKEN, 0,
+	{ { "GET", "/wizard/{id}/ticket" }, web_ticket_page, ROUTE_TOKEN, 0,
 	  "contact support: ticket preview and downloads" },
-	{ { "GET", "/api/tickets/{id}" }, api_ticket, ROUTE_TOKEN | ROUTE_API, 0,
+	{ { "GET", "/api/tickets/{id}" }, web_api_ticket, ROUTE_TOKEN | ROUTE_API, 0,
 	  "support ticket (format=json|eml|html|osticket|zammad, redact=1, name, email)" },
-	{ { "GET", "/dll-check" }, dll_check_page, ROUTE_TOKEN, 0, "DLL check: upload form" },
-	{ { "POST", "/dll-check" }, dll_check_form, ROUTE_TOKEN, DLL_BODY_MAX,
+	{ { "GET", "/dll-check" }, web_dll_check_page, ROUTE_TOKEN, 0, "DLL check: upload form" },
+	{ { "POST", "/dll-check" }, web_dll_check_form, ROUTE_TOKEN, DLL_BODY_MAX,
 	  "DLL check: result page (multipart upload)" },
-	{ { "POST", "/api/dll-check" }, api_dll_check, ROUTE_TOKEN | ROUTE_API, DLL_BODY_MAX,
+	{ { "POST", "/api/dll-check" }, web_api_dll_check, ROUTE_TOKEN | ROUTE_API, DLL_BODY_MAX,
 	  "DLL check: verdict JSON (multipart: file, windows_path, session)" },
-	{ { "GET", "/scan" }, scan_page, ROUTE_TOKEN, 0, "check this PC, or open a scan file" },
-	{ { "POST", "/scan" }, scan_run_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	{ { "GET", "/scan" }, web_scan_page, ROUTE_TOKEN, 0, "check this PC, or open a scan file" },
+	{ { "POST", "/scan" }, web_scan_run_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "read this PC (read only) and show the findings" },
-	{ { "POST", "/scan/open" }, scan_open_page, ROUTE_TOKEN, SCAN_BODY_MAX,
+	{ { "POST", "/scan/open" }, web_scan_open_page, ROUTE_TOKEN, SCAN_BODY_MAX,
 	  "open a scan saved on another PC (multipart: file)" },
-	{ { "GET", "/scans/{id}" }, scan_show_page, ROUTE_TOKEN, 0, "a scan's findings and sources" },
-	{ { "POST", "/api/scan" }, api_scan_run, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
+	{ { "GET", "/scans/{id}" }, web_scan_show_page, ROUTE_TOKEN, 0, "a scan's findings and sources" },
+	{ { "POST", "/api/scan" }, web_api_scan_run, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
 	  "scan this PC: 201 {id, scan}" },
-	{ { "GET", "/api/scans/{id}" }, api_scan_get, ROUTE_TOKEN | ROUTE_API, 0, "a kept scan" },
+	{ { "GET", "/api/scans/{id}" }, web_api_scan_get, ROUTE_TOKEN | ROUTE_API, 0, "a kept scan" },
 	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
 	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
 	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },

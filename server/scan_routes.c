@@ -10,20 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../scan/scan.h"
-#include "app.h"
+#include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
 #include "multipart.h"
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* Appends s percent-encoded for a query string (RFC 3986 unreserved characters kept). */
 static void query_add(struct buf *b, const char *s)
@@ -47,7 +42,7 @@ static cJSON *action_links(struct app *app, const cJSON *actions)
 	cJSON *out = cJSON_CreateArray();
 	const cJSON *a, *p;
 	cJSON_ArrayForEach(a, actions) {
-		const char *id = str(a, "id");
+		const char *id = kx_json_str(a, "id");
 		const cJSON *cat = id ? app_action(app, id) : NULL;
 		if (!cat)
 			continue;
@@ -63,9 +58,9 @@ static cJSON *action_links(struct app *app, const cJSON *actions)
 		}
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddStringToObject(x, "id", id);
-		cJSON_AddStringToObject(x, "title", str(cat, "title") ? str(cat, "title") : id);
+		cJSON_AddStringToObject(x, "title", kx_json_str(cat, "title") ? kx_json_str(cat, "title") : id);
 		cJSON_AddStringToObject(x, "query", buf_cstr(&q));
-		const char *page = str(cat, "page");
+		const char *page = kx_json_str(cat, "page");
 		if (page && page[0] == '/')
 			cJSON_AddStringToObject(x, "page", page);
 		cJSON_AddItemToArray(out, x);
@@ -84,7 +79,7 @@ static cJSON *scan_context(struct http_req *r, const char *id, const cJSON *scan
 	cJSON_AddStringToObject(s, "id", id);
 	static const char *const keys[] = { "computer", "user", "time", "version" };
 	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-		cJSON_AddStringToObject(s, keys[k], str(scan, keys[k]) ? str(scan, keys[k]) : "");
+		cJSON_AddStringToObject(s, keys[k], kx_json_str(scan, keys[k]) ? kx_json_str(scan, keys[k]) : "");
 	static const struct { const char *severity, *heading; } groups[] = {
 		{ "problem", "Problems" }, { "warning", "Warnings" },
 		{ "info", "For your information" },
@@ -95,17 +90,17 @@ static cJSON *scan_context(struct http_req *r, const char *id, const cJSON *scan
 		cJSON *found = cJSON_CreateArray();
 		const cJSON *f, *e;
 		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(scan, "findings")) {
-			if (!str(f, "severity") || strcmp(str(f, "severity"), groups[g].severity))
+			if (!kx_json_str(f, "severity") || strcmp(kx_json_str(f, "severity"), groups[g].severity))
 				continue;
 			cJSON *x = cJSON_CreateObject();
-			cJSON_AddStringToObject(x, "id", str(f, "id") ? str(f, "id") : "");
-			cJSON_AddStringToObject(x, "title", str(f, "title") ? str(f, "title") : "");
+			cJSON_AddStringToObject(x, "id", kx_json_str(f, "id") ? kx_json_str(f, "id") : "");
+			cJSON_AddStringToObject(x, "title", kx_json_str(f, "title") ? kx_json_str(f, "title") : "");
 			cJSON *ev = cJSON_AddArrayToObject(x, "evidence");
 			cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(f, "evidence")) {
 				cJSON *y = cJSON_CreateObject();
-				cJSON_AddStringToObject(y, "source", str(e, "source") ? str(e, "source")
+				cJSON_AddStringToObject(y, "source", kx_json_str(e, "source") ? kx_json_str(e, "source")
 							: "");
-				cJSON_AddStringToObject(y, "detail", str(e, "detail") ? str(e, "detail")
+				cJSON_AddStringToObject(y, "detail", kx_json_str(e, "detail") ? kx_json_str(e, "detail")
 							: "");
 				cJSON_AddItemToArray(ev, y);
 			}
@@ -135,9 +130,9 @@ static cJSON *scan_context(struct http_req *r, const char *id, const cJSON *scan
 	cJSON_ArrayForEach(src, cJSON_GetObjectItemCaseSensitive(scan, "sources")) {
 		bool avail = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src, "available"));
 		cJSON *x = cJSON_CreateObject();
-		cJSON_AddStringToObject(x, "name", str(src, "name") ? str(src, "name") : "");
+		cJSON_AddStringToObject(x, "name", kx_json_str(src, "name") ? kx_json_str(src, "name") : "");
 		cJSON_AddBoolToObject(x, "available", avail);
-		cJSON_AddStringToObject(x, "detail", str(src, "detail") ? str(src, "detail") : "");
+		cJSON_AddStringToObject(x, "detail", kx_json_str(src, "detail") ? kx_json_str(src, "detail") : "");
 		cJSON_AddItemToArray(sources, x);
 		missing += !avail;
 	}
@@ -158,7 +153,7 @@ static int scan_page_of(struct http_req *r, int status, const char *id, const cJ
 	return http_page(r, status, "scan", scan ? "Scan of this PC" : "Check this PC", ctx);
 }
 
-int scan_page(struct http_req *r)
+int web_scan_page(struct http_req *r)
 {
 	return scan_page_of(r, 200, NULL, NULL, NULL);
 }
@@ -179,7 +174,7 @@ static int keep_and_show(struct http_req *r, cJSON *scan)
 	return http_redirect(r, 303, loc);
 }
 
-int scan_run_page(struct http_req *r)
+int web_scan_run_page(struct http_req *r)
 {
 	cJSON *scan;
 	char err[600];
@@ -192,7 +187,7 @@ int scan_run_page(struct http_req *r)
 	return keep_and_show(r, scan);
 }
 
-int scan_open_page(struct http_req *r)
+int web_scan_open_page(struct http_req *r)
 {
 	struct multipart m;
 	char why[400];
@@ -212,7 +207,7 @@ int scan_open_page(struct http_req *r)
 	return keep_and_show(r, scan);
 }
 
-int scan_show_page(struct http_req *r)
+int web_scan_show_page(struct http_req *r)
 {
 	const char *id = router_param(&r->params, "id");
 	cJSON *scan = scan_store_get(r->app->scans, id);
@@ -226,7 +221,7 @@ int scan_show_page(struct http_req *r)
 
 /* ---- JSON ---- */
 
-int api_scan_run(struct http_req *r)
+int web_api_scan_run(struct http_req *r)
 {
 	cJSON *body;
 	int st = http_body_json(r, &body);
@@ -262,7 +257,7 @@ int api_scan_run(struct http_req *r)
 	return http_json(r, 201, o);
 }
 
-int api_scan_get(struct http_req *r)
+int web_api_scan_get(struct http_req *r)
 {
 	cJSON *scan = scan_store_get(r->app->scans, router_param(&r->params, "id"));
 	if (!scan)

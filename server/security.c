@@ -62,7 +62,7 @@ bool sec_csrf_ok(const char *key, const char *cookie, const char *token)
 		return false;
 	char want[65];
 	sec_csrf_token(key, cookie, want);
-	return str_equal_ct(want, token);
+	return kx_str_equal_ct(want, token);
 }
 
 bool sec_bearer_ok(const char *authorization, const char *token)
@@ -72,5 +72,5 @@ bool sec_bearer_ok(const char *authorization, const char *token)
 	const char *t = authorization + 7;
 	while (*t == ' ')
 		t++;
-	return *token && str_equal_ct(t, token);
+	return *token && kx_str_equal_ct(t, token);
 }

@@ -3,7 +3,7 @@
 #define KOFFIX_SECURITY_H
 
 /*
- * The checks of the security model (DESIGN.md): Host (DNS rebinding), Origin, the launch token
+ * The checks of the security model (docs/architecture.md, "Security"): Host (DNS rebinding), Origin, the launch token
  * and CSRF tokens bound to a cookie. Pure functions over strings so that they are unit-tested
  * without a server.
  */

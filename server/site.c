@@ -9,7 +9,7 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
-#include "app.h"
+#include "../app/app.h"
 #include "http.h"
 #include "pages.h"
 
@@ -53,7 +53,7 @@ static int render_to(struct app *app, const char *path, const char *tpl, const c
 	cJSON_Delete(ctx);
 	if (rc)
 		fprintf(stderr, "koffix: cannot render '%s': %s\n", path, err);
-	else if ((rc = write_file_atomic(path, buf_cstr(&out), out.len)) != 0)
+	else if ((rc = kx_write_file_atomic(path, buf_cstr(&out), out.len)) != 0)
 		fprintf(stderr, "koffix: cannot write '%s'\n", path);
 	buf_release(&out);
 	return rc;
@@ -63,10 +63,10 @@ int site_export(struct app *app, const char *dir)
 {
 	char path[APP_PATH_MAX * 2];
 	snprintf(path, sizeof path, "%s/kb", dir);
-	int rc = mkdir_p(path);
+	int rc = kx_mkdir_p(path);
 	snprintf(path, sizeof path, "%s/static", dir);
 	if (rc == 0)
-		rc = mkdir_p(path);
+		rc = kx_mkdir_p(path);
 	if (rc) {
 		fprintf(stderr, "koffix: cannot create '%s'\n", path);
 		return rc;
@@ -99,7 +99,7 @@ int site_export(struct app *app, const char *dir)
 	for (size_t i = 0; rc == 0 && i < app->nstatic; i++) {
 		const struct static_file *f = &app->statics[i];
 		snprintf(path, sizeof path, "%s/static/%s", dir, f->name);
-		rc = write_file_atomic(path, f->data, f->len);
+		rc = kx_write_file_atomic(path, f->data, f->len);
 		if (rc)
 			fprintf(stderr, "koffix: cannot write '%s'\n", path);
 	}

@@ -18,12 +18,12 @@
 #include "../ticket/ticket.h"
 #include "../wizard/session.h"
 #include "../wizard/wiz.h"
-#include "app.h"
+#include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
 
 
-int ticket_make(struct app *app, const char *id, const char *name, const char *email,
+int web_ticket_make(struct app *app, const char *id, const char *name, const char *email,
 		int redact, const char *voter, const cJSON *viewed, struct ticket_config *cfg,
 		cJSON **model, char *err, size_t errlen)
 {
@@ -108,7 +108,7 @@ static const char *voter(struct http_req *r)
 	return r->new_csrf_cookie ? NULL : r->csrf_cookie;
 }
 
-int api_ticket(struct http_req *r)
+int web_api_ticket(struct http_req *r)
 {
 	const char *id = router_param(&r->params, "id");
 	const char *fmt = http_query(r, "format");
@@ -125,7 +125,7 @@ int api_ticket(struct http_req *r)
 	struct ticket_config cfg;
 	cJSON *model;
 	cJSON *viewed = viewed_of(r, id);
-	int rc = ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), viewed, &cfg, &model,
+	int rc = web_ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), viewed, &cfg, &model,
 			     err, sizeof err);
 	cJSON_Delete(viewed);
 	if (rc == KX_ENOTFOUND)
@@ -190,7 +190,7 @@ static char *download_href(const char *id, enum ticket_format f, const struct ar
 	return buf_take(&b, NULL);
 }
 
-int ticket_page(struct http_req *r)
+int web_ticket_page(struct http_req *r)
 {
 	const char *id = router_param(&r->params, "id");
 	struct args a;
@@ -210,7 +210,7 @@ int ticket_page(struct http_req *r)
 	cJSON *model;
 	char merr[512];
 	cJSON *viewed = viewed_of(r, id);
-	int rc = ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), viewed, &cfg, &model,
+	int rc = web_ticket_make(r->app, id, a.name, a.email, a.redact, voter(r), viewed, &cfg, &model,
 			     merr, sizeof merr);
 	cJSON_Delete(viewed);
 	if (rc == KX_ENOTFOUND)
@@ -295,7 +295,7 @@ static int viewed_parse(const char *cookie, const char *id, struct view *v)
 				*c1 = *c2 = '\0';
 				long views = strtol(c1 + 1, &e1, 10);
 				long long first = strtoll(c2 + 1, &e2, 10);
-				if (is_slug(item) && strlen(item) < sizeof v[n].slug && !*e1 && !*e2 &&
+				if (kx_is_slug(item) && strlen(item) < sizeof v[n].slug && !*e1 && !*e2 &&
 				    views >= 1 && views <= 9999 && first >= 0) {
 					memcpy(v[n].slug, item, strlen(item) + 1);
 					v[n].views = views;
@@ -309,7 +309,7 @@ static int viewed_parse(const char *cookie, const char *id, struct view *v)
 	return n;
 }
 
-void ticket_note_view(struct http_req *r, const char *slug)
+void web_ticket_note_view(struct http_req *r, const char *slug)
 {
 	const char *id = http_cookie(r, WIZARD_COOKIE);
 	if (!id || !r->authed || strlen(id) != WIZ_ID_LEN || strlen(slug) >= 128)

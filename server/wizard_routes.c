@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wizard over HTTP: the JSON API of DESIGN.md and the HTML pages (plain forms, POST then
+ * The wizard over HTTP: the JSON API (README.md, "The troubleshooting wizard") and the HTML pages (plain forms, POST then
  * redirect; app.js swaps pages without reloads when JavaScript runs). Every route needs the
  * launch token (route table in routes.c).
  */
@@ -14,7 +14,7 @@
 #include "../scan/scan.h"
 #include "../wizard/session.h"
 #include "../wizard/wiz.h"
-#include "app.h"
+#include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
 
@@ -82,7 +82,7 @@ static int create(struct http_req *r, struct wiz_flow *f, const cJSON *presets,
 
 /* ---- JSON API ---- */
 
-int api_wizard_create(struct http_req *r)
+int web_api_wizard_create(struct http_req *r)
 {
 	cJSON *body;
 	int st = http_body_json(r, &body);
@@ -124,7 +124,7 @@ int api_wizard_create(struct http_req *r)
 	return http_json(r, 201, view);
 }
 
-int api_wizard_get(struct http_req *r)
+int web_api_wizard_get(struct http_req *r)
 {
 	struct wiz_sess s;
 	if (!session_load(r, &s))
@@ -134,7 +134,7 @@ int api_wizard_get(struct http_req *r)
 	return http_json(r, 200, view);
 }
 
-int api_wizard_answer(struct http_req *r)
+int web_api_wizard_answer(struct http_req *r)
 {
 	cJSON *body;
 	int st = http_body_json(r, &body);
@@ -167,7 +167,7 @@ int api_wizard_answer(struct http_req *r)
 	return http_json(r, 200, view);
 }
 
-int api_wizard_back(struct http_req *r)
+int web_api_wizard_back(struct http_req *r)
 {
 	cJSON *body;
 	int st = http_body_json(r, &body);
@@ -356,7 +356,7 @@ static int step_page(struct http_req *r, struct wiz_sess *s, int status, const c
 	return http_page(r, status, "wizard", "Troubleshooting wizard", ctx);
 }
 
-int wizard_start_page(struct http_req *r)
+int web_wizard_start_page(struct http_req *r)
 {
 	struct wiz_flow *f = app_flow(r->app, http_query(r, "flow"));
 	if (!f)
@@ -408,14 +408,14 @@ int wizard_start_page(struct http_req *r)
 	return http_page(r, status, "wizard_start", "Troubleshooting wizard", ctx);
 }
 
-int wizard_create_page(struct http_req *r)
+int web_wizard_create_page(struct http_req *r)
 {
 	struct wiz_flow *f = app_flow(r->app, form_get(&r->form, "flow"));
 	if (!f)
 		return http_error(r, 400, "There is no such troubleshooting wizard.");
 	cJSON *presets = cJSON_CreateObject();
 	for (int i = 0; i < r->form.n; i++)
-		if (str_starts(r->form.keys[i], "preset_") && r->form.keys[i][7])
+		if (kx_str_starts(r->form.keys[i], "preset_") && r->form.keys[i][7])
 			cJSON_AddStringToObject(presets, r->form.keys[i] + 7, r->form.values[i]);
 	char err[512], id[WIZ_ID_LEN + 1];
 	/* From a scan kept here (the scan page's "Continue in the wizard"), without one ("scan"
@@ -445,7 +445,7 @@ int wizard_create_page(struct http_req *r)
 	return http_redirect(r, 303, loc);
 }
 
-int wizard_step_page(struct http_req *r)
+int web_wizard_step_page(struct http_req *r)
 {
 	struct wiz_sess s;
 	if (!session_load(r, &s))
@@ -454,7 +454,7 @@ int wizard_step_page(struct http_req *r)
 	return step_page(r, &s, 200, NULL);
 }
 
-int wizard_answer_page(struct http_req *r)
+int web_wizard_answer_page(struct http_req *r)
 {
 	struct wiz_sess s;
 	if (!session_load(r, &s))
@@ -480,7 +480,7 @@ int wizard_answer_page(struct http_req *r)
 	return http_redirect(r, 303, loc);
 }
 
-int wizard_back_page(struct http_req *r)
+int web_wizard_back_page(struct http_req *r)
 {
 	struct wiz_sess s;
 	if (!session_load(r, &s))

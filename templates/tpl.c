@@ -585,7 +585,7 @@ struct tpl_set *tpl_set_load_dir(const char *dir, char *err, size_t errlen)
 			path = NULL;
 			continue;
 		}
-		int rc = read_file(path, TPL_MAX_SRC, &src, &len);
+		int rc = kx_read_file(path, TPL_MAX_SRC, &src, &len);
 		if (rc == KX_ETOOBIG) {
 			set_err(err, errlen, "%s: template larger than %u bytes", names[i],
 				TPL_MAX_SRC);

@@ -173,7 +173,7 @@ static void random_or(const char *fixed, char *out, size_t len)
 		if (n)
 			return;
 	}
-	if (random_hex(hex, 16) != 0)
+	if (kx_random_hex(hex, 16) != 0)
 		snprintf(hex, sizeof hex, "%08lx", (unsigned long)time(NULL));
 	snprintf(out, len, "%s", hex);
 }
@@ -187,7 +187,7 @@ static int eml(const cJSON *m, const struct ticket_options *o, struct buf *out)
 	char date[64], seed[33], mid[33];
 	if (ticket_rfc5322_date(tk_str(m, "created"), date, sizeof date) != 0) {
 		char now[21];
-		utc_now(now);
+		kx_utc_now(now);
 		ticket_rfc5322_date(now, date, sizeof date);
 	}
 	random_or(o ? o->boundary : NULL, seed, sizeof seed);
@@ -361,7 +361,7 @@ int ticket_config_load(const char *path, struct ticket_config *cfg, char *err, s
 	snprintf(cfg->subject_prefix, sizeof cfg->subject_prefix, "%s", TICKET_SUBJECT_PREFIX);
 	char *text = NULL;
 	size_t len;
-	if (!path || read_file(path, 64u << 10, &text, &len) != 0)
+	if (!path || kx_read_file(path, 64u << 10, &text, &len) != 0)
 		return 0;
 	cJSON *j = cJSON_ParseWithLength(text, len);
 	free(text);

@@ -7,7 +7,7 @@
 
 #include "../common/util.h"
 #include "../kb/kb.h"
-#include "../server/app.h"
+#include "../common/version.h"
 #include "../wizard/wiz.h"
 #include "internal.h"
 
@@ -301,7 +301,7 @@ static void add_history(cJSON *m, const struct ticket_input *in, struct kb *kb)
 						tenths(cJSON_IsNumber(sec) ? sec->valuedouble : 0));
 			cJSON_AddItemToArray(h, x);
 		}
-		if (strcmp(kind, "view") || !node || !is_slug(node))
+		if (strcmp(kind, "view") || !node || !kx_is_slug(node))
 			continue;
 		cJSON *n = cJSON_GetObjectItemCaseSensitive(counts, node);
 		if (n) {
@@ -316,7 +316,7 @@ static void add_history(cJSON *m, const struct ticket_input *in, struct kb *kb)
 	cJSON_ArrayForEach(e, in->viewed) {
 		const char *slug = tk_str(e, "slug");
 		const cJSON *views = cJSON_GetObjectItemCaseSensitive(e, "views");
-		if (!slug || !is_slug(slug) || !cJSON_IsNumber(views) || views->valuedouble < 1)
+		if (!slug || !kx_is_slug(slug) || !cJSON_IsNumber(views) || views->valuedouble < 1)
 			continue;
 		cJSON *n = cJSON_GetObjectItemCaseSensitive(counts, slug);
 		if (n) {
@@ -607,7 +607,7 @@ int ticket_build(const struct ticket_input *in, cJSON **out, char *err, size_t e
 	cJSON_AddStringToObject(m, "schema_version", TICKET_SCHEMA_VERSION);
 	cJSON_AddStringToObject(m, "koffix_version", KOFFIX_VERSION);
 	char now[21];
-	utc_now(now);
+	kx_utc_now(now);
 	add_line(m, "created", in->created ? in->created : now);
 	cJSON_AddBoolToObject(m, "redacted", 0);
 	cJSON_AddArrayToObject(m, "unavailable");

@@ -347,7 +347,7 @@ static cJSON *load_json(const char *path, char *err, size_t errlen)
 {
 	char *text;
 	size_t len;
-	int rc = read_file(path, FLOW_FILE_MAX, &text, &len);
+	int rc = kx_read_file(path, FLOW_FILE_MAX, &text, &len);
 	if (rc) {
 		snprintf(err, errlen, "%s: cannot read: %s", path,
 			 rc == KX_ETOOBIG ? "larger than 1 MiB" : "no such file or unreadable");

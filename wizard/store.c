@@ -97,7 +97,7 @@ static bool id_ok(const char *id)
 
 int wiz_store_create(struct wiz_store *s, const char *flow, const cJSON *state, char *id)
 {
-	if (random_hex(id, WIZ_ID_LEN / 2) != 0)
+	if (kx_random_hex(id, WIZ_ID_LEN / 2) != 0)
 		return KX_EIO;
 	char *json = cJSON_PrintUnformatted(state);
 	sqlite3_stmt *st = stmt(s, ST_CREATE);

@@ -49,7 +49,7 @@ function startServer(dataDir, extra = []) {
 }
 
 // playwright's launch() always gives Chromium a new, empty profile folder of its own (it
-// refuses an explicit --user-data-dir), which is what DESIGN.md asks for.
+// refuses an explicit --user-data-dir), as the browser tests need.
 //
 // Every context prefers reduced motion: style.css scrolls smoothly otherwise, and Playwright's
 // scroll-into-view before a click restarts that animation on every retry, so an element below

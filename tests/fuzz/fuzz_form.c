@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct route_params p;
 	char allow[64];
 	router_match(table, 4, sizeof table[0], "GET", s, &idx, &p, allow, sizeof allow);
-	url_decode(s, true);
+	kx_url_decode(s, true);
 	free(s);
 	return 0;
 }

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (!meta.title || !*meta.title || !is_slug(meta.slug) || !meta.updated || off > size ||
+	if (!meta.title || !*meta.title || !kx_is_slug(meta.slug) || !meta.updated || off > size ||
 	    line < 3 || meta.tags.n > 64 || meta.sources.n > 64)
 		abort();
 	if (kb_render(src + off, size - off, &r, err, sizeof(err)) == 0) {

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    count(r.html, "<h2") + count(r.html, "<h3") != r.ntoc)
 		abort();
 	for (size_t i = 0; i < r.ntoc; i++)
-		if (!is_slug(r.toc[i].id) || (r.toc[i].level != 2 && r.toc[i].level != 3))
+		if (!kx_is_slug(r.toc[i].id) || (r.toc[i].level != 2 && r.toc[i].level != 3))
 			abort();
 	kb_rendered_release(&r);
 	return 0;

@@ -41,7 +41,7 @@ static void setup(void)
 	snprintf(path, sizeof path, "%s/a.md", dir);
 	const char *art = "---\ntitle: \"KofMsp32\"\nslug: a\nupdated: 2026-11-24\n---\n"
 			  "MAPI loads KofMsp32.dll; appwiz.cpl; MAPISVC.INF; é ü 漢字.\n";
-	write_file_atomic(path, art, strlen(art));
+	kx_write_file_atomic(path, art, strlen(art));
 	snprintf(db, sizeof db, "%s/kb.db", dir);
 	kb = kb_open(db, err, sizeof err);
 	struct kb_index_report rep;

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!facts) {
 		char *text;
 		size_t len;
-		if (read_file("tests/fixtures/scans/connector-removed.json", 1u << 22, &text, &len))
+		if (kx_read_file("tests/fixtures/scans/connector-removed.json", 1u << 22, &text, &len))
 			abort();
 		cJSON *scan = cJSON_ParseWithLength(text, len);
 		free(text);

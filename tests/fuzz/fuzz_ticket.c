@@ -32,7 +32,7 @@ static void check_eml(const char *s, size_t n)
 	for (const char *line = s; line < end;) {
 		bool ok = false;
 		for (size_t i = 0; i < sizeof allowed / sizeof allowed[0] && !ok; i++)
-			ok = str_starts(line, allowed[i]);
+			ok = kx_str_starts(line, allowed[i]);
 		if (!ok)
 			abort();
 		line = strstr(line, "\r\n") + 2;

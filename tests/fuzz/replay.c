@@ -20,7 +20,7 @@ static int replay_file(const char *path)
 {
 	char *data;
 	size_t len;
-	if (read_file(path, 64u << 20, &data, &len) != 0) {
+	if (kx_read_file(path, 64u << 20, &data, &len) != 0) {
 		fprintf(stderr, "replay: cannot read '%s'\n", path);
 		return 1;
 	}

@@ -2,7 +2,7 @@
 """The DLL legitimacy check end to end: `koffix check-dll` and the web app.
 
 - every fixture of tests/pe/build-fixtures.sh through the CLI: verdict, exit code, the JSON of
-  DESIGN.md (check-dll --json), and the text output;
+  README.md (check-dll --json), and the text output;
 - bad usage (64), an unreadable FILE (3), location and process rules with several paths and
   program names (table-driven);
 - POST /api/dll-check (multipart): verdicts, the where-found path, a wizard session stored in
@@ -90,7 +90,7 @@ def test_cli_fixtures():
         if status:
             t.check(f"{name}: sha256", re.fullmatch(r"[0-9a-f]{64}", rep["sha256"] or ""),
                     rep["sha256"])
-    # Specific indicators of DESIGN.md's table.
+    # Specific indicators of the table in README.md.
     _, out, _ = cli("--ca-file", CA, "--json", os.path.join(FIX, "big-resources.dll"))
     lv = levels(json.loads(out))
     t.check("big resources: size, not packed", lv["size"] == "suspicious" and lv["format"] == "ok",

@@ -5,7 +5,7 @@
   the JSON API, ending in the expected outcome, why, articles and actions;
 - detection (a --detected file with four answers): shown as detected, not asked, correctable;
 - back, breadcrumb jumps, resume after a server restart, deep links and pre-answers;
-- every bad input of DESIGN.md with its status, and the session unchanged;
+- every bad input of the wizard API with its status, and the session unchanged;
 - the plain-form pages without JavaScript; an invalid flow stops the server from starting.
 """
 import json

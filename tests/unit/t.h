@@ -55,10 +55,10 @@ static inline int t_tmpdir(char *out, size_t len, const char *name)
 	if (!base || !*base)
 		base = "/tmp";
 	char hex[17];
-	if (random_hex(hex, 8) != 0)
+	if (kx_random_hex(hex, 8) != 0)
 		return -1;
 	snprintf(out, len, "%s/koffix-%s-%s", base, name, hex);
-	return mkdir_p(out) == 0 ? 0 : -1;
+	return kx_mkdir_p(out) == 0 ? 0 : -1;
 }
 
 /* rm -rf path, without a shell. 0, or -1. */

@@ -636,7 +636,7 @@ static void test_golden(const char *path)
 {
 	char *data;
 	size_t len;
-	if (read_file(path, 1u << 22, &data, &len) != 0) {
+	if (kx_read_file(path, 1u << 22, &data, &len) != 0) {
 		T_CHECK(0, "cannot read golden file '%s'", path);
 		return;
 	}

@@ -73,17 +73,17 @@ static void test_url_and_take(void)
 static void test_util(void)
 {
 	char s[] = "a%20b+c%2";
-	url_decode(s, true);
+	kx_url_decode(s, true);
 	T_STR(s, "a b c%2");
-	T_OK(is_slug("what-is-kofmsp-dll"));
-	T_OK(!is_slug("What"));
-	T_OK(!is_slug("../etc"));
-	T_OK(!is_slug(""));
-	T_OK(str_equal_ct("abc", "abc"));
-	T_OK(!str_equal_ct("abc", "abd"));
-	T_OK(!str_equal_ct("abc", "abcd"));
+	T_OK(kx_is_slug("what-is-kofmsp-dll"));
+	T_OK(!kx_is_slug("What"));
+	T_OK(!kx_is_slug("../etc"));
+	T_OK(!kx_is_slug(""));
+	T_OK(kx_str_equal_ct("abc", "abc"));
+	T_OK(!kx_str_equal_ct("abc", "abd"));
+	T_OK(!kx_str_equal_ct("abc", "abcd"));
 	char hex[17];
-	T_INT(random_hex(hex, 8), 0);
+	T_INT(kx_random_hex(hex, 8), 0);
 	T_INT(strlen(hex), 16);
 	T_STR(kx_strerror(KX_ETOOBIG), "too large");
 }

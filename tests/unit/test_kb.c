@@ -16,7 +16,7 @@ static void write_article(const char *name, const char *text)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", articles, name);
-	T_INT(write_file_atomic(path, text, strlen(text)), 0);
+	T_INT(kx_write_file_atomic(path, text, strlen(text)), 0);
 }
 
 static const char *good_a =
@@ -74,7 +74,7 @@ int main(void)
 	if (t_tmpdir(dir, sizeof dir, "test-kb") != 0)
 		return 1;
 	snprintf(articles, sizeof articles, "%s/articles", dir);
-	mkdir_p(articles);
+	kx_mkdir_p(articles);
 	write_article("alpha.md", good_a);
 	write_article("beta.md", good_b);
 	write_article("gamma.md", bad_c);

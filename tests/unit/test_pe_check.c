@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DLL check against DESIGN.md's indicator table:
+ * The DLL check against the indicator table (README.md):
  *  - every fixture of tests/pe/build-fixtures.sh (in build/pe-fixtures, or
  *    $KOFFIX_PE_FIXTURES) with its expected verdict, signature status and indicator levels;
  *  - the location rule over many Windows paths, the process rule over many program names,
@@ -45,7 +45,7 @@ static int check_file(const struct pe_rules *rules, const struct pe_check_opts *
 	char *data;
 	size_t len;
 	*rep = NULL;
-	if (read_file(path, 64u << 20, &data, &len) != 0) {
+	if (kx_read_file(path, 64u << 20, &data, &len) != 0) {
 		T_CHECK(0, "fixture '%s' is missing: run tests/pe/build-fixtures.sh", path);
 		return -1;
 	}
@@ -142,7 +142,7 @@ static void test_fixtures(const struct pe_rules *rules, const struct pe_trust *t
 		else
 			T_OK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(rep, "machine")));
 		T_CONTAINS(jstr(rep, "reason"), c->reason_has);
-		/* The JSON of DESIGN.md: these keys are always there. */
+		/* The JSON of check-dll --json: these keys are always there. */
 		static const char *const keys[] = { "verdict", "reason", "indicators", "machine",
 						     "signature", "version_info", "sha256" };
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
@@ -386,7 +386,7 @@ static void test_known_good(const struct pe_trust *trust)
 	char path[256], *data = NULL;
 	size_t len = 0;
 	snprintf(path, sizeof path, "%s/unsigned.dll", fixtures());
-	if (read_file(path, 1u << 20, &data, &len) != 0) {
+	if (kx_read_file(path, 1u << 20, &data, &len) != 0) {
 		T_CHECK(0, "fixture '%s' is missing", path);
 		t_rm_rf(dir);
 		return;
@@ -399,14 +399,14 @@ static void test_known_good(const struct pe_trust *trust)
 		size_t n;
 		snprintf(from, sizeof from, "pe/data/%s", files[i]);
 		snprintf(to, sizeof to, "%s/%s", dir, files[i]);
-		T_OK(read_file(from, 1u << 20, &text, &n) == 0 && write_file_atomic(to, text, n) == 0);
+		T_OK(kx_read_file(from, 1u << 20, &text, &n) == 0 && kx_write_file_atomic(to, text, n) == 0);
 		free(text);
 	}
 	char good[512];
 	int n = snprintf(good, sizeof good, "{\"files\": [{\"release\": \"test 1.0\", \"file\": "
 			 "\"KofMsp32.dll\", \"machine\": \"x86\", \"sha256\": \"%s\"}]}", sha);
 	snprintf(path, sizeof path, "%s/known-good.json", dir);
-	T_OK(write_file_atomic(path, good, (size_t)n) == 0);
+	T_OK(kx_write_file_atomic(path, good, (size_t)n) == 0);
 	char err[256];
 	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
 	T_CHECK(rules != NULL, "%s", err);
@@ -445,7 +445,7 @@ static void test_installer(const struct pe_rules *rules, const struct pe_trust *
 		snprintf(path, sizeof path, "%s/%s", fixtures(), exes[i].file);
 		char *data;
 		size_t len;
-		if (read_file(path, 64u << 20, &data, &len) != 0) {
+		if (kx_read_file(path, 64u << 20, &data, &len) != 0) {
 			T_CHECK(0, "fixture '%s' is missing", path);
 			continue;
 		}

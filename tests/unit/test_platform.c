@@ -65,40 +65,40 @@ static void test_files(const char *dir)
 {
 	char sub[512], path[600], tmp[600];
 	snprintf(sub, sizeof sub, "%s/a/b/c", dir);
-	T_INT(mkdir_p(sub), 0);
-	T_INT(mkdir_p(sub), 0); /* an existing folder is success */
+	T_INT(kx_mkdir_p(sub), 0);
+	T_INT(kx_mkdir_p(sub), 0); /* an existing folder is success */
 	T_INT(plat_mkdir(sub), 0);
 	/* A file in the way is an error, not a success. */
 	snprintf(path, sizeof path, "%s/file", dir);
-	T_INT(write_file_atomic(path, "x", 1), 0);
+	T_INT(kx_write_file_atomic(path, "x", 1), 0);
 	snprintf(tmp, sizeof tmp, "%s/file/below", dir);
-	T_OK(mkdir_p(tmp) != 0);
+	T_OK(kx_mkdir_p(tmp) != 0);
 
 	/* Bytes stay bytes: CRLF, a lone LF, a NUL, a Ctrl+Z. */
 	static const char data[] = "a\r\nb\nc\0d\x1a" "e";
 	snprintf(path, sizeof path, "%s/a/bytes.bin", dir);
-	T_INT(write_file_atomic(path, data, sizeof data - 1), 0);
+	T_INT(kx_write_file_atomic(path, data, sizeof data - 1), 0);
 	char *back;
 	size_t len;
-	T_INT(read_file(path, 1024, &back, &len), 0);
+	T_INT(kx_read_file(path, 1024, &back, &len), 0);
 	T_INT(len, sizeof data - 1);
 	T_OK(back && memcmp(back, data, len) == 0);
 	free(back);
 
 	/* Replacing an existing file, and a private file. */
-	T_INT(write_file_atomic(path, "second", 6), 0);
-	T_INT(read_file(path, 1024, &back, &len), 0);
+	T_INT(kx_write_file_atomic(path, "second", 6), 0);
+	T_INT(kx_read_file(path, 1024, &back, &len), 0);
 	T_STR(back, "second");
 	free(back);
 	snprintf(path, sizeof path, "%s/a/secret", dir);
-	T_INT(write_file_private(path, "s", 1), 0);
-	T_INT(read_file(path, 1024, &back, &len), 0);
+	T_INT(kx_write_file_private(path, "s", 1), 0);
+	T_INT(kx_read_file(path, 1024, &back, &len), 0);
 	T_STR(back, "s");
 	free(back);
 	snprintf(tmp, sizeof tmp, "%s/a/moved", dir);
 	T_INT(plat_replace(path, tmp), 0);
-	T_OK(read_file(path, 1024, &back, &len) != 0);
-	T_INT(read_file(tmp, 1024, &back, &len), 0);
+	T_OK(kx_read_file(path, 1024, &back, &len) != 0);
+	T_INT(kx_read_file(tmp, 1024, &back, &len), 0);
 	free(back);
 }
 
@@ -120,17 +120,17 @@ static void test_private_files(const char *dir)
 {
 	char victim[600], path[700], link[800], data[600];
 	snprintf(victim, sizeof victim, "%s/victim", dir);
-	T_INT(write_file_atomic(victim, "precious", 8), 0);
+	T_INT(kx_write_file_atomic(victim, "precious", 8), 0);
 	/* plat_create makes a new file only: an existing file or a symlink is refused. */
 	snprintf(link, sizeof link, "%s/planted", dir);
 	T_INT(symlink(victim, link), 0);
 	T_OK(plat_create(link, true) < 0);
 	T_OK(plat_create(victim, true) < 0);
 	/* A symlink at the destination is replaced by the file, its target left alone. */
-	T_INT(write_file_private(link, "mine", 4), 0);
+	T_INT(kx_write_file_private(link, "mine", 4), 0);
 	char *back;
 	size_t len;
-	T_INT(read_file(victim, 64, &back, &len), 0);
+	T_INT(kx_read_file(victim, 64, &back, &len), 0);
 	T_STR(back, "precious");
 	free(back);
 	struct stat st;
@@ -138,7 +138,7 @@ static void test_private_files(const char *dir)
 	T_INT(mode_of(link), 0600);
 	/* Modes: private 0600, shared 0644; no temporary file is left behind. */
 	snprintf(path, sizeof path, "%s/shared", dir);
-	T_INT(write_file_atomic(path, "x", 1), 0);
+	T_INT(kx_write_file_atomic(path, "x", 1), 0);
 	T_INT(mode_of(path), 0644);
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -165,7 +165,7 @@ static void test_private_files(const char *dir)
 	T_INT(mode_of(path), 0600);
 	chmod(path, 0644);
 	snprintf(link, sizeof link, "%s-wal", path);
-	T_INT(write_file_atomic(link, "", 0), 0);
+	T_INT(kx_write_file_atomic(link, "", 0), 0);
 	T_INT(db_open(&db, path, "a test store", "CREATE TABLE IF NOT EXISTS t(x);", NULL, 0,
 		      err, sizeof err), 0);
 	db_close(&db);

@@ -26,7 +26,7 @@ static void test_events_golden(void)
 {
 	static const char golden[] = "tests/golden/events.txt";
 	char *text;
-	T_CHECK(read_file(golden, 1u << 22, &text, NULL) == 0, "cannot read %s", golden);
+	T_CHECK(kx_read_file(golden, 1u << 22, &text, NULL) == 0, "cannot read %s", golden);
 	if (!text)
 		return;
 	static const char fence[] = "````````````````````````````````";
@@ -228,9 +228,9 @@ static void test_complete(void)
 	/* Events: parsed by koffix, counted; a genuine DLL reported by Defender is a false
 	 * positive (warning), and the scan finds no problem. */
 	char *crash, *defender;
-	T_INT(read_file("tests/fixtures/events/defender-1116-install-folder.xml", 1 << 20, &defender,
+	T_INT(kx_read_file("tests/fixtures/events/defender-1116-install-folder.xml", 1 << 20, &defender,
 			NULL), 0);
-	T_INT(read_file("tests/fixtures/events/app-error-1000-kofmsp.xml", 1 << 20, &crash, NULL), 0);
+	T_INT(kx_read_file("tests/fixtures/events/app-error-1000-kofmsp.xml", 1 << 20, &crash, NULL), 0);
 	cJSON *r2 = cJSON_Parse(
 		"{\"computer\":\"WS-1\",\"sources\":[{\"name\":\"eventlog.application\","
 		"\"available\":true},{\"name\":\"eventlog.defender\",\"available\":true}],"

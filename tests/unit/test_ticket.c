@@ -199,7 +199,7 @@ static void test_headers(void)
 	for (size_t i = 0; i < LEN(encoded); i++) {
 		buf_reset(&b);
 		ticket_mime_header(&b, "Subject", encoded[i]);
-		T_CHECK(str_starts(buf_cstr(&b), "Subject: =?UTF-8?B?"), "%s", buf_cstr(&b));
+		T_CHECK(kx_str_starts(buf_cstr(&b), "Subject: =?UTF-8?B?"), "%s", buf_cstr(&b));
 		T_OK(!strstr(buf_cstr(&b), "\r\nBcc"));
 	}
 	/* A long value folds: every line under 78 characters, continuation lines start with SP. */
@@ -440,7 +440,7 @@ static void check_eml(const char *eml, size_t len, const cJSON *m)
 		const char *e = strstr(line, "\r\n");
 		bool ok = line[0] == ' ';
 		for (size_t i = 0; i < LEN(allowed) && !ok; i++)
-			ok = str_starts(line, allowed[i]);
+			ok = kx_str_starts(line, allowed[i]);
 		T_CHECK(ok, "unexpected header line '%.*s'", (int)(e - line), line);
 		line = e + 2;
 	}
@@ -574,7 +574,7 @@ static void test_ticket(void)
 	buf_reset(&out);
 	T_INT(ticket_export(m, TICKET_HTML, &o, &out), 0);
 	const char *html = buf_cstr(&out);
-	T_OK(str_starts(html, "<!DOCTYPE html>"));
+	T_OK(kx_str_starts(html, "<!DOCTYPE html>"));
 	T_OK(!strstr(html, "<script") && !strstr(html, "<b>"));
 	HAS(html, "&lt;script&gt;alert(1)&lt;/script&gt;");
 	HAS(html, "It &lt;b&gt;breaks&lt;/b&gt;");
@@ -590,16 +590,16 @@ static void test_ticket(void)
 	T_STR(cJSON_GetStringValue(cJSON_GetObjectItem(os, "email")), "jo@example.com");
 	T_STR(cJSON_GetStringValue(cJSON_GetObjectItem(os, "name")),
 	      "J\xC3\xBCrgen \"JJ\" M\xC3\xBCller");
-	T_OK(str_starts(cJSON_GetStringValue(cJSON_GetObjectItem(os, "subject")), "Outlook/Kerio"));
+	T_OK(kx_str_starts(cJSON_GetStringValue(cJSON_GetObjectItem(os, "subject")), "Outlook/Kerio"));
 	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItem(os, "message"));
-	T_OK(msg && str_starts(msg, "data:text/html;charset=utf-8,<div class=\"kt-ticket\">"));
+	T_OK(msg && kx_str_starts(msg, "data:text/html;charset=utf-8,<div class=\"kt-ticket\">"));
 	T_OK(msg && !strstr(msg, "<script"));
 	const cJSON *atts = cJSON_GetObjectItem(os, "attachments");
 	T_INT(cJSON_GetArraySize(atts), 4);
 	const cJSON *first = cJSON_GetArrayItem(atts, 0)->child;
 	T_STR(first->string, "koffix-ticket-01234567.json");
-	T_OK(str_starts(first->valuestring, "data:application/json;base64,"));
-	T_OK(str_starts(cJSON_GetArrayItem(atts, 1)->child->valuestring, "data:text/plain;base64,"));
+	T_OK(kx_str_starts(first->valuestring, "data:application/json;base64,"));
+	T_OK(kx_str_starts(cJSON_GetArrayItem(atts, 1)->child->valuestring, "data:text/plain;base64,"));
 	cJSON_Delete(os);
 
 	buf_reset(&out);
@@ -607,7 +607,7 @@ static void test_ticket(void)
 	cJSON *z = cJSON_Parse(buf_cstr(&out));
 	T_STR(cJSON_GetStringValue(cJSON_GetObjectItem(z, "group")), "2nd Level");
 	T_STR(cJSON_GetStringValue(cJSON_GetObjectItem(z, "customer")), "jo@example.com");
-	T_OK(str_starts(cJSON_GetStringValue(cJSON_GetObjectItem(z, "title")), "Outlook/Kerio"));
+	T_OK(kx_str_starts(cJSON_GetStringValue(cJSON_GetObjectItem(z, "title")), "Outlook/Kerio"));
 	const cJSON *art = cJSON_GetObjectItem(z, "article");
 	T_STR(cJSON_GetStringValue(cJSON_GetObjectItem(art, "content_type")), "text/html");
 	T_STR(cJSON_GetStringValue(cJSON_GetObjectItem(art, "type")), "note");
@@ -688,15 +688,15 @@ static void test_config(void)
 	T_STR(c.subject_prefix, "Outlook/Kerio");
 	T_STR(c.helpdesk, "");
 	const char *good = "{\"helpdesk_email\": \"it@example.com\", \"zammad_group\": \"2nd Level\"}";
-	write_file_atomic(path, good, strlen(good));
+	kx_write_file_atomic(path, good, strlen(good));
 	T_INT(ticket_config_load(path, &c, err, sizeof err), 0);
 	T_STR(c.helpdesk, "it@example.com");
 	T_STR(c.group, "2nd Level");
 	const char *bad = "{\"helpdesk_email\": \"it@example.com\\r\\nBcc: x@y.cz\"}";
-	write_file_atomic(path, bad, strlen(bad));
+	kx_write_file_atomic(path, bad, strlen(bad));
 	T_INT(ticket_config_load(path, &c, err, sizeof err), KX_ESYNTAX);
 	T_STR(c.helpdesk, "");
-	write_file_atomic(path, "[1]", 3);
+	kx_write_file_atomic(path, "[1]", 3);
 	T_INT(ticket_config_load(path, &c, err, sizeof err), KX_ESYNTAX);
 	t_rm_rf(dir);
 }

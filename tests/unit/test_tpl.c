@@ -429,7 +429,7 @@ static int write_str(const char *dir, const char *name, const char *s)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return write_file_atomic(path, s, strlen(s));
+	return kx_write_file_atomic(path, s, strlen(s));
 }
 
 static void test_load_dir(void)
@@ -445,7 +445,7 @@ static void test_load_dir(void)
 	T_INT(write_str(dir, ".hidden.html", "{{#broken"), 0);
 	char sub[600];
 	snprintf(sub, sizeof(sub), "%s/sub.html", dir);
-	T_INT(mkdir_p(sub), 0);	/* a directory named like a template is skipped */
+	T_INT(kx_mkdir_p(sub), 0);	/* a directory named like a template is skipped */
 
 	struct tpl_set *set = tpl_set_load_dir(dir, err, sizeof(err));
 	T_CHECK(set != NULL, "%s", err);
@@ -519,7 +519,7 @@ static void test_golden(const char *path)
 {
 	char *data;
 	size_t len;
-	if (read_file(path, 16u << 20, &data, &len) != 0) {
+	if (kx_read_file(path, 16u << 20, &data, &len) != 0) {
 		T_CHECK(0, "cannot read golden file '%s'", path);
 		return;
 	}

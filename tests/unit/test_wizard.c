@@ -94,7 +94,7 @@ static int run_example(const struct wiz_flow *f, const char *input, const char *
 	int failed = 0;
 	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '=');
-		bool pre = str_starts(line, "preset:"), det = str_starts(line, "detected:");
+		bool pre = kx_str_starts(line, "preset:"), det = kx_str_starts(line, "detected:");
 		if ((pre || det) && eq) {
 			*eq = '\0';
 			cJSON_AddStringToObject(pre ? presets : detected, strchr(line, ':') + 1, eq + 1);
@@ -106,7 +106,7 @@ static int run_example(const struct wiz_flow *f, const char *input, const char *
 			break;
 		}
 		int rc;
-		if (str_starts(line, "back")) {
+		if (kx_str_starts(line, "back")) {
 			rc = wiz_back(f, session, line[4] == ':' ? line + 5 : NULL, err, sizeof err);
 		} else if (eq) {
 			*eq = '\0';
@@ -150,7 +150,7 @@ static void run_golden(const char *flow_path, const char *golden)
 {
 	struct wiz_flow *f = load(flow_path);
 	char *text;
-	T_CHECK(read_file(golden, 1u << 22, &text, NULL) == 0, "cannot read %s", golden);
+	T_CHECK(kx_read_file(golden, 1u << 22, &text, NULL) == 0, "cannot read %s", golden);
 	if (!f || !text) {
 		wiz_flow_free(f);
 		return;
@@ -267,7 +267,7 @@ static void write_tmp(const char *name, const char *text)
 {
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-	write_file_atomic(path, text, strlen(text));
+	kx_write_file_atomic(path, text, strlen(text));
 }
 
 static const char *good_flow =
@@ -323,9 +323,9 @@ static void test_checker(void)
 	tmpdir = t_tmpdir(tmpl, sizeof tmpl, "test-wiz") == 0 ? tmpl : NULL;
 	char d[600];
 	snprintf(d, sizeof d, "%s/flows", tmpdir);
-	mkdir_p(d);
+	kx_mkdir_p(d);
 	snprintf(d, sizeof d, "%s/data", tmpdir);
-	mkdir_p(d);
+	kx_mkdir_p(d);
 	write_tmp("data/v.json", "{\"rows\":[{\"release\":\"1.0\",\"min\":\"a\"}]}");
 	struct buf r;
 	buf_init(&r, BUF_NOMAX);

@@ -6,10 +6,10 @@
 
 #include "../common/util.h"
 #include "../scan/scan.h"
-#include "app.h"
+#include "../app/app.h"
 #include "cli_common.h"
 
-const char usage_scan[] =
+const char cli_usage_scan[] =
 	"usage: koffix scan [--json] [--out FILE] [--from FILE] [--min-free-mb N] [--days N]\n"
 	"\n"
 	"Reads what this PC can tell about the Kerio connector, changing nothing: Windows and\n"
@@ -35,7 +35,7 @@ static int from_file(struct app *app, const char *path, cJSON **scan)
 {
 	char *text, err[400];
 	size_t len;
-	if (read_file(path, SCAN_FILE_MAX, &text, &len) != 0) {
+	if (kx_read_file(path, SCAN_FILE_MAX, &text, &len) != 0) {
 		fprintf(stderr, "koffix: cannot read the scan '%s' (missing, unreadable or over "
 			"%u MiB)\n", path, SCAN_FILE_MAX >> 20);
 		return EXIT_NO_SCAN;
@@ -50,21 +50,21 @@ static int from_file(struct app *app, const char *path, cJSON **scan)
 	return rc ? EXIT_NO_SCAN : 0;
 }
 
-int cmd_scan(const struct cli *c)
+int cli_cmd_scan(const struct cli *c)
 {
 	const char *out = NULL, *from = NULL, *min_free = NULL, *days = NULL;
 	for (int i = 1; i < c->argc; i++) {
-		int t = take_value(c->argv, c->argc, &i, "--out", &out);
+		int t = cli_take_value(c->argv, c->argc, &i, "--out", &out);
 		if (t == 0)
-			t = take_value(c->argv, c->argc, &i, "--from", &from);
+			t = cli_take_value(c->argv, c->argc, &i, "--from", &from);
 		if (t == 0)
-			t = take_value(c->argv, c->argc, &i, "--min-free-mb", &min_free);
+			t = cli_take_value(c->argv, c->argc, &i, "--min-free-mb", &min_free);
 		if (t == 0)
-			t = take_value(c->argv, c->argc, &i, "--days", &days);
+			t = cli_take_value(c->argv, c->argc, &i, "--days", &days);
 		if (t < 0)
-			return usage_error(usage_scan, "option '%s' needs a value", c->argv[i]);
+			return cli_usage_error(cli_usage_scan, "option '%s' needs a value", c->argv[i]);
 		if (t == 0)
-			return usage_error(usage_scan, "unexpected argument '%s'", c->argv[i]);
+			return cli_usage_error(cli_usage_scan, "unexpected argument '%s'", c->argv[i]);
 	}
 	cJSON *options = cJSON_CreateObject();
 	char *end;
@@ -72,7 +72,7 @@ int cmd_scan(const struct cli *c)
 		long long v = strtoll(min_free, &end, 10);
 		if (*end || end == min_free || v < 0 || v > 100000000) {
 			cJSON_Delete(options);
-			return usage_error(usage_scan, "--min-free-mb takes a number of megabytes, not "
+			return cli_usage_error(cli_usage_scan, "--min-free-mb takes a number of megabytes, not "
 					   "'%s'", min_free);
 		}
 		cJSON_AddNumberToObject(options, "min_free_mb", (double)v);
@@ -81,12 +81,12 @@ int cmd_scan(const struct cli *c)
 		long v = strtol(days, &end, 10);
 		if (*end || end == days || v < 1 || v > 365) {
 			cJSON_Delete(options);
-			return usage_error(usage_scan, "--days takes 1 to 365, not '%s'", days);
+			return cli_usage_error(cli_usage_scan, "--days takes 1 to 365, not '%s'", days);
 		}
 		cJSON_AddNumberToObject(options, "days", (double)v);
 	}
 	struct app app;
-	if (open_app(c, &app, false, true)) {
+	if (cli_open_app(c, &app, false, true)) {
 		cJSON_Delete(options);
 		return EXIT_NO_SCAN;
 	}
@@ -102,7 +102,7 @@ int cmd_scan(const struct cli *c)
 	cJSON_Delete(options);
 	if (rc == 0) {
 		char *json = cJSON_Print(scan);
-		if (out && write_file_atomic(out, json, strlen(json)) != 0) {
+		if (out && kx_write_file_atomic(out, json, strlen(json)) != 0) {
 			fprintf(stderr, "koffix: cannot write the scan to '%s'\n", out);
 			rc = EXIT_NO_SCAN;
 		}

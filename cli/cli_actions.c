@@ -6,11 +6,11 @@
 
 #include "../common/util.h"
 #include "../repair-actions/ra.h"
-#include "app.h"
+#include "../app/app.h"
 #include "cli_common.h"
-#include "handlers.h"
+#include "../server/handlers.h"
 
-const char usage_actions[] =
+const char cli_usage_actions[] =
 	"usage: koffix actions list\n"
 	"       koffix actions plan ID [--param NAME=VALUE]... [--format text|json|cmd]\n"
 	"       koffix actions run ID [--param NAME=VALUE]... [--session ID] --yes\n"
@@ -31,11 +31,11 @@ static int read_params(const struct cli *c, int from, cJSON *params, const char 
 {
 	for (int i = from; i < c->argc; i++) {
 		const char *v = NULL;
-		int t = take_value(c->argv, c->argc, &i, "--param", &v);
+		int t = cli_take_value(c->argv, c->argc, &i, "--param", &v);
 		if (t > 0) {
 			const char *eq = strchr(v, '=');
 			if (!eq || eq == v)
-				return usage_error(usage_actions, "--param takes NAME=VALUE, not '%s'", v);
+				return cli_usage_error(cli_usage_actions, "--param takes NAME=VALUE, not '%s'", v);
 			char name[64];
 			snprintf(name, sizeof name, "%.*s", (int)(eq - v), v);
 			cJSON_DeleteItemFromObjectCaseSensitive(params, name);
@@ -43,17 +43,17 @@ static int read_params(const struct cli *c, int from, cJSON *params, const char 
 			continue;
 		}
 		if (t == 0 && format)
-			t = take_value(c->argv, c->argc, &i, "--format", format);
+			t = cli_take_value(c->argv, c->argc, &i, "--format", format);
 		if (t == 0 && session)
-			t = take_value(c->argv, c->argc, &i, "--session", session);
+			t = cli_take_value(c->argv, c->argc, &i, "--session", session);
 		if (t == 0 && yes && !strcmp(c->argv[i], "--yes")) {
 			*yes = true;
 			continue;
 		}
 		if (t < 0)
-			return usage_error(usage_actions, "option '%s' needs a value", c->argv[i]);
+			return cli_usage_error(cli_usage_actions, "option '%s' needs a value", c->argv[i]);
 		if (t == 0)
-			return usage_error(usage_actions, "unexpected argument '%s'", c->argv[i]);
+			return cli_usage_error(cli_usage_actions, "unexpected argument '%s'", c->argv[i]);
 	}
 	return 0;
 }
@@ -146,11 +146,11 @@ static int plan_or_run(const struct cli *c, struct app *app, bool run)
 	if (rc)
 		goto out;
 	if (format && strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "cmd")) {
-		rc = usage_error(usage_actions, "--format is text, json or cmd, not '%s'", format);
+		rc = cli_usage_error(cli_usage_actions, "--format is text, json or cmd, not '%s'", format);
 		goto out;
 	}
 	if (run && !yes) {
-		rc = usage_error(usage_actions, "%s", "a run changes this PC: add --yes to confirm");
+		rc = cli_usage_error(cli_usage_actions, "%s", "a run changes this PC: add --yes to confirm");
 		goto out;
 	}
 	struct ra_start st;
@@ -173,7 +173,7 @@ static int plan_or_run(const struct cli *c, struct app *app, bool run)
 		buf_init(&out, BUF_NOMAX);
 		if (format && !strcmp(format, "cmd")) {
 			char runid[33];
-			random_hex(runid, 16);
+			kx_random_hex(runid, 16);
 			ra_plan_cmd(app->actions, id, st.params, st.plan, runid, &out);
 		} else if ((format && !strcmp(format, "json")) || c->json) {
 			cJSON *o = actions_review_json(id, &st, app->backend->dry_run);
@@ -227,7 +227,7 @@ static int undo_or_show(const struct cli *c, struct app *app, bool undo)
 	if (rc)
 		return rc;
 	if (c->argc != (undo ? 4 : 3) || (undo && !yes))
-		return usage_error(usage_actions, "%s", undo ? "actions undo RUN --yes" :
+		return cli_usage_error(cli_usage_actions, "%s", undo ? "actions undo RUN --yes" :
 				   "actions show RUN");
 	const char *id = c->argv[2];
 	if (undo) {
@@ -251,21 +251,21 @@ static int undo_or_show(const struct cli *c, struct app *app, bool undo)
 	return rc;
 }
 
-int cmd_actions(const struct cli *c)
+int cli_cmd_actions(const struct cli *c)
 {
 	if (c->argc < 2)
-		return usage_error(usage_actions, "%s", "actions needs a subcommand");
+		return cli_usage_error(cli_usage_actions, "%s", "actions needs a subcommand");
 	const char *sub = c->argv[1];
 	bool needs_id = strcmp(sub, "list") != 0;
 	if (strcmp(sub, "list") && strcmp(sub, "plan") && strcmp(sub, "run") &&
 	    strcmp(sub, "undo") && strcmp(sub, "show"))
-		return usage_error(usage_actions, "unknown actions subcommand '%s'", sub);
+		return cli_usage_error(cli_usage_actions, "unknown actions subcommand '%s'", sub);
 	if (needs_id && (c->argc < 3 || c->argv[2][0] == '-'))
-		return usage_error(usage_actions, "actions %s needs an id", sub);
+		return cli_usage_error(cli_usage_actions, "actions %s needs an id", sub);
 	if (!needs_id && c->argc != 2)
-		return usage_error(usage_actions, "unexpected argument '%s'", c->argv[2]);
+		return cli_usage_error(cli_usage_actions, "unexpected argument '%s'", c->argv[2]);
 	struct app app;
-	if (open_app(c, &app, false, true))
+	if (cli_open_app(c, &app, false, true))
 		return 1;
 	int rc;
 	if (!strcmp(sub, "list"))

@@ -15,11 +15,11 @@
 #include "../ticket/ticket.h"
 #include "../repair-actions/ra.h"
 #include "../wizard/wiz.h"
-#include "app.h"
+#include "../app/app.h"
 #include "cli_common.h"
-#include "handlers.h"
+#include "../server/handlers.h"
 
-const char usage_ticket[] =
+const char cli_usage_ticket[] =
 	"usage: koffix ticket SESSION --format json|eml|html|osticket|zammad [--redact]\n"
 	"                     [--name NAME] [--email ADDRESS] [--to ADDRESS] [--group GROUP]\n"
 	"                     [-o FILE]\n"
@@ -46,7 +46,7 @@ const char usage_ticket[] =
 	"Exit status: 0 done, 64 bad usage (including an address koffix refuses), 1 no such\n"
 	"session or another failure.\n";
 
-int cmd_ticket(const struct cli *c)
+int cli_cmd_ticket(const struct cli *c)
 {
 	const char *session = NULL, *format = NULL, *name = NULL, *email = NULL, *to = NULL;
 	const char *group = NULL, *file = NULL;
@@ -57,32 +57,32 @@ int cmd_ticket(const struct cli *c)
 		const char **slots[] = { &format, &name, &email, &to, &group, &file, &file };
 		int t = 0;
 		for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !t; k++)
-			t = take_value(c->argv, c->argc, &i, opts[k], slots[k]);
+			t = cli_take_value(c->argv, c->argc, &i, opts[k], slots[k]);
 		if (t < 0)
-			return usage_error(usage_ticket, "option '%s' needs a value", c->argv[i]);
+			return cli_usage_error(cli_usage_ticket, "option '%s' needs a value", c->argv[i]);
 		if (t)
 			continue;
 		if (strcmp(c->argv[i], "--redact") == 0)
 			redact = 1;
 		else if (c->argv[i][0] == '-' || session)
-			return usage_error(usage_ticket, "unexpected argument '%s'", c->argv[i]);
+			return cli_usage_error(cli_usage_ticket, "unexpected argument '%s'", c->argv[i]);
 		else
 			session = c->argv[i];
 	}
 	enum ticket_format f;
 	if (!session)
-		return usage_error(usage_ticket, "%s", "ticket needs a SESSION (the id in the wizard's address)");
+		return cli_usage_error(cli_usage_ticket, "%s", "ticket needs a SESSION (the id in the wizard's address)");
 	if (!format)
-		return usage_error(usage_ticket, "%s", "ticket needs --format json|eml|html|osticket|zammad");
+		return cli_usage_error(cli_usage_ticket, "%s", "ticket needs --format json|eml|html|osticket|zammad");
 	if (ticket_format_parse(format, &f) != 0)
-		return usage_error(usage_ticket, "--format is json, eml, html, osticket or zammad, not '%s'", format);
+		return cli_usage_error(cli_usage_ticket, "--format is json, eml, html, osticket or zammad, not '%s'", format);
 	char err[512];
 	if (ticket_requester_check(name, email, f, err, sizeof err) != 0)
-		return usage_error(usage_ticket, "%s", err);
+		return cli_usage_error(cli_usage_ticket, "%s", err);
 	if (to && *to && !ticket_email_ok(to))
-		return usage_error(usage_ticket, "--to '%s' is not an e-mail address koffix accepts", to);
+		return cli_usage_error(cli_usage_ticket, "--to '%s' is not an e-mail address koffix accepts", to);
 	if (file && !*file)
-		return usage_error(usage_ticket, "%s", "-o needs a file name");
+		return cli_usage_error(cli_usage_ticket, "%s", "-o needs a file name");
 
 	struct app app;
 	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
@@ -94,7 +94,7 @@ int cmd_ticket(const struct cli *c)
 	}
 	struct ticket_config cfg;
 	cJSON *model = NULL;
-	int rc = ticket_make(&app, session, name, email, redact, NULL, NULL, &cfg, &model, err,
+	int rc = web_ticket_make(&app, session, name, email, redact, NULL, NULL, &cfg, &model, err,
 			     sizeof err);
 	if (rc) {
 		fprintf(stderr, "koffix: %s '%s'\n", rc == KX_ENOTFOUND ? "no wizard session"
@@ -116,7 +116,7 @@ int cmd_ticket(const struct cli *c)
 	}
 	if (file) {
 		/* A ticket holds personal details: the file is the person's own (0600). */
-		rc = write_file_private(file, out.data ? out.data : "", out.len);
+		rc = kx_write_file_private(file, out.data ? out.data : "", out.len);
 		if (rc)
 			fprintf(stderr, "koffix: cannot write '%s'\n", file);
 	} else if (fwrite(out.data ? out.data : "", 1, out.len, stdout) != out.len ||

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #include "../common/buf.h"
+#include "../common/version.h"
 
-#define KOFFIX_VERSION "0.1.0"
 #define APP_PATH_MAX 4096
 
 struct kb;
@@ -27,6 +27,7 @@ struct ra_journal;
 struct ra_backend;
 struct ra_runner;
 struct scan_rules;
+struct pe_checker;
 struct scan_store;
 
 struct static_file {
@@ -55,6 +56,7 @@ struct app {
 	struct ra_backend *backend;   /* how repairs reach Windows */
 	struct ra_runner *runner;     /* starts repairs: every rule of starting one */
 	struct scan_rules *scan_rules;/* findings as data (wizard/data/scan-rules.json) */
+	struct pe_checker *checker;   /* the DLL check's rules and trust (pe/checker.h) */
 	struct scan_store *scans;     /* scans kept for the wizard and the ticket */
 	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `koffix check-dll FILE [options]`: reads FILE, runs the DLL legitimacy check and prints the
- * verdict for people (or the JSON of DESIGN.md with --json). The exit status is the verdict.
+ * verdict for people (or the JSON README.md documents, with --json). The exit status is the verdict.
  */
-#include "app.h"
+#include "../app/app.h"
 #include "cli_checkdll.h"
 
 #include <errno.h>
@@ -13,15 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/json.h"
 #include "../common/util.h"
-#include "../pe/check.h"
+#include "../pe/checker.h"
 #include "../pe/sig.h"
 #include "cli_common.h"
 
 #define FILE_MAX (256u << 20)   /* far above any DLL; refuses to read a disk image */
 #define MAX_SIGNERS 16
 
-const char usage_check_dll[] =
+const char cli_usage_check_dll[] =
 	"usage: koffix check-dll FILE [--windows-path P] [--install-dir D]\n"
 	"                        [--office-bitness x86|x64] [--ca-file PEM]\n"
 	"                        [--trusted-signer NAME]... [--loaded-by PROC]\n"
@@ -48,7 +49,7 @@ const char usage_check_dll[] =
 
 static int usage(const char *fmt, const char *arg)
 {
-	return usage_error(usage_check_dll, fmt, arg);
+	return cli_usage_error(cli_usage_check_dll, fmt, arg);
 }
 
 void cli_pe_data_dir(char *out, size_t len)
@@ -68,27 +69,21 @@ static const char *level_label(const char *level)
 	return level;
 }
 
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void print_text(const char *file, const cJSON *rep)
 {
-	const char *verdict = jstr(rep, "verdict");
+	const char *verdict = kx_json_str(rep, "verdict");
 	char upper[32];
 	size_t k = 0;
 	for (; verdict[k] && k + 1 < sizeof upper; k++)
 		upper[k] = verdict[k] == '_' ? ' ' : (char)(verdict[k] - 32 * (verdict[k] >= 'a' &&
 									 verdict[k] <= 'z'));
 	upper[k] = '\0';
-	printf("%s: %s\n  %s\n\n", file, upper, jstr(rep, "reason"));
+	printf("%s: %s\n  %s\n\n", file, upper, kx_json_str(rep, "reason"));
 	const cJSON *i;
 	cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(rep, "indicators"))
-		printf("  %-10s %-12s %s\n", jstr(i, "id"), level_label(jstr(i, "level")),
-		       jstr(i, "reason"));
-	const char *sha = jstr(rep, "sha256"), *machine = jstr(rep, "machine");
+		printf("  %-10s %-12s %s\n", kx_json_str(i, "id"), level_label(kx_json_str(i, "level")),
+		       kx_json_str(i, "reason"));
+	const char *sha = kx_json_str(rep, "sha256"), *machine = kx_json_str(rep, "machine");
 	printf("\n");
 	if (sha)
 		printf("  SHA-256    %s\n", sha);
@@ -97,15 +92,15 @@ static void print_text(const char *file, const cJSON *rep)
 	const cJSON *sig = cJSON_GetObjectItemCaseSensitive(rep, "signature");
 	const cJSON *signer = cJSON_GetObjectItemCaseSensitive(sig, "signer");
 	if (cJSON_IsObject(signer)) {
-		printf("  signer     %s\n", jstr(signer, "subject"));
-		printf("  issuer     %s\n", jstr(signer, "issuer"));
-		printf("  serial     %s, valid %s to %s\n", jstr(signer, "serial"),
-		       jstr(signer, "not_before"), jstr(signer, "not_after"));
+		printf("  signer     %s\n", kx_json_str(signer, "subject"));
+		printf("  issuer     %s\n", kx_json_str(signer, "issuer"));
+		printf("  serial     %s, valid %s to %s\n", kx_json_str(signer, "serial"),
+		       kx_json_str(signer, "not_before"), kx_json_str(signer, "not_after"));
 	}
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(sig, "timestamp");
 	if (cJSON_IsObject(ts))
-		printf("  timestamp  %s (%s%s)\n", jstr(ts, "time") ? jstr(ts, "time") : "no time",
-		       jstr(ts, "kind"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ts, "verified"))
+		printf("  timestamp  %s (%s%s)\n", kx_json_str(ts, "time") ? kx_json_str(ts, "time") : "no time",
+		       kx_json_str(ts, "kind"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ts, "verified"))
 		       ? ", verified" : ", not verified");
 	const cJSON *ver = cJSON_GetObjectItemCaseSensitive(rep, "version_info");
 	const cJSON *f;
@@ -114,7 +109,7 @@ static void print_text(const char *file, const cJSON *rep)
 			printf("  %-24s %s\n", f->string, f->valuestring);
 }
 
-int cmd_check_dll(const struct cli *c)
+int cli_cmd_check_dll(const struct cli *c)
 {
 	int argc = c->argc;
 	char **argv = c->argv;
@@ -123,19 +118,19 @@ int cmd_check_dll(const struct cli *c)
 	size_t nsigners = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *signer = NULL;
-		int t = take_value(argv, argc, &i, "--windows-path", &wpath);
+		int t = cli_take_value(argv, argc, &i, "--windows-path", &wpath);
 		if (!t)
-			t = take_value(argv, argc, &i, "--install-dir", &idir);
+			t = cli_take_value(argv, argc, &i, "--install-dir", &idir);
 		if (!t)
-			t = take_value(argv, argc, &i, "--office-bitness", &bitness);
+			t = cli_take_value(argv, argc, &i, "--office-bitness", &bitness);
 		if (!t)
-			t = take_value(argv, argc, &i, "--ca-file", &ca);
+			t = cli_take_value(argv, argc, &i, "--ca-file", &ca);
 		if (!t)
-			t = take_value(argv, argc, &i, "--loaded-by", &loaded);
+			t = cli_take_value(argv, argc, &i, "--loaded-by", &loaded);
 		if (!t)
-			t = take_value(argv, argc, &i, "--activity", &activity);
+			t = cli_take_value(argv, argc, &i, "--activity", &activity);
 		if (!t)
-			t = take_value(argv, argc, &i, "--trusted-signer", &signer);
+			t = cli_take_value(argv, argc, &i, "--trusted-signer", &signer);
 		if (t < 0)
 			return usage("option '%s' needs a value", argv[i]);
 		if (signer) {
@@ -160,35 +155,30 @@ int cmd_check_dll(const struct cli *c)
 
 	char dir[4096], err[512];
 	cli_pe_data_dir(dir, sizeof dir);
-	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
-	if (!rules) {
+	struct pe_checker *checker = pe_checker_open(dir, ca, err, sizeof err);
+	if (!checker && ca)
+		return usage("%s", err);
+	if (!checker) {
 		fprintf(stderr, "koffix: %s\n", err);
 		return PE_NOT_ANALYSABLE;
-	}
-	char pinned[4200];
-	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
-	struct pe_trust *trust = pe_trust_new(ca, true, pinned, err, sizeof err);
-	if (!trust) {
-		pe_rules_free(rules);
-		return usage("%s", err);
 	}
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	struct pe_check_opts o = { .file_name = base, .windows_path = wpath, .install_dir = idir,
 				   .office_bitness = bitness, .loaded_by = loaded,
 				   .activity = activity, .signers = signers,
-				   .nsigners = nsigners, .trust = trust };
+				   .nsigners = nsigners };
 	char *data = NULL;
 	size_t len = 0;
 	cJSON *rep = NULL;
 	enum pe_verdict v;
-	int rc = read_file(file, FILE_MAX, &data, &len);
+	int rc = kx_read_file(file, FILE_MAX, &data, &len);
 	if (rc) {
 		char why[600];
 		snprintf(why, sizeof why, "'%s' cannot be read (%s)", file,
 			 rc == KX_ETOOBIG ? "it is far larger than any DLL" : strerror(errno));
-		v = pe_check_unreadable(rules, why, &o, &rep);
+		v = pe_checker_unreadable(checker, why, &o, &rep);
 	} else {
-		v = pe_check(rules, data, len, &o, &rep);
+		v = pe_checker_check(checker, data, len, &o, &rep);
 	}
 	if (c->json) {
 		char *s = cJSON_Print(rep);
@@ -199,7 +189,6 @@ int cmd_check_dll(const struct cli *c)
 	}
 	cJSON_Delete(rep);
 	free(data);
-	pe_trust_free(trust);
-	pe_rules_free(rules);
+	pe_checker_free(checker);
 	return (int)v;
 }

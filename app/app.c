@@ -14,8 +14,7 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
-#include "../pe/check.h"
-#include "../pe/sig.h"
+#include "../pe/checker.h"
 #include "../repair-actions/ra.h"
 #include "../scan/scan.h"
 #include "../wizard/session.h"
@@ -98,7 +97,7 @@ static int load_statics(struct app *app, char *err, size_t errlen)
 		char path[APP_PATH_MAX * 2];
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		struct static_file f = { .ctype = ctype };
-		if (read_file(path, STATIC_MAX, &f.data, &f.len) != 0) {
+		if (kx_read_file(path, STATIC_MAX, &f.data, &f.len) != 0) {
 			snprintf(err, errlen, "cannot read static file '%s'", path);
 			rc = KX_EIO;
 			break;
@@ -119,15 +118,15 @@ static int load_secret(struct app *app, char *err, size_t errlen)
 	snprintf(path, sizeof path, "%s/secret", app->data_dir);
 	char *s = NULL;
 	size_t len = 0;
-	if (read_file(path, 256, &s, &len) == 0 && len >= 64) {
+	if (kx_read_file(path, 256, &s, &len) == 0 && len >= 64) {
 		memcpy(app->csrf_key, s, 64);
 		app->csrf_key[64] = '\0';
 		free(s);
 		return 0;
 	}
 	free(s);
-	if (random_hex(app->csrf_key, 32) != 0 ||
-	    write_file_private(path, app->csrf_key, 64) != 0) {
+	if (kx_random_hex(app->csrf_key, 32) != 0 ||
+	    kx_write_file_private(path, app->csrf_key, 64) != 0) {
 		snprintf(err, errlen, "cannot write the secret file '%s'", path);
 		return KX_EIO;
 	}
@@ -139,7 +138,7 @@ static int load_symptoms(struct app *app, char *err, size_t errlen)
 	char path[APP_PATH_MAX + 16];
 	snprintf(path, sizeof path, "%s/symptoms.json", app->kb_dir);
 	char *s;
-	if (read_file(path, STATIC_MAX, &s, NULL) != 0) {
+	if (kx_read_file(path, STATIC_MAX, &s, NULL) != 0) {
 		app->symptoms = cJSON_CreateArray();
 		return 0;
 	}
@@ -347,28 +346,16 @@ static bool local_path(const struct app *app, const char *windows_path, char *lo
 static cJSON *check_file(void *cls, const char *windows_path, const char *office_bitness)
 {
 	struct app *app = cls;
-	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
-	char err[512];
-	if (!local_path(app, windows_path, local, sizeof local))
+	char local[APP_PATH_MAX * 2];
+	if (!app->checker || !local_path(app, windows_path, local, sizeof local))
 		return NULL;
 	char *data;
 	size_t len;
-	if (read_file(local, 64u << 20, &data, &len) != 0)
+	if (kx_read_file(local, 64u << 20, &data, &len) != 0)
 		return NULL;
-	snprintf(dir, sizeof dir, "%s/pe/data", app->root);
-	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
-	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
-	struct pe_trust *trust = NULL;
-	if (rules)
-		trust = pe_trust_new(NULL, true, pinned, err, sizeof err);
 	cJSON *rep = NULL;
-	if (rules && trust) {
-		struct pe_check_opts o = { .windows_path = windows_path,
-					   .office_bitness = office_bitness, .trust = trust };
-		pe_check(rules, data, len, &o, &rep);
-	}
-	pe_trust_free(trust);
-	pe_rules_free(rules);
+	struct pe_check_opts o = { .windows_path = windows_path, .office_bitness = office_bitness };
+	pe_checker_check(app->checker, data, len, &o, &rep);
 	free(data);
 	return rep;
 }
@@ -396,29 +383,18 @@ static int inspect_installer(void *cls, const char *windows_path, const char **l
 			     char *out, size_t outlen)
 {
 	struct app *app = cls;
-	char local[APP_PATH_MAX * 2], dir[APP_PATH_MAX + 16], pinned[APP_PATH_MAX + 32];
-	char err[512];
-	if (!local_path(app, windows_path, local, sizeof local))
+	char local[APP_PATH_MAX * 2];
+	if (!app->checker || !local_path(app, windows_path, local, sizeof local))
 		return KX_ENOTFOUND;
 	char *data;
 	size_t len;
-	if (read_file(local, 256u << 20, &data, &len) != 0)
+	if (kx_read_file(local, 256u << 20, &data, &len) != 0)
 		return KX_EIO;
-	snprintf(dir, sizeof dir, "%s/pe/data", app->root);
-	snprintf(pinned, sizeof pinned, "%s/pinned", dir);
-	struct pe_rules *rules = pe_rules_load(dir, err, sizeof err);
-	struct pe_trust *trust = rules ? pe_trust_new(NULL, true, pinned, err, sizeof err) : NULL;
-	int rc = KX_EIO;
-	if (rules && trust) {
-		struct pe_check_opts o = { .trust = trust };
-		enum pe_verdict v = pe_check_installer(rules, data, len, &o, out, outlen);
-		*level = v == PE_LEGITIMATE ? "ok" : v == PE_VERDICT_MALICIOUS ? "blocked" : "warning";
-		rc = 0;
-	}
-	pe_trust_free(trust);
-	pe_rules_free(rules);
+	struct pe_check_opts o = { 0 };
+	enum pe_verdict v = pe_checker_installer(app->checker, data, len, &o, out, outlen);
+	*level = v == PE_LEGITIMATE ? "ok" : v == PE_VERDICT_MALICIOUS ? "blocked" : "warning";
 	free(data);
-	return rc;
+	return 0;
 }
 
 static int open_backend(struct app *app, const char *name, const char *agent, char *err,
@@ -505,7 +481,7 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 		return KX_EIO;
 	}
 	/* The data folder is the person's own: 0700 (created so, tightened when older). */
-	if (mkdir_p(app->data_dir) != 0 || plat_private_dir(app->data_dir) != 0) {
+	if (kx_mkdir_p(app->data_dir) != 0 || plat_private_dir(app->data_dir) != 0) {
 		snprintf(err, errlen, "cannot create the data folder '%s'", app->data_dir);
 		return KX_EIO;
 	}
@@ -533,6 +509,15 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	}
 	if (rc == 0 && opts->need_templates)
 		rc = load_statics(app, err, errlen);
+	/* The DLL check's one set-up (pe/checker.h), for the upload page, the repair steps and
+	 * the scan. */
+	if (rc == 0 && (opts->need_templates || opts->need_flows)) {
+		char dir[APP_PATH_MAX + 16];
+		snprintf(dir, sizeof dir, "%s/pe/data", app->root);
+		app->checker = pe_checker_open(dir, NULL, err, errlen);
+		if (!app->checker)
+			rc = KX_EIO;
+	}
 	if (rc == 0 && opts->need_secrets)
 		rc = load_secret(app, err, errlen);
 	/* The content (catalogue, flows, scan rules) and the stores that only read or add. */
@@ -582,6 +567,7 @@ void app_close(struct app *app)
 	}
 	free(app->statics);
 	wiz_flows_free(app->flows);
+	pe_checker_free(app->checker);
 	wiz_store_close(app->sessions);
 	ra_runner_free(app->runner);
 	scan_rules_free(app->scan_rules);

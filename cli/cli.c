@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command line: global options (anywhere on the line), then a command and its own options.
- * Exit codes: 0 success, 64 bad usage, 1 other failure (DESIGN.md, Contracts).
+ * Exit codes: 0 success, 64 bad usage, 1 other failure (README.md; each command's --help).
  */
 #include "cli.h"
 #include "cli_common.h"
@@ -18,10 +18,10 @@
 #include "../kb/kb.h"
 #include "../repair-actions/ra.h"
 #include "../wizard/wiz.h"
-#include "app.h"
-#include "handlers.h"
-#include "http.h"
-#include "site.h"
+#include "../app/app.h"
+#include "../server/handlers.h"
+#include "../server/http.h"
+#include "../server/site.h"
 
 
 
@@ -101,7 +101,7 @@ static const char usage_routes[] =
 	"\n"
 	"Lists every route of the web app with what it needs (launch token, body size).\n";
 
-int usage_error(const char *usage, const char *fmt, const char *arg)
+int cli_usage_error(const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "koffix: ");
 	fprintf(stderr, fmt, arg);
@@ -144,7 +144,7 @@ static int take_global(struct cli *c, int argc, char **argv, int *i)
 }
 
 /* Reads "--name VALUE" or "--name=VALUE" at args[*i]; 1 taken, 0 other, -1 missing value. */
-int take_value(char **args, int n, int *i, const char *name, const char **out)
+int cli_take_value(char **args, int n, int *i, const char *name, const char **out)
 {
 	size_t len = strlen(name);
 	if (strcmp(args[*i], name) == 0) {
@@ -172,7 +172,7 @@ static bool token_shape_ok(const char *t)
 	return true;
 }
 
-int open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
+int cli_open_app(const struct cli *c, struct app *app, bool templates, bool secrets)
 {
 	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
 				 .catalogue = c->catalogue, .need_templates = templates,
@@ -203,7 +203,7 @@ static bool read_running(const char *data_dir, long long *pid, char *url, size_t
 {
 	char path[APP_PATH_MAX + 16], *text;
 	running_path(data_dir, path, sizeof path);
-	if (read_file(path, 4096, &text, NULL) != 0)
+	if (kx_read_file(path, 4096, &text, NULL) != 0)
 		return false;
 	cJSON *o = cJSON_Parse(text);
 	free(text);
@@ -235,7 +235,7 @@ static int open_browser(const char *data_dir, const char *url)
 	buf_adds(&page, "\"><title>Opening koffix</title></head><body><p><a href=\"");
 	buf_adds(&page, url);
 	buf_adds(&page, "\">Open koffix</a></p></body></html>\n");
-	int rc = write_file_private(path, page.data, page.len);
+	int rc = kx_write_file_private(path, page.data, page.len);
 	buf_release(&page);
 	if (rc == 0)
 		rc = plat_abs_path(path, abs, sizeof abs);
@@ -253,7 +253,7 @@ static bool open_running(const struct cli *c)
 	unsigned port = 0;
 	if (app_data_dir(c->data, dir, sizeof dir) != 0 ||
 	    !read_running(dir, &pid, url, sizeof url) ||
-	    sscanf(url, "http://%15[0-9.]:%u/", host, &port) != 2 || !str_starts(host, "127.") ||
+	    sscanf(url, "http://%15[0-9.]:%u/", host, &port) != 2 || !kx_str_starts(host, "127.") ||
 	    !plat_process_alive(pid) || !plat_port_listens(host, port))
 		return false;
 	printf("%s\n", url);
@@ -272,7 +272,7 @@ static void write_running(const struct app *app, const char *url)
 	cJSON_AddNumberToObject(o, "pid", (double)plat_pid());
 	cJSON_AddStringToObject(o, "url", url);
 	char *s = cJSON_PrintUnformatted(o);
-	if (write_file_private(path, s, strlen(s)) != 0)
+	if (kx_write_file_private(path, s, strlen(s)) != 0)
 		fprintf(stderr, "koffix: cannot write '%s' (a second start will not find this one)\n",
 			path);
 	cJSON_free(s);
@@ -297,32 +297,32 @@ static int cmd_serve(const struct cli *c)
 			open = true;
 			continue;
 		}
-		int t = take_value(c->argv, c->argc, &i, "--port", &port);
+		int t = cli_take_value(c->argv, c->argc, &i, "--port", &port);
 		if (!t)
-			t = take_value(c->argv, c->argc, &i, "--detected", &detected);
+			t = cli_take_value(c->argv, c->argc, &i, "--detected", &detected);
 		if (!t)
-			t = take_value(c->argv, c->argc, &i, "--bind", &bind);
+			t = cli_take_value(c->argv, c->argc, &i, "--bind", &bind);
 		if (!t)
-			t = take_value(c->argv, c->argc, &i, "--token", &token);
+			t = cli_take_value(c->argv, c->argc, &i, "--token", &token);
 		if (!t)
-			t = take_value(c->argv, c->argc, &i, "--token-file", &token_file);
+			t = cli_take_value(c->argv, c->argc, &i, "--token-file", &token_file);
 		if (t < 0)
-			return usage_error(usage_serve, "option '%s' needs a value", c->argv[i]);
+			return cli_usage_error(usage_serve, "option '%s' needs a value", c->argv[i]);
 		if (!t)
-			return usage_error(usage_serve, "unknown argument '%s'", c->argv[i]);
+			return cli_usage_error(usage_serve, "unknown argument '%s'", c->argv[i]);
 	}
 	long portnum = 8080;
 	if (port) {
 		char *end;
 		portnum = strtol(port, &end, 10);
 		if (!*port || *end || portnum < 0 || portnum > 65535)
-			return usage_error(usage_serve, "--port takes a number from 0 to 65535, not '%s'",
+			return cli_usage_error(usage_serve, "--port takes a number from 0 to 65535, not '%s'",
 					   port);
 	}
 	if (bind && strcmp(bind, "localhost") == 0)
 		bind = "127.0.0.1";
 	if (bind && strncmp(bind, "127.", 4) != 0)
-		return usage_error(usage_serve, "refusing to listen on '%s': koffix runs repairs with "
+		return cli_usage_error(usage_serve, "refusing to listen on '%s': koffix runs repairs with "
 				   "your rights, so it only listens on a loopback address", bind);
 	/* The token of a script: from a file or the environment (never a command line, which
 	 * every user of the PC can read); --token still works, with a warning. */
@@ -332,8 +332,8 @@ static int cmd_serve(const struct cli *c)
 			"use --token-file FILE or KOFFIX_TOKEN instead\n");
 	else if (token_file) {
 		char *text;
-		if (read_file(token_file, 4096, &text, NULL) != 0)
-			return usage_error(usage_serve, "cannot read the --token-file '%s'", token_file);
+		if (kx_read_file(token_file, 4096, &text, NULL) != 0)
+			return cli_usage_error(usage_serve, "cannot read the --token-file '%s'", token_file);
 		snprintf(token_buf, sizeof token_buf, "%.*s", (int)strcspn(text, "\r\n"), text);
 		free(text);
 		token = token_buf;
@@ -342,7 +342,7 @@ static int cmd_serve(const struct cli *c)
 		token = token_buf;
 	}
 	if (token && !token_shape_ok(token))
-		return usage_error(usage_serve, "%s", "the access token is not 8-128 letters, "
+		return cli_usage_error(usage_serve, "%s", "the access token is not 8-128 letters, "
 				   "digits, '-', '_', '.' or '~'");
 
 	if (open && open_running(c))
@@ -351,7 +351,7 @@ static int cmd_serve(const struct cli *c)
 	cJSON *det = NULL;
 	if (detected) {
 		char *text;
-		if (read_file(detected, 1u << 20, &text, NULL) != 0) {
+		if (kx_read_file(detected, 1u << 20, &text, NULL) != 0) {
 			fprintf(stderr, "koffix: cannot read --detected file '%s'\n", detected);
 			return 1;
 		}
@@ -365,7 +365,7 @@ static int cmd_serve(const struct cli *c)
 		}
 	}
 	struct app app;
-	if (open_app(c, &app, true, true)) {
+	if (cli_open_app(c, &app, true, true)) {
 		cJSON_Delete(det);
 		return 1;
 	}
@@ -382,7 +382,7 @@ static int cmd_serve(const struct cli *c)
 	app.port = (unsigned)portnum;
 	if (token)
 		snprintf(app.token, sizeof app.token, "%s", token);
-	else if (random_hex(app.token, 24) != 0) {
+	else if (kx_random_hex(app.token, 24) != 0) {
 		fprintf(stderr, "koffix: cannot make an access token (no random source)\n");
 		app_close(&app);
 		return 1;
@@ -424,7 +424,7 @@ static int cmd_serve(const struct cli *c)
 	http_stop(d);
 	if (open)
 		remove_running(&app);
-	if (actions_running(&app)) {
+	if (web_actions_running(&app)) {
 		/* The repair thread still uses the journal: leave it be. Its run stays "running"
 		 * in the journal, so the next start marks it interrupted and offers the rollback. */
 		fprintf(stderr, "koffix: a repair was still running; the next start offers to roll "
@@ -459,38 +459,38 @@ static void print_results(const struct cli *c, const char *query, cJSON *results
 static int cmd_kb(const struct cli *c)
 {
 	if (c->argc < 2)
-		return usage_error(usage_kb, "%s", "kb needs a subcommand");
+		return cli_usage_error(usage_kb, "%s", "kb needs a subcommand");
 	const char *sub = c->argv[1];
 	struct app app;
 	int rc = 1;
 	if (strcmp(sub, "index") == 0) {
 		if (c->argc != 2)
-			return usage_error(usage_kb, "unexpected argument '%s'", c->argv[2]);
-		if (open_app(c, &app, false, false))
+			return cli_usage_error(usage_kb, "unexpected argument '%s'", c->argv[2]);
+		if (cli_open_app(c, &app, false, false))
 			return 1;
 		rc = app_index(&app, false) == 0 ? 0 : 1;
 	} else if (strcmp(sub, "search") == 0) {
 		const char *query = NULL, *limit = NULL;
 		for (int i = 2; i < c->argc; i++) {
-			int t = take_value(c->argv, c->argc, &i, "--limit", &limit);
+			int t = cli_take_value(c->argv, c->argc, &i, "--limit", &limit);
 			if (t < 0)
-				return usage_error(usage_kb, "option '%s' needs a value", c->argv[i]);
+				return cli_usage_error(usage_kb, "option '%s' needs a value", c->argv[i]);
 			if (t)
 				continue;
 			if (query || c->argv[i][0] == '-')
-				return usage_error(usage_kb, "unexpected argument '%s'", c->argv[i]);
+				return cli_usage_error(usage_kb, "unexpected argument '%s'", c->argv[i]);
 			query = c->argv[i];
 		}
 		if (!query)
-			return usage_error(usage_kb, "%s", "kb search needs a QUERY");
+			return cli_usage_error(usage_kb, "%s", "kb search needs a QUERY");
 		long n = 10;
 		if (limit) {
 			char *end;
 			n = strtol(limit, &end, 10);
 			if (*end || n < 1 || n > 100)
-				return usage_error(usage_kb, "--limit takes 1 to 100, not '%s'", limit);
+				return cli_usage_error(usage_kb, "--limit takes 1 to 100, not '%s'", limit);
 		}
-		if (open_app(c, &app, false, false))
+		if (cli_open_app(c, &app, false, false))
 			return 1;
 		int irc = app_index(&app, true);
 		cJSON *results = (irc == 0 || irc == KX_ESYNTAX) ? kb_search(app.kb, query, (int)n)
@@ -501,13 +501,13 @@ static int cmd_kb(const struct cli *c)
 		}
 	} else if (strcmp(sub, "export-site") == 0) {
 		if (c->argc != 3)
-			return usage_error(usage_kb, "%s", "kb export-site needs exactly one DIR");
-		if (open_app(c, &app, true, false))
+			return cli_usage_error(usage_kb, "%s", "kb export-site needs exactly one DIR");
+		if (cli_open_app(c, &app, true, false))
 			return 1;
 		int irc = app_index(&app, true);
 		rc = (irc == 0 || irc == KX_ESYNTAX) && site_export(&app, c->argv[2]) == 0 ? 0 : 1;
 	} else {
-		return usage_error(usage_kb, "unknown kb subcommand '%s'", sub);
+		return cli_usage_error(usage_kb, "unknown kb subcommand '%s'", sub);
 	}
 	app_close(&app);
 	return rc;
@@ -516,7 +516,7 @@ static int cmd_kb(const struct cli *c)
 static int cmd_flow(const struct cli *c)
 {
 	if (c->argc < 2 || strcmp(c->argv[1], "check") || c->argc > 3)
-		return usage_error(usage_flow, "%s", "the command is: flow check [FILE]");
+		return cli_usage_error(usage_flow, "%s", "the command is: flow check [FILE]");
 	struct app app;
 	struct app_options o = { .data_dir = c->data, .kb_dir = c->kb, .flows_dir = c->flows,
 				 .catalogue = c->catalogue };
@@ -587,9 +587,9 @@ static const char usage_detect[] =
 static int cmd_detect(const struct cli *c)
 {
 	if (c->argc != 1)
-		return usage_error(usage_detect, "unexpected argument '%s'", c->argv[1]);
+		return cli_usage_error(usage_detect, "unexpected argument '%s'", c->argv[1]);
 	struct app app;
-	if (open_app(c, &app, false, true))
+	if (cli_open_app(c, &app, false, true))
 		return 1;
 	cJSON *d = app.backend->detect ? app.backend->detect(app.backend) : NULL;
 	int rc = 0;
@@ -624,7 +624,7 @@ static int cmd_detect(const struct cli *c)
 static int cmd_routes(const struct cli *c)
 {
 	if (c->argc != 1)
-		return usage_error(usage_routes, "unexpected argument '%s'", c->argv[1]);
+		return cli_usage_error(usage_routes, "unexpected argument '%s'", c->argv[1]);
 	cJSON *list = cJSON_CreateArray();
 	for (size_t i = 0; i < http_nroutes; i++) {
 		const struct route *r = &http_routes[i];
@@ -669,7 +669,7 @@ int cli_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		int t = take_global(&c, argc, argv, &i);
 		if (t < 0) {
-			rc = usage_error(usage_main, "option '%s' needs a value", argv[i]);
+			rc = cli_usage_error(usage_main, "option '%s' needs a value", argv[i]);
 			goto out;
 		}
 		if (t == 0)
@@ -677,7 +677,7 @@ int cli_main(int argc, char **argv)
 	}
 	if (c.backend && strcmp(c.backend, "plan") && strcmp(c.backend, "agent") &&
 	    strcmp(c.backend, "wine") && strncmp(c.backend, "script", 6)) {
-		rc = usage_error(usage_main, "--backend is plan, agent or wine, not '%s'", c.backend);
+		rc = cli_usage_error(usage_main, "--backend is plan, agent or wine, not '%s'", c.backend);
 		goto out;
 	}
 	static const struct {
@@ -689,11 +689,11 @@ int cli_main(int argc, char **argv)
 		{ "kb", cmd_kb, usage_kb },
 		{ "routes", cmd_routes, usage_routes },
 		{ "flow", cmd_flow, usage_flow },
-		{ "actions", cmd_actions, usage_actions },
-		{ "ticket", cmd_ticket, usage_ticket },
-		{ "check-dll", cmd_check_dll, usage_check_dll },
+		{ "actions", cli_cmd_actions, cli_usage_actions },
+		{ "ticket", cli_cmd_ticket, cli_usage_ticket },
+		{ "check-dll", cli_cmd_check_dll, cli_usage_check_dll },
 		{ "detect", cmd_detect, usage_detect },
-		{ "scan", cmd_scan, usage_scan },
+		{ "scan", cli_cmd_scan, cli_usage_scan },
 	};
 	if (c.argc == 0) {
 		if (c.help) {
@@ -710,7 +710,7 @@ int cli_main(int argc, char **argv)
 				pause_before_exit();
 			goto out;
 		}
-		rc = usage_error(usage_main, "%s", "a command is needed");
+		rc = cli_usage_error(usage_main, "%s", "a command is needed");
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
@@ -722,7 +722,7 @@ int cli_main(int argc, char **argv)
 			rc = commands[i].fn(&c);
 		goto out;
 	}
-	rc = usage_error(usage_main, "unknown command '%s'", c.argv[0]);
+	rc = cli_usage_error(usage_main, "unknown command '%s'", c.argv[0]);
 out:
 	free(c.argv);
 	return rc;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "cli.h"
+#include "../cli/cli.h"
 
 int main(int argc, char **argv)
 {

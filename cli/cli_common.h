@@ -26,21 +26,21 @@ struct cli {
 };
 
 /* Prints "koffix: <fmt with arg>" and the usage on stderr; returns EXIT_USAGE. */
-int usage_error(const char *usage, const char *fmt, const char *arg);
+int cli_usage_error(const char *usage, const char *fmt, const char *arg);
 
 /* Reads "--name VALUE" or "--name=VALUE" at args[*i]; 1 taken, 0 other, -1 missing value. */
-int take_value(char **args, int n, int *i, const char *name, const char **out);
+int cli_take_value(char **args, int n, int *i, const char *name, const char **out);
 
 /* Opens the app for a command (templates: page templates; secrets: the server's state, the
  * flows, the repair journal and backend). Prints the error and returns 1 on failure. */
-int open_app(const struct cli *c, struct app *app, bool templates, bool secrets);
+int cli_open_app(const struct cli *c, struct app *app, bool templates, bool secrets);
 
 /* Command implementations in their own files. */
-int cmd_actions(const struct cli *c);
-extern const char usage_actions[];
-int cmd_ticket(const struct cli *c);
-extern const char usage_ticket[];
-int cmd_scan(const struct cli *c);
-extern const char usage_scan[];
+int cli_cmd_actions(const struct cli *c);
+extern const char cli_usage_actions[];
+int cli_cmd_ticket(const struct cli *c);
+extern const char cli_usage_ticket[];
+int cli_cmd_scan(const struct cli *c);
+extern const char cli_usage_scan[];
 
 #endif

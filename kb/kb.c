@@ -14,6 +14,15 @@
 
 #define ARTICLE_MAX (1u << 20)
 
+/* The full-text index reads its text from the articles table (external content): it keeps
+ * only the index, not another copy of every article. Its rows have the articles' rowids. */
+#define FTS_SCHEMA \
+	"CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(" \
+	" slug UNINDEXED, title, tags, body, content='articles', content_rowid='rowid'," \
+	" tokenize='porter unicode61 remove_diacritics 2');" \
+	/* Ranking by FTS5's own rank column lets it sort before computing snippets. */ \
+	"INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(0.0, 10.0, 4.0, 1.0)');"
+
 static const char *schema =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA foreign_keys=ON;"
@@ -21,11 +30,18 @@ static const char *schema =
 	" slug TEXT PRIMARY KEY, path TEXT UNIQUE NOT NULL, title TEXT NOT NULL, updated TEXT,"
 	" tags TEXT, applies_to TEXT, related TEXT, sources TEXT, toc TEXT, md TEXT, html TEXT,"
 	" body TEXT, size INTEGER, mtime INTEGER, sha256 TEXT, indexed_at TEXT);"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5("
-	" slug UNINDEXED, title, tags, body, prefix='2 3 4',"
-	" tokenize='porter unicode61 remove_diacritics 2');"
-	/* Ranking by FTS5's own rank column lets it sort before computing snippets. */
-	"INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(0.0, 10.0, 4.0, 1.0)');"
+	/* What the incremental index reads for every file, without touching the rows (whose
+	 * Markdown, HTML and text make them long). */
+	"CREATE INDEX IF NOT EXISTS articles_files ON articles(path, size, mtime, sha256, slug);"
+	/* Pages read bounded ranges of these, never the whole table: the A-Z list (keyset pages),
+	 * the newest, and articles by tag (symptom groups, related articles, a tag's list). */
+	"CREATE INDEX IF NOT EXISTS articles_title ON articles(title COLLATE NOCASE, slug);"
+	"CREATE INDEX IF NOT EXISTS articles_updated ON articles(updated, slug);"
+	"CREATE TABLE IF NOT EXISTS article_tags(tag TEXT NOT NULL, title TEXT NOT NULL COLLATE NOCASE,"
+	" slug TEXT NOT NULL, PRIMARY KEY(tag, title, slug)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS article_tags_slug ON article_tags(slug);"
+	"CREATE TABLE IF NOT EXISTS kb_meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	FTS_SCHEMA
 	"CREATE TABLE IF NOT EXISTS votes("
 	" slug TEXT NOT NULL, voter TEXT NOT NULL, helpful INTEGER NOT NULL, comment TEXT,"
 	" created TEXT NOT NULL, PRIMARY KEY(slug, voter));";
@@ -46,6 +62,18 @@ enum stmt {
 	ST_GET,
 	ST_LIST,
 	ST_TITLE,
+	ST_BODY,
+	ST_DATA_VERSION,
+	ST_DELETE_TAGS,
+	ST_INSERT_TAG,
+	ST_COUNT_SET,
+	ST_COUNT,
+	ST_PAGE_AFTER,
+	ST_PAGE_BEFORE,
+	ST_TAG_AFTER,
+	ST_TAG_BEFORE,
+	ST_CURSOR,
+	ST_RECENT,
 	ST_VOTE,
 	ST_VOTE_COUNTS,
 	ST_VOTE_ROOM,
@@ -57,25 +85,56 @@ static const char *const sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_FILE_STATE] = "SELECT size, mtime, sha256 FROM articles WHERE path = ?1",
+	[ST_FILE_STATE] = "SELECT size, mtime, sha256 FROM articles INDEXED BY articles_files"
+			  " WHERE path = ?1",
 	[ST_TOUCH] = "UPDATE articles SET size = ?2, mtime = ?3 WHERE path = ?1",
 	[ST_SLUG_OWNER] = "SELECT path FROM articles WHERE slug = ?1",
 	[ST_DELETE_ARTICLE] = "DELETE FROM articles WHERE path = ?1 OR slug = ?2",
-	[ST_DELETE_FTS] = "DELETE FROM articles_fts WHERE slug = ?1 OR slug ="
-			  " (SELECT slug FROM articles WHERE path = ?2)",
+	/* The FTS row of an article has the article's rowid: found through the articles'
+	 * indexes, never by scanning the FTS table (which made indexing quadratic). */
+	[ST_DELETE_FTS] = "INSERT INTO articles_fts(articles_fts, rowid, slug, title, tags, body)"
+			  " SELECT 'delete', rowid, slug, title, tags, body FROM articles"
+			  " WHERE slug = ?1 OR path = ?2",
 	[ST_INSERT_ARTICLE] = "INSERT INTO articles(slug, path, title, updated, tags, applies_to,"
 			      " related, sources, toc, md, html, body, size, mtime, sha256,"
 			      " indexed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
 			      " ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
-	[ST_INSERT_FTS] = "INSERT INTO articles_fts(slug, title, tags, body) VALUES (?1, ?2, ?3, ?4)",
+	[ST_INSERT_FTS] = "INSERT INTO articles_fts(rowid, slug, title, tags, body)"
+			  " VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4)",
 	[ST_ALL_PATHS] = "SELECT path, slug FROM articles",
-	[ST_SEARCH] = "SELECT f.slug, f.title, snippet(articles_fts, 3, char(1), char(2), '…', 24),"
-		      " -f.rank FROM articles_fts f WHERE articles_fts MATCH ?1"
-		      " ORDER BY f.rank LIMIT ?2",
+	/* FTS5 ranks (bm25, the weights set in the schema) and sorts; the snippet is made from
+	 * the stored text of the few rows returned (make_snippet), not by the tokenizer again. */
+	[ST_SEARCH] = "SELECT f.slug, f.title, -f.rank, f.rowid FROM articles_fts f"
+		      " WHERE articles_fts MATCH ?1 ORDER BY f.rank LIMIT ?2 OFFSET ?3",
+	[ST_BODY] = "SELECT body FROM articles WHERE rowid = ?1",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_GET] = "SELECT slug, title, updated, tags, applies_to, related, sources, toc, html,"
 		   " sha256 FROM articles WHERE slug = ?1",
 	[ST_LIST] = "SELECT slug, title, updated, tags FROM articles ORDER BY title COLLATE NOCASE",
 	[ST_TITLE] = "SELECT title FROM articles WHERE slug = ?1",
+	[ST_DELETE_TAGS] = "DELETE FROM article_tags WHERE slug IN"
+			   " (SELECT slug FROM articles WHERE slug = ?1 OR path = ?2)",
+	[ST_INSERT_TAG] = "INSERT OR IGNORE INTO article_tags(tag, title, slug) VALUES (?1, ?2, ?3)",
+	[ST_COUNT_SET] = "INSERT OR REPLACE INTO kb_meta(key, value)"
+			 " SELECT 'articles', count(*) FROM articles",
+	[ST_COUNT] = "SELECT value FROM kb_meta WHERE key = 'articles'",
+	/* Keyset pages: (title, slug) after or before a cursor, in title order. */
+	[ST_PAGE_AFTER] = "SELECT slug, title, updated, tags FROM articles INDEXED BY articles_title"
+			  " WHERE (title COLLATE NOCASE, slug) > (?1, ?2)"
+			  " ORDER BY title COLLATE NOCASE, slug LIMIT ?3",
+	[ST_PAGE_BEFORE] = "SELECT slug, title, updated, tags FROM articles INDEXED BY articles_title"
+			   " WHERE (title COLLATE NOCASE, slug) < (?1, ?2)"
+			   " ORDER BY title COLLATE NOCASE DESC, slug DESC LIMIT ?3",
+	[ST_TAG_AFTER] = "SELECT a.slug, a.title, a.updated, a.tags FROM article_tags t"
+			 " JOIN articles a ON a.slug = t.slug WHERE t.tag = ?4"
+			 " AND (t.title, t.slug) > (?1, ?2) ORDER BY t.title, t.slug LIMIT ?3",
+	[ST_TAG_BEFORE] = "SELECT a.slug, a.title, a.updated, a.tags FROM article_tags t"
+			  " JOIN articles a ON a.slug = t.slug WHERE t.tag = ?4"
+			  " AND (t.title, t.slug) < (?1, ?2) ORDER BY t.title DESC, t.slug DESC"
+			  " LIMIT ?3",
+	[ST_CURSOR] = "SELECT title FROM articles WHERE slug = ?1",
+	[ST_RECENT] = "SELECT slug, title, updated, tags FROM articles INDEXED BY articles_updated"
+		      " ORDER BY updated DESC, slug DESC LIMIT ?1",
 	[ST_VOTE] = "INSERT INTO votes(slug, voter, helpful, comment, created) VALUES (?1, ?2, ?3,"
 		    " ?4, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) ON CONFLICT(slug, voter) DO UPDATE"
 		    " SET helpful = excluded.helpful, comment = excluded.comment,"
@@ -88,8 +147,24 @@ static const char *const sql[ST__COUNT] = {
 			 " FROM votes WHERE slug = ?1",
 };
 
+#define KB_CACHE 128
+#define KB_QUERY_WORDS 32
+
+struct cached {
+	char *key;
+	cJSON *results;
+	const char *mode;
+	bool more;
+};
+
 struct kb {
 	struct db db;
+	/* The search cache, guarded by the db's lock (kb_search_page). */
+	bool cache_on;
+	bool stale;
+	long long data_version;
+	int next_slot;
+	struct cached cache[KB_CACHE];
 };
 
 static sqlite3_stmt *stmt(struct kb *kb, enum stmt id)
@@ -102,6 +177,11 @@ static int exec_simple(struct kb *kb, enum stmt id)
 	return sqlite3_step(stmt(kb, id)) == SQLITE_DONE ? 0 : KX_EDB;
 }
 
+/* The layout version of the index (PRAGMA user_version). An index of an older layout is
+ * emptied at open (votes stay), and the next `kb index` rebuilds it. */
+#define KB_LAYOUT 4
+#define KB_SEARCH_OFFSET_MAX 1000
+
 struct kb *kb_open(const char *path, char *err, size_t errlen)
 {
 	struct kb *kb = xcalloc(1, sizeof *kb);
@@ -109,6 +189,27 @@ struct kb *kb_open(const char *path, char *err, size_t errlen)
 		free(kb);
 		return NULL;
 	}
+	sqlite3_stmt *v;
+	int layout = 0;
+	if (sqlite3_prepare_v2(kb->db.conn, "PRAGMA user_version", -1, &v, NULL) == SQLITE_OK &&
+	    sqlite3_step(v) == SQLITE_ROW)
+		layout = sqlite3_column_int(v, 0);
+	sqlite3_finalize(v);
+	if (layout < KB_LAYOUT && sqlite3_exec(kb->db.conn, "BEGIN IMMEDIATE;"
+			 "DROP TABLE IF EXISTS articles_fts; DELETE FROM articles;"
+			 "DELETE FROM article_tags;" FTS_SCHEMA
+			 "PRAGMA user_version = 4; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot update the knowledge base in '%s': %s", path,
+			 sqlite3_errmsg(kb->db.conn));
+		sqlite3_exec(kb->db.conn, "ROLLBACK", NULL, NULL, NULL);
+		kb_close(kb);
+		return NULL;
+	}
+	/* Pages read the database through memory, not a read() per page: with a large KB most
+	 * pages would miss SQLite's own cache. Address space only; the OS shares the pages. */
+	sqlite3_exec(kb->db.conn, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
+	kb->cache_on = true;
+	kb->stale = true;
 	return kb;
 }
 
@@ -116,6 +217,10 @@ void kb_close(struct kb *kb)
 {
 	if (!kb)
 		return;
+	for (int i = 0; i < KB_CACHE; i++) {
+		free(kb->cache[i].key);
+		cJSON_Delete(kb->cache[i].results);
+	}
 	db_close(&kb->db);
 	free(kb);
 }
@@ -160,18 +265,6 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 }
 
 /* Space-separated tags: what the FTS "tags" column holds. */
-static char *tags_text(const struct kb_list *l)
-{
-	struct buf b;
-	buf_init(&b, BUF_NOMAX);
-	for (size_t i = 0; i < l->n; i++) {
-		if (i)
-			buf_addch(&b, ' ');
-		buf_adds(&b, l->items[i]);
-	}
-	return buf_take(&b, NULL);
-}
-
 /*
  * cmark's plain text keeps table syntax ("| a | b |", "| --- |"): turn pipes and dash rules into
  * spaces so that they neither match searches nor show in snippets.
@@ -206,7 +299,6 @@ static int index_one(struct kb *kb, const char *path, const char *name, const ch
 	size_t body_off = 0;
 	int body_line = 1, rc = KX_ESYNTAX;
 	char *tags = NULL, *applies = NULL, *related = NULL, *sources = NULL, *toc = NULL;
-	char *tagtxt = NULL;
 
 	memset(&r, 0, sizeof r);
 	if (kb_meta_parse(src, len, &meta, &body_off, &body_line, err, sizeof err) != 0) {
@@ -246,10 +338,14 @@ static int index_one(struct kb *kb, const char *path, const char *name, const ch
 	related = list_json(&meta.related);
 	sources = list_json(&meta.sources);
 	toc = toc_json(&r);
-	tagtxt = tags_text(&meta.tags);
 
 	rc = KX_EDB;
 	s = stmt(kb, ST_DELETE_FTS);
+	bind_text(s, 1, meta.slug);
+	bind_text(s, 2, path);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto out;
+	s = stmt(kb, ST_DELETE_TAGS);
 	bind_text(s, 1, meta.slug);
 	bind_text(s, 2, path);
 	if (sqlite3_step(s) != SQLITE_DONE)
@@ -280,10 +376,18 @@ static int index_one(struct kb *kb, const char *path, const char *name, const ch
 	s = stmt(kb, ST_INSERT_FTS);
 	bind_text(s, 1, meta.slug);
 	bind_text(s, 2, meta.title);
-	bind_text(s, 3, tagtxt);
+	bind_text(s, 3, tags);     /* as the articles row holds them: the index reads it back */
 	bind_text(s, 4, r.text);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto out;
+	for (size_t i = 0; i < meta.tags.n; i++) {
+		s = stmt(kb, ST_INSERT_TAG);
+		bind_text(s, 1, meta.tags.items[i]);
+		bind_text(s, 2, meta.title);
+		bind_text(s, 3, meta.slug);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			goto out;
+	}
 	rc = 0;
 out:
 	if (rc == KX_EDB && errlog)
@@ -293,7 +397,6 @@ out:
 	free(related);
 	free(sources);
 	free(toc);
-	free(tagtxt);
 	kb_rendered_release(&r);
 	kb_meta_release(&meta);
 	return rc;
@@ -384,7 +487,13 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 		qsort(paths, n, sizeof *paths, cmp_str);
 
 	db_lock(&kb->db);
+	/* One transaction for the whole run: its pages stay in the cache (256 MiB at most while
+	 * indexing) instead of being read back from the write-ahead log for every article. */
+	sqlite3_exec(kb->db.conn, "PRAGMA cache_size = -262144", NULL, NULL, NULL);
 	int rc = exec_simple(kb, ST_BEGIN);
+	/* Segments are merged once at the end, not again and again while the run adds them. */
+	sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank) VALUES('automerge', 0)",
+		     NULL, NULL, NULL);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = index_file(kb, paths[i], strrchr(paths[i], '/') + 1, rep, errlog);
 
@@ -408,6 +517,11 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 		bind_text(s, 2, gone[i]);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = KX_EDB;
+		s = stmt(kb, ST_DELETE_TAGS);
+		bind_text(s, 1, gone[i + 1]);
+		bind_text(s, 2, gone[i]);
+		if (rc == 0 && sqlite3_step(s) != SQLITE_DONE)
+			rc = KX_EDB;
 		s = stmt(kb, ST_DELETE_ARTICLE);
 		bind_text(s, 1, gone[i]);
 		bind_text(s, 2, gone[i + 1]);
@@ -415,10 +529,22 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 			rc = KX_EDB;
 		rep->removed++;
 	}
+	sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank) VALUES('automerge', 4)",
+		     NULL, NULL, NULL);
+	if (rc == 0 && exec_simple(kb, ST_COUNT_SET) != 0)
+		rc = KX_EDB;
+	/* After a bulk run, one merge into a single segment (searches read one); a few changed
+	 * articles are left to FTS5's own merging, which costs them next to nothing. */
+	if (rc == 0 && rep->indexed + rep->removed >= 64 &&
+	    sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts) VALUES('optimize')",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		rc = KX_EDB;
 	if (rc == 0)
 		rc = exec_simple(kb, ST_COMMIT);
 	if (rc)
 		exec_simple(kb, ST_ROLLBACK);
+	kb->stale = true;  /* this connection's own changes do not move data_version */
+	sqlite3_exec(kb->db.conn, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
 	db_unlock(&kb->db);
 
 	for (size_t i = 0; i < ngone; i++)
@@ -437,7 +563,7 @@ static bool word_byte(unsigned char c)
 	       c >= 0x80;
 }
 
-int kb_fts_query(const char *query, bool any, struct buf *out)
+int kb_fts_query(const char *query, bool any, bool prefix, struct buf *out)
 {
 	int words = 0;
 	const unsigned char *p = (const unsigned char *)query;
@@ -449,7 +575,7 @@ int kb_fts_query(const char *query, bool any, struct buf *out)
 			p++;
 		if (p == start)
 			break;
-		if (words >= 32)
+		if (words >= KB_QUERY_WORDS)
 			break;
 		/* Words never contain '"', so quoting needs no escaping. */
 		int rc = 0;
@@ -460,7 +586,7 @@ int kb_fts_query(const char *query, bool any, struct buf *out)
 		if (rc == 0)
 			rc = buf_add(out, start, (size_t)(p - start));
 		if (rc == 0)
-			rc = buf_adds(out, "\"*");
+			rc = buf_adds(out, prefix ? "\"*" : "\"");
 		if (rc)
 			return rc;
 		words++;
@@ -492,50 +618,296 @@ static char *snippet_html(const char *s)
 	return buf_take(&b, NULL);
 }
 
-static int run_search(struct kb *kb, const char *expr, int limit, cJSON *results)
+/* ---- snippets ---- */
+
+/* Words too common to be worth a highlight. */
+static bool stop_word(const char *w, size_t n)
+{
+	static const char *const stop[] = { "the", "and", "for", "with", "that", "this", "from",
+					     "are", "was", "not", "you", "your", "its", "can",
+					     "but", "has", "have", "into", "what", "when" };
+	if (n < 3)
+		return true;
+	for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+		if (strlen(stop[i]) == n && !strncasecmp(stop[i], w, n))
+			return true;
+	return false;
+}
+
+struct terms {
+	int n;
+	const char *w[KB_QUERY_WORDS];
+	size_t len[KB_QUERY_WORDS];   /* the part that must match the start of a word */
+};
+
+/* The query's words worth highlighting; each matches the words it starts (a stem's share:
+ * "profiles" marks "profile" too, as the index's stemming finds it). */
+static void terms_of(const char *query, struct terms *t)
+{
+	t->n = 0;
+	const unsigned char *p = (const unsigned char *)query;
+	while (*p && t->n < KB_QUERY_WORDS) {
+		while (*p && !word_byte(*p))
+			p++;
+		const unsigned char *start = p;
+		while (*p && word_byte(*p))
+			p++;
+		size_t n = (size_t)(p - start);
+		if (!n || stop_word((const char *)start, n))
+			continue;
+		t->w[t->n] = (const char *)start;
+		t->len[t->n] = n <= 4 ? n : (n - 3 > 4 ? n - 3 : 4);
+		t->n++;
+	}
+}
+
+/* Which term the word at w (n bytes) starts with, or -1. */
+static int term_at(const struct terms *t, const char *w, size_t n)
+{
+	for (int i = 0; i < t->n; i++)
+		if (n >= t->len[i] && !strncasecmp(w, t->w[i], t->len[i]))
+			return i;
+	return -1;
+}
+
+#define SNIPPET_WORDS 28
+#define SNIPPET_MATCHES 512
+#define SNIPPET_SCAN_MAX (64u << 10)   /* bytes looked through for a first match */
+
+/* Whether the last matches, within one window, hold every term. */
+static bool all_terms(const struct terms *t, const int *mw, const int *mt, int nm)
+{
+	unsigned seen = 0;
+	for (int j = nm - 1; j >= 0 && mw[j] > mw[nm - 1] - SNIPPET_WORDS + 4; j--)
+		seen |= 1u << mt[j];
+	return seen == (t->n >= 32 ? ~0u : (1u << t->n) - 1);
+}
+
+/*
+ * A short passage of text around the query's words, with \1 and \2 around each match: the
+ * window of SNIPPET_WORDS words holding the most different terms (the earliest of equals), else
+ * the beginning. Plain C over the stored text: no tokenizer runs again at search time.
+ */
+static char *make_snippet(const char *text, const struct terms *t)
+{
+	/* The words' offsets, and which of them match. */
+	size_t cap = 256, nw = 0;
+	size_t *start = xmalloc(cap * sizeof *start), *end = xmalloc(cap * sizeof *end);
+	int mw[SNIPPET_MATCHES], mt[SNIPPET_MATCHES], nm = 0;
+	for (size_t i = 0; text[i]; ) {
+		while (text[i] && !word_byte((unsigned char)text[i]))
+			i++;
+		if (!text[i])
+			break;
+		size_t b = i;
+		while (text[i] && word_byte((unsigned char)text[i]))
+			i++;
+		if (nw == cap) {
+			cap *= 2;
+			start = xrealloc(start, cap * sizeof *start);
+			end = xrealloc(end, cap * sizeof *end);
+		}
+		start[nw] = b;
+		end[nw] = i;
+		int term = term_at(t, text + b, i - b);
+		if (term >= 0 && nm < SNIPPET_MATCHES) {
+			mw[nm] = (int)nw;
+			mt[nm++] = term;
+		}
+		nw++;
+		/* Enough text once a window holds every term, or past the first matches' reach:
+		 * the rest of a long article cannot make a better snippet. */
+		if (nm && (int)nw > mw[nm - 1] + SNIPPET_WORDS && all_terms(t, mw, mt, nm))
+			break;
+		if (!nm && i > SNIPPET_SCAN_MAX)
+			break;
+	}
+	size_t first = 0;
+	int best = 0;
+	for (int i = 0, j = 0; i < nm; i++) {
+		unsigned seen = 0;
+		int distinct = 0;
+		for (j = i; j < nm && mw[j] < mw[i] + SNIPPET_WORDS - 4; j++)
+			if (!(seen & (1u << mt[j]))) {
+				seen |= 1u << mt[j];
+				distinct++;
+			}
+		if (distinct > best) {
+			best = distinct;
+			first = mw[i] > 4 ? (size_t)mw[i] - 4 : 0;
+		}
+	}
+	size_t last = first + SNIPPET_WORDS < nw ? first + SNIPPET_WORDS : nw;
+	struct buf b;
+	buf_init(&b, BUF_NOMAX);
+	if (first > 0)
+		buf_adds(&b, "…");
+	for (size_t w = first; w < last; w++) {
+		if (w > first)
+			buf_add(&b, text + end[w - 1], start[w] - end[w - 1]);
+		bool hit = term_at(t, text + start[w], end[w] - start[w]) >= 0;
+		if (hit)
+			buf_addch(&b, '\1');
+		buf_add(&b, text + start[w], end[w] - start[w]);
+		if (hit)
+			buf_addch(&b, '\2');
+	}
+	if (last < nw)
+		buf_adds(&b, "…");
+	free(start);
+	free(end);
+	return buf_take(&b, NULL);
+}
+
+/* ---- the search and its cache ---- */
+
+static int run_search(struct kb *kb, const char *expr, const struct terms *t, int limit,
+		      int offset, cJSON *results, bool *more)
 {
 	sqlite3_stmt *s = stmt(kb, ST_SEARCH);
 	bind_text(s, 1, expr);
-	sqlite3_bind_int(s, 2, limit);
-	int rc;
+	sqlite3_bind_int(s, 2, limit + 1);
+	sqlite3_bind_int(s, 3, offset);
+	int rc, n = 0;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (++n > limit) {
+			*more = true;
+			rc = SQLITE_DONE;
+			break;
+		}
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "slug", (const char *)sqlite3_column_text(s, 0));
 		cJSON_AddStringToObject(r, "title", (const char *)sqlite3_column_text(s, 1));
-		char *snip = snippet_html((const char *)sqlite3_column_text(s, 2));
+		cJSON_AddNumberToObject(r, "score", sqlite3_column_double(s, 2));
+		sqlite3_stmt *body = stmt(kb, ST_BODY);
+		sqlite3_bind_int64(body, 1, sqlite3_column_int64(s, 3));
+		const char *text = sqlite3_step(body) == SQLITE_ROW ?
+				   (const char *)sqlite3_column_text(body, 0) : NULL;
+		char *marked = make_snippet(text ? text : "", t);
+		sqlite3_reset(body);
+		char *snip = snippet_html(marked);
+		free(marked);
 		cJSON_AddStringToObject(r, "snippet", snip);
 		free(snip);
-		cJSON_AddNumberToObject(r, "score", sqlite3_column_double(s, 3));
 		cJSON_AddItemToArray(results, r);
 	}
+	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : KX_EDB;
 }
 
-cJSON *kb_search(struct kb *kb, const char *query, int limit)
+/*
+ * The search cache (with the kb's lock held): answers for the last KB_CACHE queries, dropped
+ * when the index changes (this connection's kb_index, or another process's, which SQLite's
+ * data_version shows).
+ */
+static void cache_check(struct kb *kb)
 {
+	sqlite3_stmt *s = stmt(kb, ST_DATA_VERSION);
+	long long v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	if (v == kb->data_version && !kb->stale)
+		return;
+	for (int i = 0; i < KB_CACHE; i++) {
+		free(kb->cache[i].key);
+		cJSON_Delete(kb->cache[i].results);
+		memset(&kb->cache[i], 0, sizeof kb->cache[i]);
+	}
+	kb->data_version = v;
+	kb->stale = false;
+}
+
+cJSON *kb_search_page(struct kb *kb, const char *query, int limit, int offset,
+		      const char **mode, bool *more)
+{
+	*mode = "none";
+	*more = false;
 	if (limit < 1)
 		limit = 1;
 	if (limit > 100)
 		limit = 100;
-	cJSON *results = cJSON_CreateArray();
-	struct buf all, any;
-	buf_init(&all, 4096);
-	buf_init(&any, 4096);
-	int words = kb_fts_query(query, false, &all);
-	if (words > 0 && kb_fts_query(query, true, &any) > 0) {
-		db_lock(&kb->db);
-		int rc = run_search(kb, buf_cstr(&all), limit, results);
-		if (rc == 0 && cJSON_GetArraySize(results) == 0 && words > 1)
-			rc = run_search(kb, buf_cstr(&any), limit, results);
-		db_unlock(&kb->db);
-		if (rc) {
-			cJSON_Delete(results);
-			results = NULL;
+	if (offset < 0)
+		offset = 0;
+	if (offset > KB_SEARCH_OFFSET_MAX)
+		offset = KB_SEARCH_OFFSET_MAX;
+	struct buf key;
+	buf_init(&key, BUF_NOMAX);
+	buf_addf(&key, "%d/%d/%s", limit, offset, query);
+	db_lock(&kb->db);
+	if (kb->cache_on) {
+		cache_check(kb);
+		for (int i = 0; i < KB_CACHE; i++) {
+			struct cached *c = &kb->cache[i];
+			if (!c->key || strcmp(c->key, buf_cstr(&key)))
+				continue;
+			cJSON *r = cJSON_Duplicate(c->results, 1);
+			*mode = c->mode;
+			*more = c->more;
+			db_unlock(&kb->db);
+			buf_release(&key);
+			return r;
 		}
 	}
+	cJSON *results = cJSON_CreateArray();
+	struct buf all, prefix, any;
+	buf_init(&all, 4096);
+	buf_init(&prefix, 4096);
+	buf_init(&any, 4096);
+	struct terms t;
+	terms_of(query, &t);
+	int words = kb_fts_query(query, false, false, &all);
+	int rc = 0;
+	/* Every word as the index stems it; else every word as the start of one; else any. */
+	if (words > 0 && kb_fts_query(query, false, true, &prefix) > 0 &&
+	    kb_fts_query(query, true, false, &any) > 0) {
+		rc = run_search(kb, buf_cstr(&all), &t, limit, offset, results, more);
+		*mode = "all";
+		if (rc == 0 && cJSON_GetArraySize(results) == 0 && offset == 0) {
+			rc = run_search(kb, buf_cstr(&prefix), &t, limit, offset, results, more);
+			*mode = "prefix";
+		}
+		if (rc == 0 && cJSON_GetArraySize(results) == 0 && words > 1 && offset == 0) {
+			rc = run_search(kb, buf_cstr(&any), &t, limit, offset, results, more);
+			*mode = "any";
+		}
+		if (rc == 0 && cJSON_GetArraySize(results) == 0)
+			*mode = "none";
+	}
+	if (rc == 0 && kb->cache_on) {
+		struct cached *c = &kb->cache[kb->next_slot];
+		kb->next_slot = (kb->next_slot + 1) % KB_CACHE;
+		free(c->key);
+		cJSON_Delete(c->results);
+		c->key = buf_take(&key, NULL);
+		c->results = cJSON_Duplicate(results, 1);
+		c->mode = *mode;
+		c->more = *more;
+	}
+	db_unlock(&kb->db);
+	buf_release(&key);
 	buf_release(&all);
+	buf_release(&prefix);
 	buf_release(&any);
+	if (rc) {
+		cJSON_Delete(results);
+		return NULL;
+	}
 	return results;
+}
+
+cJSON *kb_search(struct kb *kb, const char *query, int limit)
+{
+	const char *mode;
+	bool more;
+	return kb_search_page(kb, query, limit, 0, &mode, &more);
+}
+
+void kb_search_cache(struct kb *kb, bool on)
+{
+	db_lock(&kb->db);
+	kb->cache_on = on;
+	kb->stale = true;
+	cache_check(kb);
+	db_unlock(&kb->db);
 }
 
 static void add_parsed(cJSON *obj, const char *key, const unsigned char *json)
@@ -597,6 +969,173 @@ cJSON *kb_list(struct kb *kb)
 	}
 	db_unlock(&kb->db);
 	return list;
+}
+
+/* One row of a list statement (slug, title, updated, tags) as an object. */
+static cJSON *list_row(sqlite3_stmt *s)
+{
+	cJSON *a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "slug", (const char *)sqlite3_column_text(s, 0));
+	cJSON_AddStringToObject(a, "title", (const char *)sqlite3_column_text(s, 1));
+	cJSON_AddStringToObject(a, "updated", (const char *)sqlite3_column_text(s, 2));
+	add_parsed(a, "tags", sqlite3_column_text(s, 3));
+	return a;
+}
+
+long long kb_vm_steps(struct kb *kb)
+{
+	long long n = 0;
+	db_lock(&kb->db);
+	for (int i = 0; i < kb->db.n; i++)
+		if (kb->db.st[i])
+			n += sqlite3_stmt_status(kb->db.st[i], SQLITE_STMTSTATUS_VM_STEP, 1);
+	db_unlock(&kb->db);
+	return n;
+}
+
+int kb_count(struct kb *kb)
+{
+	db_lock(&kb->db);
+	sqlite3_stmt *s = stmt(kb, ST_COUNT);
+	int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_reset(s);
+	db_unlock(&kb->db);
+	return n;
+}
+
+cJSON *kb_recent(struct kb *kb, int limit)
+{
+	cJSON *list = cJSON_CreateArray();
+	db_lock(&kb->db);
+	sqlite3_stmt *s = stmt(kb, ST_RECENT);
+	sqlite3_bind_int(s, 1, limit);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		cJSON_AddItemToArray(list, list_row(s));
+	sqlite3_reset(s);
+	db_unlock(&kb->db);
+	return list;
+}
+
+cJSON *kb_page(struct kb *kb, const char *tag, const char *after, const char *before, int limit,
+	       bool *more_before, bool *more_after)
+{
+	*more_before = *more_after = false;
+	if (limit < 1)
+		limit = 1;
+	if (limit > 200)
+		limit = 200;
+	cJSON *list = cJSON_CreateArray();
+	db_lock(&kb->db);
+	/* The cursor is an article's slug; its title places it in the order. */
+	const char *cursor = before ? before : after;
+	char title[1024] = "";
+	bool backward = before != NULL;
+	if (cursor) {
+		sqlite3_stmt *c = stmt(kb, ST_CURSOR);
+		bind_text(c, 1, cursor);
+		if (sqlite3_step(c) == SQLITE_ROW)
+			snprintf(title, sizeof title, "%s", (const char *)sqlite3_column_text(c, 0));
+		else
+			cursor = NULL, backward = false;  /* a cursor that is gone: the first page */
+		sqlite3_reset(c);
+	}
+	sqlite3_stmt *s = stmt(kb, tag ? (backward ? ST_TAG_BEFORE : ST_TAG_AFTER)
+				       : (backward ? ST_PAGE_BEFORE : ST_PAGE_AFTER));
+	bind_text(s, 1, cursor ? title : "");
+	bind_text(s, 2, cursor ? cursor : "");
+	sqlite3_bind_int(s, 3, limit + 1);
+	if (tag)
+		bind_text(s, 4, tag);
+	int n = 0;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (++n > limit)
+			break;
+		if (backward)
+			cJSON_InsertItemInArray(list, 0, list_row(s));
+		else
+			cJSON_AddItemToArray(list, list_row(s));
+	}
+	sqlite3_reset(s);
+	db_unlock(&kb->db);
+	/* One row past the page says there is another page that way; the way we came from has
+	 * one when we came by a cursor. */
+	if (backward) {
+		*more_before = n > limit;
+		*more_after = true;
+	} else {
+		*more_after = n > limit;
+		*more_before = cursor != NULL;
+	}
+	return list;
+}
+
+cJSON *kb_tagged(struct kb *kb, const char *tag, int limit, bool *more)
+{
+	bool before;
+	return kb_page(kb, tag, NULL, NULL, limit, &before, more);
+}
+
+/*
+ * Related articles by shared tags, bounded: for each of the article's tags, at most
+ * RELATED_SCAN articles of that tag (in title order) are looked at, however large the KB.
+ */
+#define RELATED_SCAN 40
+#define RELATED_TAGS 8
+
+cJSON *kb_related(struct kb *kb, const char *slug, const cJSON *tags, int max)
+{
+	cJSON *seen = cJSON_CreateObject();   /* slug -> [title, shared] */
+	cJSON *order = cJSON_CreateArray();   /* slugs in the order first met */
+	const cJSON *t;
+	int ntags = 0;
+	db_lock(&kb->db);
+	cJSON_ArrayForEach(t, tags) {
+		if (!cJSON_IsString(t) || ++ntags > RELATED_TAGS)
+			continue;
+		sqlite3_stmt *s = stmt(kb, ST_TAG_AFTER);
+		bind_text(s, 1, "");
+		bind_text(s, 2, "");
+		sqlite3_bind_int(s, 3, RELATED_SCAN);
+		bind_text(s, 4, t->valuestring);
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			const char *os = (const char *)sqlite3_column_text(s, 0);
+			if (!strcmp(os, slug))
+				continue;
+			cJSON *e = cJSON_GetObjectItemCaseSensitive(seen, os);
+			if (e) {
+				cJSON *n = cJSON_GetArrayItem(e, 1);
+				cJSON_SetNumberValue(n, n->valuedouble + 1);
+				continue;
+			}
+			e = cJSON_CreateArray();
+			cJSON_AddItemToArray(e, cJSON_CreateString(
+				(const char *)sqlite3_column_text(s, 1)));
+			cJSON_AddItemToArray(e, cJSON_CreateNumber(1));
+			cJSON_AddItemToObject(seen, os, e);
+			cJSON_AddItemToArray(order, cJSON_CreateString(os));
+		}
+		sqlite3_reset(s);
+	}
+	db_unlock(&kb->db);
+	/* Most shared tags first; among equals, the order met (title order within a tag). */
+	cJSON *out = cJSON_CreateArray();
+	for (int want = ntags; want >= 1 && cJSON_GetArraySize(out) < max; want--) {
+		const cJSON *o;
+		cJSON_ArrayForEach(o, order) {
+			if (cJSON_GetArraySize(out) >= max)
+				break;
+			const cJSON *e = cJSON_GetObjectItemCaseSensitive(seen, o->valuestring);
+			if ((int)cJSON_GetArrayItem(e, 1)->valuedouble != want)
+				continue;
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "slug", o->valuestring);
+			cJSON_AddStringToObject(x, "title", cJSON_GetArrayItem(e, 0)->valuestring);
+			cJSON_AddItemToArray(out, x);
+		}
+	}
+	cJSON_Delete(seen);
+	cJSON_Delete(order);
+	return out;
 }
 
 cJSON *kb_titles(struct kb *kb, const cJSON *slugs)

@@ -44,19 +44,31 @@ void kb_close(struct kb *kb);
 int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *errlog);
 
 /*
- * Full-text search. Returns an array of {"slug","title","snippet","score"} (best first, at most
- * limit, 1..100) where snippet is safe HTML: escaped text with <mark> around the hits. When no
- * article holds every word, articles holding any word are returned. An empty or word-less
- * query gives an empty array. NULL only on a database failure.
+ * Full-text search, a page at a time. Returns an array of {"slug","title","snippet","score"}
+ * (best first, at most limit (1..100), skipping offset (0..1000)) where snippet is safe HTML:
+ * escaped text with <mark> around the query's words. Articles holding every word (as the
+ * index stems them) come first; when there are none, every word as the start of a word
+ * (*mode "prefix"); when still none, any of the words (*mode "any"); *mode is "all" for the
+ * first kind and "none" when nothing matched. *more tells whether another page follows. An
+ * empty or word-less query gives an empty array. NULL only on a database failure.
+ * Answers are kept for the last 128 queries until the index changes (kb_search_cache).
  */
+cJSON *kb_search_page(struct kb *kb, const char *query, int limit, int offset,
+		      const char **mode, bool *more);
+
+/* The first page (offset 0) of kb_search_page. */
 cJSON *kb_search(struct kb *kb, const char *query, int limit);
+
+/* Turns the search cache on (the default) or off (to measure searches themselves). */
+void kb_search_cache(struct kb *kb, bool on);
 
 /*
  * Converts a person's query into an FTS5 expression: each word (letters, digits, and bytes of
- * multi-byte UTF-8 characters) becomes a quoted prefix term; all of them joined with AND (or
- * OR when any is true). Returns the number of words (0: nothing to search), or KX_ETOOBIG.
+ * multi-byte UTF-8 characters) becomes a quoted term (a prefix term when prefix is true); all
+ * of them joined with AND (or OR when any is true). Returns the number of words (0: nothing
+ * to search), or KX_ETOOBIG.
  */
-int kb_fts_query(const char *query, bool any, struct buf *out);
+int kb_fts_query(const char *query, bool any, bool prefix, struct buf *out);
 
 /*
  * The article slug as an object: slug, title, updated, tags, applies_to, related (slugs),
@@ -64,8 +76,32 @@ int kb_fts_query(const char *query, bool any, struct buf *out);
  */
 cJSON *kb_get(struct kb *kb, const char *slug);
 
-/* Every article as [{slug, title, updated, tags}] ordered by title. */
+/* Every article as [{slug, title, updated, tags}] ordered by title (the static export; pages
+ * use the bounded calls below). */
 cJSON *kb_list(struct kb *kb);
+
+/*
+ * Pages read bounded ranges, so that their cost does not grow with the size of the KB.
+ *
+ * kb_page: up to limit (1..200) articles [{slug, title, updated, tags}] in title order, those
+ * of tag only when tag is not NULL, after the article slug `after` or before `before` (keyset
+ * pages; neither: the first page). *more_before / *more_after say whether pages lie that way.
+ * kb_tagged: the first limit articles of tag; *more when there are others.
+ * kb_recent: the limit most recently updated articles.
+ * kb_related: up to max articles sharing the most of tags with article slug (bounded: a few
+ * dozen articles per tag are looked at) as [{slug, title}].
+ * kb_count: how many articles are indexed (kept by kb_index).
+ */
+cJSON *kb_page(struct kb *kb, const char *tag, const char *after, const char *before, int limit,
+	       bool *more_before, bool *more_after);
+cJSON *kb_tagged(struct kb *kb, const char *tag, int limit, bool *more);
+cJSON *kb_recent(struct kb *kb, int limit);
+cJSON *kb_related(struct kb *kb, const char *slug, const cJSON *tags, int max);
+int kb_count(struct kb *kb);
+
+/* The virtual-machine steps SQLite ran for this kb's statements since the last call (tests
+ * show a page's cost does not grow with the KB; it counts the rows visited and more). */
+long long kb_vm_steps(struct kb *kb);
 
 /* Titles for slugs, keeping only those that exist: [{slug, title}] in the given order. */
 cJSON *kb_titles(struct kb *kb, const cJSON *slugs);

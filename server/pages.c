@@ -10,19 +10,13 @@
 /* A table of contents helps only on longer articles. */
 #define TOC_MIN_ENTRIES 3
 #define RELATED_MAX 5
-
-static bool has_tag(const cJSON *article, const char *tag)
-{
-	const cJSON *t;
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(article, "tags"))
-		if (cJSON_IsString(t) && strcmp(t->valuestring, tag) == 0)
-			return true;
-	return false;
-}
+/* What a page shows at most: its cost does not grow with the size of the KB. */
+#define GROUP_MAX 6       /* articles per symptom group */
+#define RECENT_MAX 8      /* recently updated, on the home page */
+#define PAGE_SIZE 50      /* articles per page of the list */
 
 cJSON *page_symptom_groups(struct kb *kb, const cJSON *symptoms)
 {
-	cJSON *list = kb_list(kb);
 	cJSON *groups = cJSON_CreateArray();
 	const cJSON *s;
 	cJSON_ArrayForEach(s, symptoms) {
@@ -30,11 +24,12 @@ cJSON *page_symptom_groups(struct kb *kb, const cJSON *symptoms)
 		if (!cJSON_IsString(tag))
 			continue;
 		cJSON *g = cJSON_Duplicate(s, true);
+		/* A few articles per symptom, and a link to the rest: never the whole KB. */
+		bool more;
+		cJSON *list = kb_tagged(kb, tag->valuestring, GROUP_MAX, &more);
 		cJSON *arts = cJSON_AddArrayToObject(g, "articles");
 		const cJSON *a;
 		cJSON_ArrayForEach(a, list) {
-			if (!has_tag(a, tag->valuestring))
-				continue;
 			cJSON *e = cJSON_CreateObject();
 			cJSON_AddItemToObject(e, "slug", cJSON_Duplicate(
 				cJSON_GetObjectItemCaseSensitive(a, "slug"), false));
@@ -42,13 +37,14 @@ cJSON *page_symptom_groups(struct kb *kb, const cJSON *symptoms)
 				cJSON_GetObjectItemCaseSensitive(a, "title"), false));
 			cJSON_AddItemToArray(arts, e);
 		}
+		cJSON_Delete(list);
+		cJSON_AddBoolToObject(g, "more", more);
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "summary")))
 			cJSON_AddStringToObject(g, "summary", "");
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "title")))
 			cJSON_AddStringToObject(g, "title", tag->valuestring);
 		cJSON_AddItemToArray(groups, g);
 	}
-	cJSON_Delete(list);
 	return groups;
 }
 
@@ -56,47 +52,40 @@ cJSON *page_home(struct kb *kb, const cJSON *symptoms)
 {
 	cJSON *ctx = cJSON_CreateObject();
 	cJSON_AddItemToObject(ctx, "symptoms", page_symptom_groups(kb, symptoms));
-	cJSON_AddItemToObject(ctx, "articles", kb_list(kb));
+	cJSON_AddItemToObject(ctx, "recent", kb_recent(kb, RECENT_MAX));
+	cJSON_AddNumberToObject(ctx, "article_count", kb_count(kb));
 	cJSON_AddStringToObject(ctx, "wizard_intro",
 				"Answer a few questions about your PC and Outlook; koffix suggests "
 				"the articles and repairs that fit.");
 	return ctx;
 }
 
-cJSON *page_list(struct kb *kb)
+cJSON *page_list(struct kb *kb, const char *tag, const char *after, const char *before)
 {
 	cJSON *ctx = cJSON_CreateObject();
-	cJSON_AddItemToObject(ctx, "articles", kb_list(kb));
+	bool more_before, more_after;
+	cJSON *list = kb_page(kb, tag, after, before, PAGE_SIZE, &more_before, &more_after);
+	int n = cJSON_GetArraySize(list);
+	cJSON_AddNumberToObject(ctx, "article_count", kb_count(kb));
+	if (tag)
+		cJSON_AddStringToObject(ctx, "tag", tag);
+	if (n && more_before)
+		cJSON_AddItemToObject(ctx, "prev", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(list, 0), "slug"), false));
+	if (n && more_after)
+		cJSON_AddItemToObject(ctx, "next", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetArrayItem(list, n - 1), "slug"), false));
+	cJSON_AddItemToObject(ctx, "articles", list);
 	return ctx;
 }
 
-/* Articles sharing a tag with a, best overlap first, when the front matter names none. */
-static cJSON *related_by_tags(struct kb *kb, const cJSON *a)
+cJSON *page_list_all(struct kb *kb)
 {
+	cJSON *ctx = cJSON_CreateObject();
 	cJSON *list = kb_list(kb);
-	cJSON *out = cJSON_CreateArray();
-	const char *slug = cJSON_GetObjectItemCaseSensitive(a, "slug")->valuestring;
-	for (int want = 3; want >= 1 && cJSON_GetArraySize(out) < RELATED_MAX; want--) {
-		const cJSON *o;
-		cJSON_ArrayForEach(o, list) {
-			const char *os = cJSON_GetObjectItemCaseSensitive(o, "slug")->valuestring;
-			if (strcmp(os, slug) == 0 || cJSON_GetArraySize(out) >= RELATED_MAX)
-				continue;
-			int shared = 0;
-			const cJSON *t;
-			cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(o, "tags"))
-				shared += cJSON_IsString(t) && has_tag(a, t->valuestring);
-			if (want == 3 ? shared < 3 : shared != want)
-				continue;
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "slug", os);
-			cJSON_AddItemToObject(e, "title", cJSON_Duplicate(
-				cJSON_GetObjectItemCaseSensitive(o, "title"), false));
-			cJSON_AddItemToArray(out, e);
-		}
-	}
-	cJSON_Delete(list);
-	return out;
+	cJSON_AddNumberToObject(ctx, "article_count", cJSON_GetArraySize(list));
+	cJSON_AddItemToObject(ctx, "articles", list);
+	return ctx;
 }
 
 cJSON *page_article(struct kb *kb, cJSON *article)
@@ -112,7 +101,8 @@ cJSON *page_article(struct kb *kb, cJSON *article)
 	cJSON *related = kb_titles(kb, cJSON_GetObjectItemCaseSensitive(article, "related"));
 	if (cJSON_GetArraySize(related) == 0) {
 		cJSON_Delete(related);
-		related = related_by_tags(kb, article);
+		related = kb_related(kb, cJSON_GetObjectItemCaseSensitive(article, "slug")->valuestring,
+				     cJSON_GetObjectItemCaseSensitive(article, "tags"), RELATED_MAX);
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(article, "related", related);
 

@@ -12,11 +12,17 @@
 
 struct kb;
 
-/* Home: "symptoms" (each with its articles, from kb/symptoms.json) and "articles". */
+/* Home: "symptoms" (each with a few of its articles and "more"), "recent" (the newest
+ * articles) and "article_count". */
 cJSON *page_home(struct kb *kb, const cJSON *symptoms);
 
-/* The article list: "articles". */
-cJSON *page_list(struct kb *kb);
+/* A page of the article list (of tag when not NULL), after or before an article's slug:
+ * "articles", "article_count", "tag", and "prev" / "next" (the cursors of the pages that way,
+ * when there are). */
+cJSON *page_list(struct kb *kb, const char *tag, const char *after, const char *before);
+
+/* The whole list on one page, for the static export (a file, not a request). */
+cJSON *page_list_all(struct kb *kb);
 
 /*
  * An article page from kb_get()'s object (ownership taken): "article" with has_toc, toc entries
@@ -25,7 +31,8 @@ cJSON *page_list(struct kb *kb);
  */
 cJSON *page_article(struct kb *kb, cJSON *article);
 
-/* Symptom groups for the "no results" help (same shape as the home page's). */
+/* Symptom groups (a few articles each, "more" when there are others) for the home page and
+ * the "no results" help. */
 cJSON *page_symptom_groups(struct kb *kb, const cJSON *symptoms);
 
 #endif

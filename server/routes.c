@@ -20,6 +20,7 @@
 #define DLL_BODY_MAX (32u << 20)
 /* A scan from another PC, with room for the form around it. */
 #define SCAN_BODY_MAX (SCAN_FILE_MAX + (64u << 10))
+#define SEARCH_PAGE 20
 #define QUERY_MAX 200
 
 static const char *query_or_empty(struct http_req *r, const char *name)
@@ -36,11 +37,21 @@ static int home(struct http_req *r)
 	return http_page(r, 200, "home", "Help", ctx);
 }
 
+/* The article list: a page of 50 in title order (?after=SLUG, ?before=SLUG), of one tag
+ * (?tag=T). Unknown cursors give the first page; malformed arguments are 400. */
 static int article_list(struct http_req *r)
 {
-	cJSON *ctx = page_list(r->app->kb);
+	const char *tag = http_query(r, "tag"), *after = http_query(r, "after");
+	const char *before = http_query(r, "before");
+	if ((tag && (!*tag || strlen(tag) > 100)) || (after && !kx_is_slug(after)) ||
+	    (before && !kx_is_slug(before)) || (after && before))
+		return http_error(r, 400, "The list takes tag, and after or before (an article's "
+				  "name in its address).");
+	cJSON *ctx = page_list(r->app->kb, tag, after, before);
 	cJSON_AddBoolToObject(ctx, "nav_articles", 1);
-	return http_page(r, 200, "kb_list", "All articles", ctx);
+	char title[160];
+	snprintf(title, sizeof title, tag ? "Articles tagged %.100s" : "All articles", tag);
+	return http_page(r, 200, "kb_list", title, ctx);
 }
 
 /* The ETag covers what varies in an article page: the text, the votes, the client's token. */
@@ -86,24 +97,45 @@ static int search_page(struct http_req *r)
 	const char *q = query_or_empty(r, "q");
 	if (strlen(q) > QUERY_MAX)
 		return http_error(r, 400, "The search text is too long (200 characters at most).");
-	cJSON *results = kb_search(r->app->kb, q, 20);
+	/* Pages of SEARCH_PAGE results: ?page=N, 1 to 50. */
+	const char *pg = http_query(r, "page");
+	long page = 1;
+	if (pg) {
+		char *end;
+		page = strtol(pg, &end, 10);
+		if (*end || end == pg || page < 1 || page > 50)
+			return http_error(r, 400, "page is a whole number from 1 to 50.");
+	}
+	const char *mode;
+	bool more;
+	cJSON *results = kb_search_page(r->app->kb, q, SEARCH_PAGE, (int)(page - 1) * SEARCH_PAGE,
+					&mode, &more);
 	if (!results)
 		return http_error(r, 500, NULL);
 	cJSON *ctx = cJSON_CreateObject();
 	int count = cJSON_GetArraySize(results);
 	cJSON_AddItemToObject(ctx, "results", results);
 	cJSON_AddNumberToObject(ctx, "count", count);
+	cJSON_AddNumberToObject(ctx, "first", (double)(page - 1) * SEARCH_PAGE + 1);
+	cJSON_AddNumberToObject(ctx, "last", (double)(page - 1) * SEARCH_PAGE + count);
 	cJSON_AddBoolToObject(ctx, "has_results", count > 0);
-	cJSON_AddItemToObject(ctx, "suggestions",
-			      page_symptom_groups(r->app->kb, r->app->symptoms));
+	cJSON_AddBoolToObject(ctx, "some_words", !strcmp(mode, "any"));
+	cJSON_AddBoolToObject(ctx, "word_starts", !strcmp(mode, "prefix"));
+	if (page > 1)
+		cJSON_AddNumberToObject(ctx, "prev_page", (double)page - 1);
+	if (more && page < 50)
+		cJSON_AddNumberToObject(ctx, "next_page", (double)page + 1);
+	if (!count)
+		cJSON_AddItemToObject(ctx, "suggestions",
+				      page_symptom_groups(r->app->kb, r->app->symptoms));
 	return http_page(r, 200, "search", *q ? "Search results" : "Search", ctx);
 }
 
 static int api_search(struct http_req *r)
 {
 	const char *q = query_or_empty(r, "q");
-	const char *lim = http_query(r, "limit");
-	long limit = 10;
+	const char *lim = http_query(r, "limit"), *off = http_query(r, "offset");
+	long limit = 10, offset = 0;
 	if (strlen(q) > QUERY_MAX)
 		return http_error(r, 400, "q is too long (200 characters at most)");
 	if (lim) {
@@ -112,12 +144,23 @@ static int api_search(struct http_req *r)
 		if (*end || end == lim || limit < 1 || limit > 100)
 			return http_error(r, 400, "limit must be a whole number from 1 to 100");
 	}
-	cJSON *results = kb_search(r->app->kb, q, (int)limit);
+	if (off) {
+		char *end;
+		offset = strtol(off, &end, 10);
+		if (*end || end == off || offset < 0 || offset > 1000)
+			return http_error(r, 400, "offset must be a whole number from 0 to 1000");
+	}
+	const char *mode;
+	bool more;
+	cJSON *results = kb_search_page(r->app->kb, q, (int)limit, (int)offset, &mode, &more);
 	if (!results)
 		return http_error(r, 500, "search failed");
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "query", q);
 	cJSON_AddItemToObject(o, "results", results);
+	cJSON_AddNumberToObject(o, "offset", (double)offset);
+	cJSON_AddBoolToObject(o, "more", more);
+	cJSON_AddStringToObject(o, "match", mode);
 	return http_json(r, 200, o);
 }
 

@@ -75,7 +75,7 @@ int site_export(struct app *app, const char *dir)
 	rc = render_to(app, path, "home", "Help", "", page_home(app->kb, app->symptoms));
 	snprintf(path, sizeof path, "%s/articles.html", dir);
 	if (rc == 0)
-		rc = render_to(app, path, "kb_list", "All articles", "", page_list(app->kb));
+		rc = render_to(app, path, "kb_list", "All articles", "", page_list_all(app->kb));
 
 	cJSON *list = kb_list(app->kb);
 	const cJSON *e;

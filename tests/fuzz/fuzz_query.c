@@ -58,11 +58,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *q = xstrndup((const char *)data, size > 400 ? 400 : size);
 	struct buf b;
 	buf_init(&b, 4096);
-	kb_fts_query(q, false, &b);
+	kb_fts_query(q, false, true, &b);
 	buf_release(&b);
 	cJSON *r = kb_search(kb, q, 5);
 	if (!r)
 		abort(); /* a query must never make FTS5 fail */
+	cJSON_Delete(r);
+	const char *mode;
+	bool more;
+	r = kb_search_page(kb, q, 3, 2, &mode, &more);
+	if (!r)
+		abort();
 	cJSON_Delete(r);
 	free(q);
 	return 0;

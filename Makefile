@@ -45,7 +45,7 @@ LIB_SRCS := \
 	kb/article.c kb/kb.c \
 	app/app.c \
 	server/http.c server/router.c server/routes.c server/pages.c server/security.c \
-	server/form.c server/site.c server/wizard_routes.c server/action_routes.c \
+	server/form.c server/site.c server/pagecache.c server/wizard_routes.c server/action_routes.c \
 	cli/cli.c cli/cli_actions.c \
 	wizard/flow.c wizard/engine.c wizard/store.c wizard/session.c
 # Each capability lists its own sources here (one line each, so parallel work does not collide).

@@ -15,6 +15,7 @@
 #include "../kb/kb.h"
 #include "../templates/tpl.h"
 #include "../pe/checker.h"
+#include "../server/pagecache.h"
 #include "../repair-actions/ra.h"
 #include "../scan/scan.h"
 #include "../wizard/session.h"
@@ -509,6 +510,8 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	}
 	if (rc == 0 && opts->need_templates)
 		rc = load_statics(app, err, errlen);
+	if (rc == 0 && opts->need_templates)
+		app->pages = page_cache_new();
 	/* The DLL check's one set-up (pe/checker.h), for the upload page, the repair steps and
 	 * the scan. */
 	if (rc == 0 && (opts->need_templates || opts->need_flows)) {
@@ -568,6 +571,7 @@ void app_close(struct app *app)
 	free(app->statics);
 	wiz_flows_free(app->flows);
 	pe_checker_free(app->checker);
+	page_cache_free(app->pages);
 	wiz_store_close(app->sessions);
 	ra_runner_free(app->runner);
 	scan_rules_free(app->scan_rules);

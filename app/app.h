@@ -28,6 +28,7 @@ struct ra_backend;
 struct ra_runner;
 struct scan_rules;
 struct pe_checker;
+struct page_cache;
 struct scan_store;
 
 struct static_file {
@@ -57,6 +58,7 @@ struct app {
 	struct ra_runner *runner;     /* starts repairs: every rule of starting one */
 	struct scan_rules *scan_rules;/* findings as data (wizard/data/scan-rules.json) */
 	struct pe_checker *checker;   /* the DLL check's rules and trust (pe/checker.h) */
+	struct page_cache *pages;     /* rendered article pages (server/pagecache.h) */
 	struct scan_store *scans;     /* scans kept for the wizard and the ticket */
 	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */

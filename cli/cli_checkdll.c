@@ -23,7 +23,7 @@
 #define MAX_SIGNERS 16
 
 const char cli_usage_check_dll[] =
-	"usage: koffix check-dll FILE [--windows-path P] [--install-dir D]\n"
+	"usage: koffix check-dll FILE... [--windows-path P] [--install-dir D]\n"
 	"                        [--office-bitness x86|x64] [--ca-file PEM]\n"
 	"                        [--trusted-signer NAME]... [--loaded-by PROC]\n"
 	"                        [--activity idle-cpu|outbound|none] [--json]\n"
@@ -44,8 +44,13 @@ const char cli_usage_check_dll[] =
 	"                       hosts other than the Kerio server) or none\n"
 	"  --json               print the result as JSON\n"
 	"\n"
+	"Several FILEs are checked one after the other in one run (a folder of copies): the text\n"
+	"reports follow each other, --json prints a list, and --windows-path (one file's place)\n"
+	"is refused.\n"
+	"\n"
 	"Exit status: 0 legitimate, 1 suspicious, 2 malicious, 3 not analysable (also when FILE\n"
-	"cannot be read), 64 bad usage.\n";
+	"cannot be read), 64 bad usage. With several files: 2 when any is malicious, else 3 when\n"
+	"any is not analysable, else 1 when any is suspicious, else 0.\n";
 
 static int usage(const char *fmt, const char *arg)
 {
@@ -113,7 +118,9 @@ int cli_cmd_check_dll(const struct cli *c)
 {
 	int argc = c->argc;
 	char **argv = c->argv;
-	const char *file = NULL, *wpath = NULL, *idir = NULL, *bitness = NULL, *ca = NULL;
+	const char *wpath = NULL, *idir = NULL, *bitness = NULL, *ca = NULL;
+	const char **files = NULL;
+	int nfiles = 0;
 	const char *loaded = NULL, *activity = NULL, *signers[MAX_SIGNERS];
 	size_t nsigners = 0;
 	for (int i = 1; i < argc; i++) {
@@ -131,64 +138,104 @@ int cli_cmd_check_dll(const struct cli *c)
 			t = cli_take_value(argv, argc, &i, "--activity", &activity);
 		if (!t)
 			t = cli_take_value(argv, argc, &i, "--trusted-signer", &signer);
-		if (t < 0)
+		if (t < 0) {
+			free(files);
 			return usage("option '%s' needs a value", argv[i]);
+		}
 		if (signer) {
-			if (nsigners == MAX_SIGNERS)
+			if (nsigners == MAX_SIGNERS) {
+				free(files);
 				return usage("at most 16 --trusted-signer options, not more (%s)",
 					     signer);
+			}
 			signers[nsigners++] = signer;
 		}
 		if (t)
 			continue;
-		if (file || (argv[i][0] == '-' && argv[i][1]))
+		if (argv[i][0] == '-' && argv[i][1]) {
+			free(files);
 			return usage("unexpected argument '%s'", argv[i]);
-		file = argv[i];
+		}
+		files = xrealloc(files, (size_t)(nfiles + 1) * sizeof *files);
+		files[nfiles++] = argv[i];
 	}
-	if (!file)
+	if (!nfiles)
 		return usage("%s", "check-dll needs the FILE to check");
+	if (nfiles > 1 && wpath) {
+		free(files);
+		return usage("%s", "--windows-path names one file's place: give one FILE with it");
+	}
+	const char *bad = NULL, *what = NULL;
 	if (bitness && strcmp(bitness, "x86") && strcmp(bitness, "x64"))
-		return usage("--office-bitness is x86 or x64, not '%s'", bitness);
-	if (activity && strcmp(activity, "idle-cpu") && strcmp(activity, "outbound") &&
-	    strcmp(activity, "none"))
-		return usage("--activity is idle-cpu, outbound or none, not '%s'", activity);
+		bad = "--office-bitness is x86 or x64, not '%s'", what = bitness;
+	else if (activity && strcmp(activity, "idle-cpu") && strcmp(activity, "outbound") &&
+		 strcmp(activity, "none"))
+		bad = "--activity is idle-cpu, outbound or none, not '%s'", what = activity;
+	if (bad) {
+		free(files);
+		return usage(bad, what);
+	}
 
 	char dir[4096], err[512];
 	cli_pe_data_dir(dir, sizeof dir);
 	struct pe_checker *checker = pe_checker_open(dir, ca, err, sizeof err);
-	if (!checker && ca)
-		return usage("%s", err);
 	if (!checker) {
+		free(files);
+		if (ca)
+			return usage("%s", err);
 		fprintf(stderr, "koffix: %s\n", err);
 		return PE_NOT_ANALYSABLE;
 	}
-	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	struct pe_check_opts o = { .file_name = base, .windows_path = wpath, .install_dir = idir,
-				   .office_bitness = bitness, .loaded_by = loaded,
-				   .activity = activity, .signers = signers,
-				   .nsigners = nsigners };
-	char *data = NULL;
-	size_t len = 0;
-	cJSON *rep = NULL;
-	enum pe_verdict v;
-	int rc = kx_read_file(file, FILE_MAX, &data, &len);
-	if (rc) {
-		char why[600];
-		snprintf(why, sizeof why, "'%s' cannot be read (%s)", file,
-			 rc == KX_ETOOBIG ? "it is far larger than any DLL" : strerror(errno));
-		v = pe_checker_unreadable(checker, why, &o, &rep);
-	} else {
-		v = pe_checker_check(checker, data, len, &o, &rep);
+	cJSON *list = nfiles > 1 ? cJSON_CreateArray() : NULL;
+	enum pe_verdict worst = PE_LEGITIMATE;
+	for (int f = 0; f < nfiles; f++) {
+		const char *file = files[f];
+		const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		struct pe_check_opts o = { .file_name = base, .windows_path = wpath,
+					   .install_dir = idir, .office_bitness = bitness,
+					   .loaded_by = loaded, .activity = activity,
+					   .signers = signers, .nsigners = nsigners };
+		char *data = NULL;
+		size_t len = 0;
+		cJSON *rep = NULL;
+		enum pe_verdict v;
+		int rc = kx_read_file(file, FILE_MAX, &data, &len);
+		if (rc) {
+			char why[600];
+			snprintf(why, sizeof why, "'%s' cannot be read (%s)", file,
+				 rc == KX_ETOOBIG ? "it is far larger than any DLL" : strerror(errno));
+			v = pe_checker_unreadable(checker, why, &o, &rep);
+		} else {
+			v = pe_checker_check(checker, data, len, &o, &rep);
+		}
+		free(data);
+		/* The worst verdict: malicious, then not analysable, then suspicious. */
+		if (v == PE_VERDICT_MALICIOUS || (worst != PE_VERDICT_MALICIOUS &&
+		    (v == PE_NOT_ANALYSABLE || (worst != PE_NOT_ANALYSABLE && v > worst))))
+			worst = v;
+		if (c->json && list) {
+			cJSON_AddStringToObject(rep, "file", file);
+			cJSON_AddItemToArray(list, rep);
+			continue;
+		}
+		if (c->json) {
+			char *s = cJSON_Print(rep);
+			puts(s);
+			cJSON_free(s);
+		} else {
+			if (f)
+				putchar('\n');
+			print_text(file, rep);
+		}
+		cJSON_Delete(rep);
 	}
-	if (c->json) {
-		char *s = cJSON_Print(rep);
+	if (list) {
+		char *s = cJSON_Print(list);
 		puts(s);
 		cJSON_free(s);
-	} else {
-		print_text(file, rep);
+		cJSON_Delete(list);
 	}
-	cJSON_Delete(rep);
-	free(data);
+	free(files);
 	pe_checker_free(checker);
-	return (int)v;
+	return (int)worst;
 }

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "../common/db.h"
@@ -19,8 +20,10 @@
 #define FTS_SCHEMA \
 	"CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(" \
 	" slug UNINDEXED, title, tags, body, content='articles', content_rowid='rowid'," \
-	" tokenize='porter unicode61 remove_diacritics 2');" \
-	/* Ranking by FTS5's own rank column lets it sort before computing snippets. */ \
+	" tokenize='porter unicode61 remove_diacritics 2');"
+/* Ranking by FTS5's own rank column lets it sort before computing snippets. Written once,
+ * when the table is made (kb_open's layout change): no write at every open. */
+#define FTS_RANK \
 	"INSERT INTO articles_fts(articles_fts, rank) VALUES('rank', 'bm25(0.0, 10.0, 4.0, 1.0)');"
 
 static const char *schema =
@@ -159,6 +162,11 @@ struct cached {
 
 struct kb {
 	struct db db;
+	/* What pages built from the KB depend on, guarded by the db's lock (kb_generation). */
+	unsigned long long gen;
+	long long gen_data_version;
+	double gen_checked;
+	bool merging_off;          /* kb_index: FTS5's automerge is off for this run */
 	/* The search cache, guarded by the db's lock (kb_search_page). */
 	bool cache_on;
 	bool stale;
@@ -197,7 +205,7 @@ struct kb *kb_open(const char *path, char *err, size_t errlen)
 	sqlite3_finalize(v);
 	if (layout < KB_LAYOUT && sqlite3_exec(kb->db.conn, "BEGIN IMMEDIATE;"
 			 "DROP TABLE IF EXISTS articles_fts; DELETE FROM articles;"
-			 "DELETE FROM article_tags;" FTS_SCHEMA
+			 "DELETE FROM article_tags;" FTS_SCHEMA FTS_RANK
 			 "PRAGMA user_version = 4; COMMIT;", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot update the knowledge base in '%s': %s", path,
 			 sqlite3_errmsg(kb->db.conn));
@@ -450,6 +458,13 @@ static int index_file(struct kb *kb, const char *path, const char *name,
 		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : KX_EDB;
 		rep->unchanged++;
 	} else {
+		/* Segments are merged once at the end of a run that changes articles, not again
+		 * and again while it adds them. */
+		if (!kb->merging_off) {
+			sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank)"
+				     " VALUES('automerge', 0)", NULL, NULL, NULL);
+			kb->merging_off = true;
+		}
 		rc = index_one(kb, path, name, src, len, mtime, sha, errlog);
 		if (rc == 0)
 			rep->indexed++;
@@ -491,9 +506,7 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 	 * indexing) instead of being read back from the write-ahead log for every article. */
 	sqlite3_exec(kb->db.conn, "PRAGMA cache_size = -262144", NULL, NULL, NULL);
 	int rc = exec_simple(kb, ST_BEGIN);
-	/* Segments are merged once at the end, not again and again while the run adds them. */
-	sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank) VALUES('automerge', 0)",
-		     NULL, NULL, NULL);
+	kb->merging_off = false;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = index_file(kb, paths[i], strrchr(paths[i], '/') + 1, rep, errlog);
 
@@ -529,9 +542,11 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 			rc = KX_EDB;
 		rep->removed++;
 	}
-	sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank) VALUES('automerge', 4)",
-		     NULL, NULL, NULL);
-	if (rc == 0 && exec_simple(kb, ST_COUNT_SET) != 0)
+	/* A run that changed nothing writes nothing (no fsync at every start of the server). */
+	if (kb->merging_off)
+		sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank)"
+			     " VALUES('automerge', 4)", NULL, NULL, NULL);
+	if (rc == 0 && rep->indexed + rep->removed > 0 && exec_simple(kb, ST_COUNT_SET) != 0)
 		rc = KX_EDB;
 	/* After a bulk run, one merge into a single segment (searches read one); a few changed
 	 * articles are left to FTS5's own merging, which costs them next to nothing. */
@@ -544,6 +559,7 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 	if (rc)
 		exec_simple(kb, ST_ROLLBACK);
 	kb->stale = true;  /* this connection's own changes do not move data_version */
+	kb->gen++;
 	sqlite3_exec(kb->db.conn, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
 	db_unlock(&kb->db);
 
@@ -982,6 +998,33 @@ static cJSON *list_row(sqlite3_stmt *s)
 	return a;
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+unsigned long long kb_generation(struct kb *kb)
+{
+	db_lock(&kb->db);
+	/* Another process's kb index shows in SQLite's data_version: looked at 4 times a second
+	 * at most, so that a cached page costs no database call. */
+	double now = mono_now();
+	if (now - kb->gen_checked > 0.25) {
+		sqlite3_stmt *s = stmt(kb, ST_DATA_VERSION);
+		long long v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+		sqlite3_reset(s);
+		if (v != kb->gen_data_version)
+			kb->gen++;
+		kb->gen_data_version = v;
+		kb->gen_checked = now;
+	}
+	unsigned long long g = kb->gen;
+	db_unlock(&kb->db);
+	return g;
+}
+
 long long kb_vm_steps(struct kb *kb)
 {
 	long long n = 0;
@@ -1207,6 +1250,7 @@ int kb_vote(struct kb *kb, const char *slug, const char *voter, bool helpful,
 	}
 	if (comment_kept)
 		*comment_kept = keep;
+	kb->gen++;
 	int y, n;
 	vote_counts(kb, slug, &y, &n);
 	if (yes)

@@ -99,6 +99,10 @@ cJSON *kb_recent(struct kb *kb, int limit);
 cJSON *kb_related(struct kb *kb, const char *slug, const cJSON *tags, int max);
 int kb_count(struct kb *kb);
 
+/* A number that changes whenever what the KB's pages show may have changed: an index run (of
+ * this process, or within a quarter of a second of another's), a vote. Page caches key on it. */
+unsigned long long kb_generation(struct kb *kb);
+
 /* The virtual-machine steps SQLite ran for this kb's statements since the last call (tests
  * show a page's cost does not grow with the KB; it counts the rows visited and more). */
 long long kb_vm_steps(struct kb *kb);

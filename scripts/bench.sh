@@ -1,20 +1,62 @@
 #!/usr/bin/env bash
-# make bench: koffix against baselines on this machine, in one run (ratios, not absolute times).
-#  - article pages: koffix vs nginx serving `koffix kb export-site` (wrk, loopback)
-#  - search: kb_search vs the bare FTS5 query (same process), and vs lunr.js
-#  - cold start to first response, and resident memory after the page load
+# make bench: koffix against its peers on this machine, in one run (ratios, not absolute times).
+#
+#  - a generated KB of BENCH_ARTICLES articles (10,000; BENCH_QUICK=1: 2,000) beside the shipped
+#    one: `kb index` from empty and after touching one article;
+#  - article and home pages at both sizes (wrk), against nginx serving `koffix kb export-site`
+#    of the same KB (the same article's bytes, static);
+#  - search over HTTP (wrk, p50/p99) and in process (p50/p99, without and with koffix's cache)
+#    against the bare FTS5 query with the same ranking, snippets and limit; lunr.js on the
+#    shipped articles with the same number of results;
+#  - the DLL check against `osslsigncode verify` on the same signed fixtures, a process per
+#    file for both, and koffix checking them all in one process;
+#  - cold start to the first response, and resident memory, at both sizes.
+# Performance is measured here, never by timed assertions in tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --bench
 make --no-print-directory all build/bench/bench_search >/dev/null
+quick=${BENCH_QUICK:-0}
+articles=${BENCH_ARTICLES:-$([[ $quick == 1 ]] && echo 2000 || echo 10000)}
+dur=${BENCH_SECONDS:-$([[ $quick == 1 ]] && echo 2 || echo 5)}
+rounds=${BENCH_ROUNDS:-$([[ $quick == 1 ]] && echo 50 || echo 300)}
 tmp=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
-dur=${BENCH_SECONDS:-5}
 article=reinstall-connector
+q="profile%20outlook"
 
-./koffix --data "$tmp/data" kb export-site "$tmp/site" 2>/dev/null
+ms_since() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+rps() { wrk -t2 -c"${2:-8}" -d"${dur}s" ${3:+-H "$3"} "$1" | awk '/Requests\/sec/ {print $2}'; }
+lat() { wrk -t2 -c8 -d"${dur}s" --latency "$1" |
+	awk '/^ +50%/ {p50=$2} /^ +99%/ {p99=$2} /Requests\/sec/ {r=$2} END {print r, p50, p99}'; }
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)," \
+	"$(uname -sr); $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "KB sizes: shipped ($(ls kb/articles/*.md | wc -l) articles) and generated ($articles + shipped)"
+
+# ---- the generated KB: index from empty, then one article touched ----
+python3 scripts/bench/gen_kb.py "$tmp/big" "$articles"
+t0=$(date +%s%N)
+./koffix --data "$tmp/bigdata" --kb "$tmp/big" kb index 2>/dev/null
+full=$(ms_since "$t0")
+one=$(ls "$tmp"/big/articles/gen-00001-*.md)
+echo "touched for the bench" >>"$one"
+t0=$(date +%s%N)
+./koffix --data "$tmp/bigdata" --kb "$tmp/big" kb index 2>/dev/null
+again=$(ms_since "$t0")
+t0=$(date +%s%N)
+./koffix --data "$tmp/bigdata" --kb "$tmp/big" kb index 2>/dev/null
+none=$(ms_since "$t0")
+echo "index   $articles articles from empty ${full} ms; one article changed ${again} ms" \
+	"(nothing changed: ${none} ms; each a whole process)"
+
+# ---- servers: koffix on both KBs, nginx on both exports ----
+./koffix --data "$tmp/small" kb index 2>/dev/null
+./koffix --data "$tmp/small" kb export-site "$tmp/site-small" 2>/dev/null
+./koffix --data "$tmp/bigdata" --kb "$tmp/big" kb export-site "$tmp/site-big" 2>/dev/null
 mkdir -p "$tmp/nginx"
 cat >"$tmp/nginx/nginx.conf" <<NGINX
 worker_processes 1;
@@ -24,52 +66,68 @@ events { worker_connections 256; }
 http {
   access_log off;
   include /etc/nginx/mime.types;
-  server { listen 127.0.0.1:18099; root $tmp/site; }
+  server { listen 127.0.0.1:18099; root $tmp/site-small; }
+  server { listen 127.0.0.1:18098; root $tmp/site-big; }
 }
 NGINX
 nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx"
 pids+=("$(cat "$tmp/nginx/nginx.pid")")
 
-start=$(date +%s%N)
-./koffix --data "$tmp/data" serve --port 0 >"$tmp/url" 2>/dev/null &
-kpid=$!
-pids+=("$kpid")
-until [[ -s $tmp/url ]]; do sleep 0.001; done
-port=$(sed -E 's|.*:([0-9]+)/.*|\1|' "$tmp/url")
-until curl -fs -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.001; done
-cold=$(( ($(date +%s%N) - start) / 1000000 ))
+# serve DATA KB: starts koffix, sets $port, $kpid and $cold (ms to the first answer).
+serve() {
+	read -r port kpid cold < <(python3 scripts/bench/cold_start.py ./koffix --data "$1" ${2:+--kb "$2"})
+	pids+=("$kpid")
+}
 
-rps() { wrk -t2 -c32 -d"${dur}s" "$1" | awk '/Requests\/sec/ {print $2}'; }
-k=$(rps "http://127.0.0.1:$port/kb/$article")
-n=$(rps "http://127.0.0.1:18099/kb/$article.html")
-echo "pages   koffix $k req/s, nginx (static export) $n req/s, ratio $(awk -v a="$k" -v b="$n" 'BEGIN {printf "%.2f", a / b}')"
-s=$(rps "http://127.0.0.1:$port/api/search?q=MAPISVC")
-echo "search  koffix /api/search $s req/s over HTTP"
-rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
-build/bench/bench_search "$tmp/data/koffix.db" "${BENCH_ROUNDS:-2000}"
-node scripts/bench/lunr_search.js kb/articles "${BENCH_ROUNDS:-2000}"
-echo "start   cold start to first response ${cold} ms; RSS after load ${rss} KiB"
+declare -A page home search slat ng
+for size in small big; do
+	if [[ $size == small ]]; then serve "$tmp/small" ""; ngport=18099; else serve "$tmp/bigdata" "$tmp/big"; ngport=18098; fi
+	[[ $size == small ]] && cold_small=$cold || cold_big=$cold
+	base="http://127.0.0.1:$port"
+	# A browser that has been here: its CSRF cookie is sent; a new client gets one minted.
+	cookie=$(curl -s -D - -o /dev/null "$base/kb/$article" | awk -F'[ ;]' '/^Set-Cookie: koffix_csrf=/ {print $2}')
+	page[$size]=$(rps "$base/kb/$article" 32 "Cookie: $cookie")
+	page_new=$(rps "$base/kb/$article" 32)
+	ng[$size]=$(rps "http://127.0.0.1:$ngport/kb/$article.html" 32)
+	home[$size]=$(rps "$base/" 8 "Cookie: $cookie")
+	read -r search[$size] p50 p99 < <(lat "$base/api/search?q=$q")
+	slat[$size]="p50 $p50, p99 $p99"
+	rss=$(awk '/VmRSS/ {print $2}' "/proc/$kpid/status")
+	echo "pages   [$size] article koffix ${page[$size]} req/s (a new client each time: $page_new)," \
+		"nginx ${ng[$size]} req/s, ratio $(ratio "${page[$size]}" "${ng[$size]}");" \
+		"home ${home[$size]} req/s"
+	echo "search  [$size] /api/search?q=$q ${search[$size]} req/s over HTTP, ${slat[$size]}"
+	echo "start   [$size] cold start to first response ${cold} ms; RSS after the load ${rss} KiB"
+	kill "$kpid"
+done
+echo "scale   10k/small: article page $(ratio "${page[big]}" "${page[small]}"), home" \
+	"$(ratio "${home[big]}" "${home[small]}"), search over HTTP $(ratio "${search[big]}" "${search[small]}")"
 
-# DLL check: `koffix check-dll` against `osslsigncode verify` on the same signed fixtures, one
-# process per check for both (each loads the system's CA store), the same CA trusted.
+echo "-- search in process, shipped KB:"
+build/bench/bench_search "$tmp/small/koffix.db" "$rounds"
+echo "-- search in process, $articles articles:"
+build/bench/bench_search "$tmp/bigdata/koffix.db" "$(( rounds / 10 + 5 ))"
+node scripts/bench/lunr_search.js kb/articles "$rounds" 10
+
+# ---- the DLL check ----
 tests/pe/build-fixtures.sh >/dev/null
 fx=build/pe-fixtures
 dlls=(vendor-x86.dll vendor-x64.dll expired-timestamped.dll nested.dll big-resources.dll)
-rounds=${BENCH_DLL_ROUNDS:-20}
+dround=${BENCH_DLL_ROUNDS:-$([[ $quick == 1 ]] && echo 4 || echo 20)}
+files=()
+for ((i = 0; i < dround; i++)); do for f in "${dlls[@]}"; do files+=("$fx/$f"); done; done
+n=${#files[@]}
 t0=$(date +%s%N)
-for ((i = 0; i < rounds; i++)); do
-	for f in "${dlls[@]}"; do ./koffix check-dll --ca-file "$fx/ca.pem" "$fx/$f" >/dev/null || true; done
-done
-kd=$(( ($(date +%s%N) - t0) / 1000000 ))
+for f in "${files[@]}"; do ./koffix check-dll --ca-file "$fx/ca.pem" "$f" >/dev/null || true; done
+kd=$(ms_since "$t0")
 t0=$(date +%s%N)
-for ((i = 0; i < rounds; i++)); do
-	for f in "${dlls[@]}"; do
-		osslsigncode verify -CAfile "$fx/ca.pem" -TSA-CAfile "$fx/ca.pem" -in "$fx/$f" >/dev/null 2>&1 || true
-	done
+./koffix check-dll --ca-file "$fx/ca.pem" "${files[@]}" >/dev/null || true
+kb=$(ms_since "$t0")
+t0=$(date +%s%N)
+for f in "${files[@]}"; do
+	osslsigncode verify -CAfile "$fx/ca.pem" -TSA-CAfile "$fx/ca.pem" -in "$f" >/dev/null 2>&1 || true
 done
-od=$(( ($(date +%s%N) - t0) / 1000000 ))
-n=$((rounds * ${#dlls[@]}))
-echo "dll     koffix check-dll ${kd} ms, osslsigncode verify ${od} ms for $n checks each" \
-	"($(awk -v a="$kd" -v n="$n" 'BEGIN {printf "%.1f", a / n}') vs" \
-	"$(awk -v a="$od" -v n="$n" 'BEGIN {printf "%.1f", a / n}') ms per file), ratio" \
-	"$(awk -v a="$kd" -v b="$od" 'BEGIN {printf "%.2f", a / b}')"
+od=$(ms_since "$t0")
+per() { awk -v a="$1" -v n="$n" 'BEGIN {printf "%.1f", a / n}'; }
+echo "dll     $n checks: koffix a process each $(per "$kd") ms/file (ratio $(ratio "$kd" "$od")), all in" \
+	"one process $(per "$kb") ms/file (ratio $(ratio "$kb" "$od")); osslsigncode verify $(per "$od") ms/file"

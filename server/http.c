@@ -20,7 +20,7 @@
 #include "multipart.h"
 #include "security.h"
 
-#define PAGE_MAX (8u << 20)
+
 /* Past this much discarded body the connection is cut instead of drained. */
 #define DRAIN_MAX (16u << 20)
 
@@ -32,7 +32,7 @@
  * that sends a byte now and then hold its slot for ever. Event streams that have nothing to
  * send suspend their connection; the ticker resumes them every HTTP_TICK_MS to look again.
  */
-#define HTTP_THREADS 6
+#define HTTP_THREADS 4
 #define HTTP_CONNECTIONS 512
 #define HTTP_IDLE_TIMEOUT_S 30
 #define HTTP_HEADER_DEADLINE_MS 10000.0
@@ -217,8 +217,14 @@ static int plain(struct http_req *r, int status, const char *text)
 
 int http_page(struct http_req *r, int status, const char *name, const char *title, cJSON *ctx)
 {
+	return http_page_csrf(r, status, name, title, ctx, r->csrf);
+}
+
+int http_page_csrf(struct http_req *r, int status, const char *name, const char *title,
+		   cJSON *ctx, const char *csrf)
+{
 	const char *q = http_query(r, "q");
-	http_page_keys(ctx, title, r->csrf, r->authed, q ? q : "", false, "/");
+	http_page_keys(ctx, title, csrf, r->authed, q ? q : "", false, "/");
 	char err[256];
 	buf_reset(&r->out);
 	int rc = tpl_render(r->app->tpl, name, ctx, &r->out, err, sizeof err);
@@ -741,7 +747,8 @@ struct http_server *http_start(struct app *app, char *err, size_t errlen)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTP_CONNECTIONS,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+		/* libmicrohttpd clears this pool for every request: headers fit in 32 KiB. */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_END);

@@ -49,6 +49,8 @@ struct route {
 };
 
 #define HTTP_MAX_HEADERS 8
+/* The largest page or JSON answer a handler may build. */
+#define PAGE_MAX (8u << 20)
 
 struct http_req {
 	struct app *app;
@@ -125,6 +127,10 @@ int http_stream(struct http_req *r, const char *ctype, http_reader fn, void *cls
 		void (*free_fn)(void *cls));
 /* Renders template name with ctx (ownership taken) plus the common page keys. */
 int http_page(struct http_req *r, int status, const char *name, const char *title, cJSON *ctx);
+/* The same with another value where the page shows the request's CSRF token (a page cache
+ * renders PAGE_CACHE_HOLE there and fills it in per request). */
+int http_page_csrf(struct http_req *r, int status, const char *name, const char *title,
+		   cJSON *ctx, const char *csrf);
 
 /* The common page keys (page_title, root, ext, static_site, csrf, version, q, has_token). */
 void http_page_keys(cJSON *ctx, const char *title, const char *csrf, bool has_token,

@@ -13,6 +13,7 @@
 #include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
+#include "pagecache.h"
 #include "pages.h"
 
 #define FORM_BODY_MAX (16u << 10)
@@ -29,12 +30,55 @@ static const char *query_or_empty(struct http_req *r, const char *name)
 	return v ? v : "";
 }
 
-static int home(struct http_req *r)
+/*
+ * A help page kept rendered per KB generation (server/pagecache.h): key names the page and
+ * what it was asked with; build makes its context on a miss. The request's CSRF token fills
+ * the holes the page was rendered with.
+ */
+static int cached_page(struct http_req *r, const char *key, const char *name, const char *title,
+		       cJSON *(*build)(struct http_req *r))
+{
+	char full[600], etag[8];
+	snprintf(full, sizeof full, "%s|%s|%d", name, key, r->authed);
+	unsigned long long gen = kb_generation(r->app->kb);
+	buf_reset(&r->out);
+	if (!page_cache_get(r->app->pages, full, gen, r->csrf, &r->out, etag, sizeof etag)) {
+		int st = http_page_csrf(r, 200, name, title, build(r), PAGE_CACHE_HOLE);
+		if (st != 200)
+			return st;
+		char *page = buf_take(&r->out, NULL);
+		page_cache_put(r->app->pages, full, gen, page, "");
+		buf_init(&r->out, PAGE_MAX);
+		page_cache_fill(page, r->csrf, &r->out);
+		free(page);
+	}
+	r->status = 200;
+	r->ctype = "text/html; charset=utf-8";
+	return 200;
+}
+
+static cJSON *home_context(struct http_req *r)
 {
 	cJSON *ctx = page_home(r->app->kb, r->app->symptoms);
 	cJSON_AddBoolToObject(ctx, "nav_home", 1);
 	cJSON_AddBoolToObject(ctx, "can_scan", app_can_scan(r->app));
-	return http_page(r, 200, "home", "Help", ctx);
+	return ctx;
+}
+
+static int home(struct http_req *r)
+{
+	/* ?q= fills the search box: such a page is made for the request, not kept. */
+	if (http_query(r, "q"))
+		return http_page(r, 200, "home", "Help", home_context(r));
+	return cached_page(r, "", "home", "Help", home_context);
+}
+
+static cJSON *list_context(struct http_req *r)
+{
+	cJSON *ctx = page_list(r->app->kb, http_query(r, "tag"), http_query(r, "after"),
+			       http_query(r, "before"));
+	cJSON_AddBoolToObject(ctx, "nav_articles", 1);
+	return ctx;
 }
 
 /* The article list: a page of 50 in title order (?after=SLUG, ?before=SLUG), of one tag
@@ -47,49 +91,85 @@ static int article_list(struct http_req *r)
 	    (before && !kx_is_slug(before)) || (after && before))
 		return http_error(r, 400, "The list takes tag, and after or before (an article's "
 				  "name in its address).");
-	cJSON *ctx = page_list(r->app->kb, tag, after, before);
-	cJSON_AddBoolToObject(ctx, "nav_articles", 1);
-	char title[160];
+	char title[160], key[400];
 	snprintf(title, sizeof title, tag ? "Articles tagged %.100s" : "All articles", tag);
-	return http_page(r, 200, "kb_list", title, ctx);
+	snprintf(key, sizeof key, "%s|%s|%s", tag ? tag : "", after ? after : "",
+		 before ? before : "");
+	return cached_page(r, key, "kb_list", title, list_context);
 }
 
-/* The ETag covers what varies in an article page: the text, the votes, the client's token. */
-static void article_etag(struct http_req *r, const cJSON *a, char *out, size_t len)
+/* The ETag covers what varies in an article page: the text and the votes (base), the
+ * client's token and whether it came with the launch token. */
+static void article_etag(struct http_req *r, const char *base, char *out, size_t len)
 {
-	snprintf(out, len, "\"%.16s-%d-%d-%.8s-%d\"",
-		 cJSON_GetObjectItemCaseSensitive(a, "etag")->valuestring,
-		 (int)cJSON_GetObjectItemCaseSensitive(a, "yes")->valuedouble,
-		 (int)cJSON_GetObjectItemCaseSensitive(a, "no")->valuedouble, r->csrf, r->authed);
+	snprintf(out, len, "\"%.40s-%.8s-%d\"", base, r->csrf, r->authed);
 }
 
-static int article(struct http_req *r)
+/* Headers and status of an article page whose body is in r->out; 304 when the client has it. */
+static int article_answer(struct http_req *r, const char *base)
 {
-	const char *slug = router_param(&r->params, "slug");
-	cJSON *a = kx_is_slug(slug) ? kb_get(r->app->kb, slug) : NULL;
-	if (!a)
-		return http_error(r, 404, "There is no help article at this address.");
-	/* "KB articles viewed" of the support ticket, when a wizard session is open. */
-	web_ticket_note_view(r, slug);
 	char etag[128];
-	article_etag(r, a, etag, sizeof etag);
+	article_etag(r, base, etag, sizeof etag);
 	http_add_header(r, "ETag", etag);
 	http_add_header(r, "Cache-Control", "no-cache");
 	const char *inm = http_header(r, "If-None-Match");
 	if (inm && strcmp(inm, etag) == 0) {
-		cJSON_Delete(a);
 		buf_reset(&r->out);
 		r->status = 304;
 		r->ctype = NULL;
 		return 304;
 	}
+	r->status = 200;
+	r->ctype = "text/html; charset=utf-8";
+	return 200;
+}
+
+/*
+ * An article page. Rendered once per KB generation and kept (server/pagecache.h) with a hole
+ * where the vote form's CSRF token goes; later requests copy it and fill their token in.
+ */
+static int article(struct http_req *r)
+{
+	const char *slug = router_param(&r->params, "slug");
+	if (!kx_is_slug(slug))
+		return http_error(r, 404, "There is no help article at this address.");
+	/* "KB articles viewed" of the support ticket, when a wizard session is open. */
+	web_ticket_note_view(r, slug);
+	const char *voted = http_query(r, "voted");
+	bool thanks = voted && (strcmp(voted, "yes") == 0 || strcmp(voted, "no") == 0);
+	char key[160], base[64];
+	snprintf(key, sizeof key, "%s|%d", slug, r->authed);
+	/* The generation is read first: a change during the render makes this entry stale. */
+	unsigned long long gen = kb_generation(r->app->kb);
+	buf_reset(&r->out);
+	if (!thanks && page_cache_get(r->app->pages, key, gen, r->csrf, &r->out, base,
+				      sizeof base))
+		return article_answer(r, base);
+	cJSON *a = kb_get(r->app->kb, slug);
+	if (!a)
+		return http_error(r, 404, "There is no help article at this address.");
+	snprintf(base, sizeof base, "%.16s-%d-%d",
+		 cJSON_GetObjectItemCaseSensitive(a, "etag")->valuestring,
+		 (int)cJSON_GetObjectItemCaseSensitive(a, "yes")->valuedouble,
+		 (int)cJSON_GetObjectItemCaseSensitive(a, "no")->valuedouble);
 	char title[512];
 	snprintf(title, sizeof title, "%s", cJSON_GetObjectItemCaseSensitive(a, "title")->valuestring);
 	cJSON *ctx = page_article(r->app->kb, a);
-	const char *voted = http_query(r, "voted");
-	if (voted && (strcmp(voted, "yes") == 0 || strcmp(voted, "no") == 0))
+	if (thanks) {
 		cJSON_AddStringToObject(ctx, "voted", voted);
-	return http_page(r, 200, "article", title, ctx);
+		int st = http_page(r, 200, "article", title, ctx);
+		return st == 200 ? article_answer(r, base) : st;
+	}
+	int st = http_page_csrf(r, 200, "article", title, ctx, PAGE_CACHE_HOLE);
+	if (st != 200)
+		return st;
+	char *page = buf_take(&r->out, NULL);
+	page_cache_put(r->app->pages, key, gen, page, base);
+	/* This request's copy, its token filled in. */
+	buf_init(&r->out, PAGE_MAX);
+	page_cache_fill(page, r->csrf, &r->out);
+	free(page);
+	return article_answer(r, base);
 }
 
 static int search_page(struct http_req *r)

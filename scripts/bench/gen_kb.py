@@ -56,6 +56,9 @@ def main():
     for name in os.listdir(shipped):
         if name.endswith(".md"):
             shutil.copyfile(os.path.join(shipped, name), os.path.join(out, name))
+    # The same symptom groups on the home page as the shipped KB's.
+    shutil.copyfile(os.path.join(shipped, "..", "symptoms.json"),
+                    os.path.join(sys.argv[1], "symptoms.json"))
     rng = random.Random(20261202)
     for i in range(n):
         slug, text = article(rng, i)

@@ -186,7 +186,7 @@ int cli_cmd_check_dll(const struct cli *c)
 		fprintf(stderr, "koffix: %s\n", err);
 		return PE_NOT_ANALYSABLE;
 	}
-	cJSON *list = nfiles > 1 ? cJSON_CreateArray() : NULL;
+	cJSON *list = c->json && nfiles > 1 ? cJSON_CreateArray() : NULL;
 	enum pe_verdict worst = PE_LEGITIMATE;
 	for (int f = 0; f < nfiles; f++) {
 		const char *file = files[f];
@@ -213,7 +213,7 @@ int cli_cmd_check_dll(const struct cli *c)
 		if (v == PE_VERDICT_MALICIOUS || (worst != PE_VERDICT_MALICIOUS &&
 		    (v == PE_NOT_ANALYSABLE || (worst != PE_NOT_ANALYSABLE && v > worst))))
 			worst = v;
-		if (c->json && list) {
+		if (list) {
 			cJSON_AddStringToObject(rep, "file", file);
 			cJSON_AddItemToArray(list, rep);
 			continue;

@@ -124,11 +124,18 @@ def test_cli_usage():
                       ((dll, "--office-bitness", "x32"), "x86 or x64"),
                       ((dll, "--activity", "loud"), "idle-cpu, outbound or none"),
                       ((dll, "--bogus"), "unexpected argument"),
-                      ((dll, dll), "unexpected argument"),
                       ((dll, "--windows-path"), "needs a value"),
                       ((dll, "--ca-file", "/nonexistent.pem"), "cannot read CA certificates")):
         rc, out, err = cli(*args)
         t.check(f"usage {args[1:] if args else '()'}: 64", rc == 64 and why in err, f"{rc} {err}")
+    rc, out, err = cli(dll, os.path.join(FIX, "unknown-company.dll"))
+    t.check("two files in text: two reports, nothing else", rc == 1 and out.count(": SUSPICIOUS") == 2
+            and "[" not in out.splitlines()[-1], out[-300:])
+    rc, out, err = cli("--json", dll, "/nonexistent/kofmsp.dll")
+    lst = json.loads(out) if rc in (1, 3) else []
+    t.check("two files in JSON: a list, the worst verdict is the exit status", rc == 3 and
+            [r["verdict"] for r in lst] == ["suspicious", "not_analysable"] and
+            lst[1]["file"] == "/nonexistent/kofmsp.dll", out[-300:] + err)
     rc, out, err = cli("--json", "/nonexistent/kofmsp.dll")
     t.check("unreadable file: 3", rc == 3 and json.loads(out)["verdict"] == "not_analysable" and
             "cannot be read" in json.loads(out)["reason"], out + err)

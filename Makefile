@@ -53,21 +53,24 @@ RA_SRCS     := repair-actions/catalogue.c repair-actions/cmd.c repair-actions/jo
 PE_SRCS     := pe/pe.c pe/version.c pe/sig.c pe/check.c pe/checker.c pe/store.c server/multipart.c server/dll_routes.c cli/cli_checkdll.c
 SCAN_SRCS   := scan/evtxml.c scan/events.c scan/rules.c scan/scan.c scan/store.c cli/cli_scan.c server/scan_routes.c
 TICKET_SRCS := ticket/text.c ticket/db.c ticket/model.c ticket/redact.c ticket/render.c ticket/export.c server/ticket_routes.c cli/cli_ticket.c
-LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(SCAN_SRCS) $(TICKET_SRCS)
+FLEET_SRCS  := fleet/readiness.c fleet/store.c server/fleet_routes.c cli/cli_fleet.c
+LIB_SRCS    += $(RA_SRCS) $(PE_SRCS) $(SCAN_SRCS) $(TICKET_SRCS) $(FLEET_SRCS)
 MAIN_SRCS := app/main.c
 
 RA_TESTS     := test_actions
 PE_TESTS     := test_pe test_pe_check test_pe_upload
 TICKET_TESTS := test_ticket
 SCAN_TESTS   := test_scan
+FLEET_TESTS  := test_fleet
 RA_FUZZERS     :=
 PE_FUZZERS     := fuzz_pe fuzz_sig fuzz_pe_multipart
 TICKET_FUZZERS := fuzz_ticket
 SCAN_FUZZERS   := fuzz_evtxml fuzz_scan fuzz_scan_rules
+FLEET_FUZZERS  := fuzz_fleet
 UNIT_TESTS := test_platform test_buf test_tpl test_article test_router test_form test_security test_kb test_wizard \
-              $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS) $(SCAN_TESTS)
+              $(RA_TESTS) $(PE_TESTS) $(TICKET_TESTS) $(SCAN_TESTS) $(FLEET_TESTS)
 FUZZERS    := fuzz_frontmatter fuzz_markdown fuzz_tpl fuzz_form fuzz_query fuzz_flow fuzz_agent_json \
-              $(RA_FUZZERS) $(PE_FUZZERS) $(TICKET_FUZZERS) $(SCAN_FUZZERS)
+              $(RA_FUZZERS) $(PE_FUZZERS) $(TICKET_FUZZERS) $(SCAN_FUZZERS) $(FLEET_FUZZERS)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

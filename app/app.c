@@ -18,6 +18,7 @@
 #include "../server/pagecache.h"
 #include "../repair-actions/ra.h"
 #include "../scan/scan.h"
+#include "../fleet/fleet.h"
 #include "../wizard/session.h"
 #include "../wizard/wiz.h"
 
@@ -252,6 +253,20 @@ struct wiz_flow *app_flow(const struct app *app, const char *id)
  * checked against the KB and the catalogue. A content set without the file (another product's
  * flows) has no rules: its scans read the PC and find nothing.
  */
+/* The connector's support table beside the flows (their "tables"), or NULL without one: then
+ * readiness says what it cannot tell. */
+static cJSON *load_support(const struct app *app)
+{
+	char path[APP_PATH_MAX + 40], *text;
+	size_t len;
+	snprintf(path, sizeof path, "%.4000s/../data/koff-support.json", app->flows_dir);
+	if (kx_read_file(path, 1u << 20, &text, &len) != 0)
+		return NULL;
+	cJSON *j = cJSON_ParseWithLength(text, len);
+	free(text);
+	return j;
+}
+
 int app_load_scan_rules(struct app *app, struct buf *report, char *path, size_t pathlen)
 {
 	snprintf(path, pathlen, "%.4000s/../data/scan-rules.json", app->flows_dir);
@@ -537,6 +552,16 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 			rc = KX_EDB;
 	}
 	if (rc == 0 && content) {
+		/* The fleet's own database: imports of many PCs' scans do not hold koffix.db. */
+		char fleet[APP_PATH_MAX + 16];
+		snprintf(fleet, sizeof fleet, "%s/fleet.db", app->data_dir);
+		app->fleet = fleet_open(fleet, err, errlen);
+		if (!app->fleet)
+			rc = KX_EDB;
+	}
+	if (rc == 0 && content)
+		app->support = load_support(app);
+	if (rc == 0 && content) {
 		app->sessions = wiz_store_open(db, err, errlen);
 		if (!app->sessions)
 			rc = KX_EDB;
@@ -576,6 +601,8 @@ void app_close(struct app *app)
 	ra_runner_free(app->runner);
 	scan_rules_free(app->scan_rules);
 	scan_store_close(app->scans);
+	fleet_close(app->fleet);
+	cJSON_Delete(app->support);
 	ra_catalogue_free(app->actions);
 	ra_journal_close(app->journal);
 	if (app->backend)

@@ -27,6 +27,7 @@ struct ra_journal;
 struct ra_backend;
 struct ra_runner;
 struct scan_rules;
+struct fleet_store;
 struct pe_checker;
 struct page_cache;
 struct scan_store;
@@ -60,6 +61,8 @@ struct app {
 	struct pe_checker *checker;   /* the DLL check's rules and trust (pe/checker.h) */
 	struct page_cache *pages;     /* rendered article pages (server/pagecache.h) */
 	struct scan_store *scans;     /* scans kept for the wizard and the ticket */
+	struct fleet_store *fleet;    /* the newest scan of every PC of a fleet (fleet.db) */
+	cJSON *support;               /* the connector's support table (wizard/data), or NULL */
 	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */
 	char token[65];               /* the launch token */

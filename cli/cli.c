@@ -42,6 +42,8 @@ static const char usage_main[] =
 	"  routes                 list the web app's routes\n"
 	"  detect                 what the backend detects on the affected PC (--json)\n"
 	"  scan                   read this PC (read only) and report findings (--json, --out)\n"
+	"  readiness              before an upgrade: will the connector still work here? (exit 0/1/3)\n"
+	"  fleet import|report    many PCs' scans: import them, report readiness (--html, --csv)\n"
 	"\n"
 	"Global options:\n"
 	"  --data DIR             database and state folder (default ./data; on Windows\n"
@@ -694,6 +696,8 @@ int cli_main(int argc, char **argv)
 		{ "check-dll", cli_cmd_check_dll, cli_usage_check_dll },
 		{ "detect", cmd_detect, usage_detect },
 		{ "scan", cli_cmd_scan, cli_usage_scan },
+		{ "readiness", cli_cmd_readiness, cli_usage_readiness },
+		{ "fleet", cli_cmd_fleet, cli_usage_fleet },
 	};
 	if (c.argc == 0) {
 		if (c.help) {

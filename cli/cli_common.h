@@ -42,5 +42,9 @@ int cli_cmd_ticket(const struct cli *c);
 extern const char cli_usage_ticket[];
 int cli_cmd_scan(const struct cli *c);
 extern const char cli_usage_scan[];
+int cli_cmd_readiness(const struct cli *c);
+extern const char cli_usage_readiness[];
+int cli_cmd_fleet(const struct cli *c);
+extern const char cli_usage_fleet[];
 
 #endif

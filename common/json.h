@@ -12,4 +12,7 @@ const char *kx_json_str(const cJSON *o, const char *key);
 /* The same, or fallback. */
 const char *kx_json_str_or(const cJSON *o, const char *key, const char *fallback);
 
+/* The number at key of object o, or fallback. */
+double kx_json_num_or(const cJSON *o, const char *key, double fallback);
+
 #endif

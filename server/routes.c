@@ -10,6 +10,7 @@
 #include "../common/util.h"
 #include "../kb/kb.h"
 #include "../scan/scan.h"
+#include "fleet_page.h"
 #include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
@@ -383,6 +384,11 @@ const struct route http_routes[] = {
 	{ { "POST", "/api/scan" }, web_api_scan_run, ROUTE_TOKEN | ROUTE_API, JSON_BODY_MAX,
 	  "scan this PC: 201 {id, scan}" },
 	{ { "GET", "/api/scans/{id}" }, web_api_scan_get, ROUTE_TOKEN | ROUTE_API, 0, "a kept scan" },
+	{ { "GET", "/readiness" }, web_readiness_page, ROUTE_TOKEN, 0,
+	  "one PC before an upgrade (scan, office, windows, server)" },
+	{ { "GET", "/fleet" }, web_fleet_page, ROUTE_TOKEN, 0,
+	  "the fleet's readiness (office, windows, server, sort, ready, finding, page)" },
+	{ { "GET", "/fleet.csv" }, web_fleet_csv, ROUTE_TOKEN, 0, "the fleet's computers as CSV" },
 	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
 	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
 	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },

@@ -96,11 +96,13 @@ fi
 suite ticket-http env KOFFIX=build/asan/koffix python3 tests/http/test_ticket.py
 suite dllcheck-http env KOFFIX=build/asan/koffix python3 tests/http/test_dllcheck.py
 suite scan-http env KOFFIX=build/asan/koffix python3 tests/http/test_scan.py
+suite fleet-http env KOFFIX=build/asan/koffix python3 tests/http/test_fleet.py
 suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
 	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js
 	suite browser-wizard env KOFFIX=./koffix node tests/browser/wizard.test.js
 	suite browser-ticket env KOFFIX=./koffix node tests/browser/ticket.test.js
+	suite browser-fleet env KOFFIX=./koffix node tests/browser/fleet.test.js
 	suite browser-scan env KOFFIX=./koffix node tests/browser/scan.test.js
 else
 	echo "!! SKIPPING the browser tests: chromium or playwright-core is missing (make deps)"

@@ -12,7 +12,7 @@ include $(WIN_DEPS)/flags.mk
 PKG_CFLAGS := $(patsubst -I%,-isystem %,$(WIN_DEPS_CFLAGS))
 PKG_LIBS   := $(WIN_DEPS_LIBS)
 OS_CFLAGS  := -D_WIN32_WINNT=0x0601 -D__USE_MINGW_ANSI_STDIO=1
-OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32 -lole32
+OS_LIBS    := -static-libgcc -Wl,-Bstatic -lwinpthread -Wl,-Bdynamic -lshell32 -lole32 -ladvapi32
 MAIN_RES   := $(B)/app/win/koffix.res
 EXE        := .exe
 else
@@ -40,7 +40,7 @@ endif
 
 # Everything but main() goes into one archive that the binary, the tests and the fuzzers link.
 LIB_SRCS := \
-	common/buf.c common/util.c common/json.c common/log.c common/db.c common/platform_$(PLATFORM).c \
+	common/buf.c common/util.c common/json.c common/policy.c common/log.c common/db.c common/platform_$(PLATFORM).c \
 	templates/tpl.c \
 	kb/article.c kb/kb.c \
 	app/app.c \

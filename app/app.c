@@ -503,6 +503,7 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 	}
 	char db[APP_PATH_MAX + 16];
 	snprintf(db, sizeof db, "%s/koffix.db", app->data_dir);
+	kx_policy_read(&app->policy);
 	app->kb = kb_open(db, err, errlen);
 	if (!app->kb)
 		return KX_EDB;
@@ -578,9 +579,11 @@ int app_open(struct app *app, const struct app_options *opts, char *err, size_t 
 				"stopped; they are offered for rollback (koffix actions undo RUN)\n", n);
 		rc = open_backend(app, opts->backend, opts->agent, err, errlen);
 	}
-	if (rc == 0 && opts->need_flows)
+	if (rc == 0 && opts->need_flows) {
 		app->runner = ra_runner_new(app->actions, app->journal, app->backend,
 					    app->step_timeout);
+		ra_runner_policy(app->runner, &app->policy);
+	}
 	return rc;
 }
 

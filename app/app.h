@@ -9,6 +9,8 @@
  */
 
 #include <cjson/cJSON.h>
+
+#include "../common/policy.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -63,6 +65,7 @@ struct app {
 	struct scan_store *scans;     /* scans kept for the wizard and the ticket */
 	struct fleet_store *fleet;    /* the newest scan of every PC of a fleet (fleet.db) */
 	cJSON *support;               /* the connector's support table (wizard/data), or NULL */
+	struct kx_policy policy;      /* the administrator's (common/policy.h), read at start-up */
 	int step_timeout;             /* seconds a repair step may take */
 	cJSON *detected;              /* answers detected on the affected PC (object) */
 	char token[65];               /* the launch token */

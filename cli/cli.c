@@ -44,6 +44,7 @@ static const char usage_main[] =
 	"  scan                   read this PC (read only) and report findings (--json, --out)\n"
 	"  readiness              before an upgrade: will the connector still work here? (exit 0/1/3)\n"
 	"  fleet import|report    many PCs' scans: import them, report readiness (--html, --csv)\n"
+	"  policy                 what the administrator set for koffix on this PC (--json)\n"
 	"\n"
 	"Global options:\n"
 	"  --data DIR             database and state folder (default ./data; on Windows\n"
@@ -698,6 +699,7 @@ int cli_main(int argc, char **argv)
 		{ "scan", cli_cmd_scan, cli_usage_scan },
 		{ "readiness", cli_cmd_readiness, cli_usage_readiness },
 		{ "fleet", cli_cmd_fleet, cli_usage_fleet },
+		{ "policy", cli_cmd_policy, cli_usage_policy },
 	};
 	if (c.argc == 0) {
 		if (c.help) {

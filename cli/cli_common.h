@@ -46,5 +46,7 @@ int cli_cmd_readiness(const struct cli *c);
 extern const char cli_usage_readiness[];
 int cli_cmd_fleet(const struct cli *c);
 extern const char cli_usage_fleet[];
+int cli_cmd_policy(const struct cli *c);
+extern const char cli_usage_policy[];
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../common/json.h"
+#include "../common/policy.h"
 #include "../common/util.h"
 #include "../fleet/fleet.h"
 #include "../scan/scan.h"
@@ -30,6 +31,7 @@ const char cli_usage_readiness[] =
 	"                    new (the new Outlook), optionally with its bitness: 365-x64\n"
 	"  --windows TARGET  the Windows after the upgrade: 7, 8.1, 10, 11 or server\n"
 	"  --server VERSION  the Kerio Connect server's version (10.0.6); the connector must match\n"
+	"                    (default: the ServerVersion of the administrator's policy, if set)\n"
 	"  --from SCAN       a scan saved with koffix scan --out (else this PC is read)\n"
 	"  --json            the answer as JSON ({computer, readiness, targets, checks, fix})\n"
 	"A target left out means that part does not change.\n"
@@ -113,6 +115,13 @@ int cli_cmd_readiness(const struct cli *c)
 	struct app app;
 	if (cli_open_app(c, &app, false, true))
 		return EXIT_CANNOT_TELL;
+	/* The server's version the administrator set, unless one is given. */
+	if (!server && *app.policy.server &&
+	    fleet_targets_parse(office, windows, app.policy.server, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "koffix: the policy's ServerVersion is not a version (%s)\n", err);
+		app_close(&app);
+		return EXIT_CANNOT_TELL;
+	}
 	cJSON *scan = NULL;
 	int rc = read_scan(&app, from, &scan);
 	if (rc == 0) {
@@ -234,7 +243,8 @@ static int fleet_report_cmd(const struct cli *c, struct app *app)
 	}
 	struct fleet_targets t;
 	char err[300];
-	if (fleet_targets_parse(office, windows, server, &t, err, sizeof err) != 0)
+	if (fleet_targets_parse(office, windows, server ? server : app->policy.server, &t, err,
+				sizeof err) != 0)
 		return cli_usage_error(cli_usage_fleet, "%s", err);
 	if (sort && !fleet_sort_key_valid(sort))
 		return cli_usage_error(cli_usage_fleet, "--sort takes computer, user, readiness, "
@@ -294,4 +304,35 @@ int cli_cmd_fleet(const struct cli *c)
 	int rc = report ? fleet_report_cmd(c, &app) : fleet_import(c, &app);
 	app_close(&app);
 	return rc;
+}
+
+const char cli_usage_policy[] =
+	"usage: koffix policy [--json]\n"
+	"\n"
+	"Shows what the administrator set for koffix on this PC (" POLICY_KEY "):\n"
+	"ConnectorInstaller, ServerVersion, AllowedRepairs and TicketDestination, each with what it\n"
+	"does. Outside Windows there is no registry: the policy is reported as not available.\n";
+
+int cli_cmd_policy(const struct cli *c)
+{
+	if (c->argc > 1)
+		return cli_usage_error(cli_usage_policy, "unexpected argument '%s'", c->argv[1]);
+	struct kx_policy p;
+	kx_policy_read(&p);
+	cJSON *j = kx_policy_json(&p);
+	if (c->json) {
+		char *s = cJSON_Print(j);
+		puts(s);
+		cJSON_free(s);
+	} else if (!p.available) {
+		printf("The policy is not available: %s.\n", p.why);
+	} else {
+		printf("Policy of this PC (%s):\n", POLICY_KEY);
+		const cJSON *v;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(j, "values"))
+			printf("  %-19s %s\n", kx_json_str(v, "name"), *kx_json_str(v, "value") ?
+			       kx_json_str(v, "value") : "(not set)");
+	}
+	cJSON_Delete(j);
+	return p.available ? 0 : 3;
 }

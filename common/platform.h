@@ -128,6 +128,15 @@ bool plat_port_listens(const char *addr, unsigned port);
  */
 int plat_open_url(const char *url);
 
+/*
+ * The string values (REG_SZ, REG_EXPAND_SZ unexpanded) of a registry key such as
+ * "HKLM\\Software\\Policies\\koffix" as a JSON object of strings (caller frees); a missing key
+ * is an empty object. Not Windows, or a key that cannot be read: KX_ENOTFOUND or KX_EIO with
+ * why (*values NULL).
+ */
+struct cJSON;
+int plat_policy_values(const char *key, struct cJSON **values, char *why, size_t whylen);
+
 /* The absolute form of path (realpath / _fullpath). 0, or KX_EIO. */
 int plat_abs_path(const char *path, char *out, size_t len);
 

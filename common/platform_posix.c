@@ -19,6 +19,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "platform.h"
 #include "util.h"
 
@@ -377,4 +379,12 @@ bool plat_port_listens(const char *addr, unsigned port)
 	bool ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
 	close(fd);
 	return ok;
+}
+
+int plat_policy_values(const char *key, struct cJSON **values, char *why, size_t whylen)
+{
+	*values = NULL;
+	snprintf(why, whylen, "the policy is kept in the Windows registry (%s), and this is not "
+		 "Windows", key);
+	return KX_ENOTFOUND;
 }

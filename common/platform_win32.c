@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cjson/cJSON.h>
+
 #include "platform.h"
 #include "util.h"
 
@@ -443,4 +445,48 @@ bool plat_port_listens(const char *addr, unsigned port)
 		closesocket(s);
 	WSACleanup();
 	return ok;
+}
+
+int plat_policy_values(const char *key, struct cJSON **values, char *why, size_t whylen)
+{
+	*values = NULL;
+	if (strncmp(key, "HKLM\\", 5) != 0) {
+		snprintf(why, whylen, "only HKLM keys are read, not %s", key);
+		return KX_EINVAL;
+	}
+	wchar_t *sub = widen(key + 5);
+	HKEY h;
+	/* Policies are shared by the 32- and 64-bit views; ask for the 64-bit one explicitly. */
+	LONG rc = sub ? RegOpenKeyExW(HKEY_LOCAL_MACHINE, sub, 0, KEY_READ | KEY_WOW64_64KEY, &h) :
+		  ERROR_OUTOFMEMORY;
+	free(sub);
+	if (rc == ERROR_FILE_NOT_FOUND) {
+		*values = cJSON_CreateObject();
+		return 0;
+	}
+	if (rc != ERROR_SUCCESS) {
+		snprintf(why, whylen, "%s could not be read (Windows error %ld)", key, (long)rc);
+		return KX_EIO;
+	}
+	cJSON *out = cJSON_CreateObject();
+	enum { DATA_CHARS = 8192 };
+	wchar_t *buf = xmalloc(DATA_CHARS * sizeof(wchar_t));
+	for (DWORD i = 0; i < 256; i++) {
+		wchar_t name[256];
+		DWORD nlen = 256, type = 0, bytes = (DATA_CHARS - 1) * sizeof(wchar_t);
+		rc = RegEnumValueW(h, i, name, &nlen, NULL, &type, (BYTE *)buf, &bytes);
+		if (rc == ERROR_NO_MORE_ITEMS)
+			break;
+		if (rc != ERROR_SUCCESS || (type != REG_SZ && type != REG_EXPAND_SZ))
+			continue;
+		buf[bytes / sizeof(wchar_t)] = L'\0';
+		char n8[512], v8[16384];
+		if (WideCharToMultiByte(CP_UTF8, 0, name, -1, n8, sizeof n8, NULL, NULL) &&
+		    WideCharToMultiByte(CP_UTF8, 0, buf, -1, v8, sizeof v8, NULL, NULL))
+			cJSON_AddStringToObject(out, n8, v8);
+	}
+	free(buf);
+	RegCloseKey(h);
+	*values = out;
+	return 0;
 }

@@ -281,6 +281,10 @@ struct ra_runner;
 /* A runner over catalogue c, journal j and backend b (all borrowed; they outlive it). */
 struct ra_runner *ra_runner_new(const struct ra_catalogue *c, struct ra_journal *j,
 				struct ra_backend *b, int step_timeout);
+/* The administrator's policy (borrowed; NULL for none): AllowedRepairs becomes a preflight
+ * check that blocks any other repair, ConnectorInstaller the installer when none is given. */
+struct kx_policy;
+void ra_runner_policy(struct ra_runner *r, const struct kx_policy *p);
 /* Waits for the runs it started in the background, then frees it. */
 void ra_runner_free(struct ra_runner *r);
 

@@ -14,6 +14,7 @@
 #include "../common/json.h"
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/policy.h"
 #include "ra.h"
 
 struct ra_runner {
@@ -21,6 +22,7 @@ struct ra_runner {
 	struct ra_journal *j;
 	struct ra_backend *b;
 	int timeout;
+	const struct kx_policy *policy;   /* the administrator's (borrowed), or NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	int jobs;            /* threads still going, under lock */
@@ -37,6 +39,18 @@ struct ra_runner *ra_runner_new(const struct ra_catalogue *c, struct ra_journal 
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);
 	return r;
+}
+
+void ra_runner_policy(struct ra_runner *r, const struct kx_policy *p)
+{
+	r->policy = p;
+}
+
+/* The action declares a parameter named name. */
+static bool has_param(const struct ra_catalogue *c, const char *id, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ra_action(c, id),
+		"params"), name) != NULL;
 }
 
 void ra_runner_free(struct ra_runner *r)
@@ -87,10 +101,25 @@ static void all_blocked(const cJSON *checks, cJSON *results)
 int ra_review(struct ra_runner *r, const char *id, const cJSON *params, struct ra_start *out)
 {
 	memset(out, 0, sizeof *out);
+	/* The installer the administrator named, unless the person chose another. */
+	cJSON *with = NULL;
+	const struct kx_policy *pol = r->policy;
+	bool policy_installer = pol && *pol->installer && has_param(r->cat, id, "installer") &&
+				!*kx_json_str_or(params, "installer", "");
+	if (policy_installer) {
+		with = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
+		cJSON_DeleteItemFromObjectCaseSensitive(with, "installer");
+		cJSON_AddStringToObject(with, "installer", pol->installer);
+		params = with;
+	}
 	int rc = ra_validate(r->cat, id, params, &out->params, &out->warnings, out->err,
 			     sizeof out->err);
+	cJSON_Delete(with);
 	if (rc)
 		return rc;
+	if (policy_installer)
+		cJSON_AddItemToArray(out->warnings, cJSON_CreateString("The installer is the one your "
+			"IT department set for this PC (policy ConnectorInstaller)."));
 	out->plan = ra_plan(r->cat, id, out->params);
 	cJSON *checks = ra_checks(r->cat, id, out->params);
 	out->preflight = cJSON_CreateArray();
@@ -105,6 +134,21 @@ int ra_review(struct ra_runner *r, const char *id, const cJSON *params, struct r
 		all_blocked(checks, out->preflight);
 	}
 	cJSON_Delete(checks);
+	/* The administrator's list of repairs: a check like the others, so a refusal changes
+	 * nothing and says why, whoever starts the run. */
+	if (pol && *pol->allowed) {
+		bool ok = kx_policy_allows(pol, id);
+		char reason[1400];
+		snprintf(reason, sizeof reason, ok ? "Your IT department's policy allows this repair "
+			 "on this PC." : "Your IT department's policy does not allow this repair on this "
+			 "PC (it allows: %s). Ask them to run it, or to allow it (%s, AllowedRepairs).",
+			 pol->allowed, POLICY_KEY);
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "id", "policy");
+		cJSON_AddStringToObject(c, "state", ok ? "ok" : "blocked");
+		cJSON_AddStringToObject(c, "reason", reason);
+		cJSON_AddItemToArray(out->preflight, c);
+	}
 	return 0;
 }
 

@@ -24,5 +24,6 @@ int fleet_page_standalone(struct app *app, const cJSON *report, struct buf *out,
 int web_fleet_page(struct http_req *r);
 int web_fleet_csv(struct http_req *r);
 int web_readiness_page(struct http_req *r);
+int web_about_page(struct http_req *r);   /* koffix, its folders and the policy */
 
 #endif

@@ -9,7 +9,9 @@
 
 #include "../common/json.h"
 #include "../common/util.h"
+#include "../common/policy.h"
 #include "../common/version.h"
+#include "../repair-actions/ra.h"
 #include "../fleet/fleet.h"
 #include "../scan/scan.h"
 #include "../templates/tpl.h"
@@ -275,6 +277,8 @@ static void view_read(struct http_req *r, struct view *v)
 	v->office = http_query(r, "office");
 	v->windows = http_query(r, "windows");
 	v->server = http_query(r, "server");
+	if (!v->server && *r->app->policy.server)
+		v->server = r->app->policy.server;   /* the administrator's, unless chosen */
 	v->sort = http_query(r, "sort");
 	v->ready = http_query(r, "ready");
 	v->finding = http_query(r, "finding");
@@ -424,4 +428,20 @@ int web_readiness_page(struct http_req *r)
 		cJSON_Delete(scan);
 	}
 	return http_page(r, 200, "readiness", "Ready for the upgrade?", ctx);
+}
+
+/* ---- about this PC ---- */
+
+int web_about_page(struct http_req *r)
+{
+	struct app *app = r->app;
+	cJSON *ctx = cJSON_CreateObject();
+	cJSON *a = cJSON_AddObjectToObject(ctx, "about");
+	cJSON_AddStringToObject(a, "version", KOFFIX_VERSION);
+	cJSON_AddStringToObject(a, "program", app->root);
+	cJSON_AddStringToObject(a, "data", app->data_dir);
+	cJSON_AddStringToObject(a, "backend", app->backend ? app->backend->name : "none");
+	cJSON_AddBoolToObject(a, "can_scan", app_can_scan(app));
+	cJSON_AddItemToObject(a, "policy", kx_policy_json(&app->policy));
+	return http_page(r, 200, "about", "About this PC", ctx);
 }

@@ -389,6 +389,8 @@ const struct route http_routes[] = {
 	{ { "GET", "/fleet" }, web_fleet_page, ROUTE_TOKEN, 0,
 	  "the fleet's readiness (office, windows, server, sort, ready, finding, page)" },
 	{ { "GET", "/fleet.csv" }, web_fleet_csv, ROUTE_TOKEN, 0, "the fleet's computers as CSV" },
+	{ { "GET", "/about" }, web_about_page, ROUTE_TOKEN, 0,
+	  "about this PC: koffix, its folders, the administrator's policy" },
 	{ { "GET", "/api/search" }, api_search, ROUTE_API, 0, "search as JSON" },
 	{ { "GET", "/api/kb/{slug}" }, api_article, ROUTE_API, 0, "article as JSON" },
 	{ { "GET", "/api/csrf" }, api_csrf, ROUTE_API, 0, "CSRF token for scripts" },

@@ -13,6 +13,8 @@
 #include "../../common/buf.h"
 #include "../../common/util.h"
 #include "../../repair-actions/ra.h"
+#include "../../common/policy.h"
+#include "../../common/json.h"
 #include "t.h"
 
 static struct ra_catalogue *cat;
@@ -511,6 +513,53 @@ static void test_runner(void)
 		ra_runner_free(rn);
 		cJSON_Delete(p);
 		b->free(b);
+	}
+
+	/* The administrator's policy: a repair it does not list is refused with nothing recorded,
+	 * whoever starts it; a listed one runs; the policy's installer fills an empty one. */
+	{
+		b = ra_backend_script("ok");
+		struct ra_runner *rn = ra_runner_new(cat, jr, b, 1);
+		struct kx_policy pol;
+		cJSON *v = cJSON_Parse("{\"AllowedRepairs\": \"check-dll , reset-koff-cache\","
+				       " \"ConnectorInstaller\": \"C:\\\\share\\\\koff.msi\"}");
+		kx_policy_from_json(&pol, v);
+		cJSON_Delete(v);
+		ra_runner_policy(rn, &pol);
+		T_OK(kx_policy_allows(&pol, "check-dll") && kx_policy_allows(&pol, "reset-koff-cache"));
+		T_OK(!kx_policy_allows(&pol, "reset-koff") && !kx_policy_allows(&pol, "rebuild-profile"));
+		cJSON *before = ra_journal_runs(jr, "policy");
+		cJSON *p = cJSON_Parse("{\"profile\":\"x\"}");
+		struct ra_start st;
+		cJSON *rp = cJSON_Parse("{\"profile\":\"x\",\"office_version\":\"365\"}");
+		T_INT(ra_start(rn, "rebuild-profile", rp, "policy", false, &st), KX_EBLOCKED);
+		cJSON_Delete(rp);
+		T_CONTAINS(st.err, "policy does not allow this repair");
+		ra_start_release(&st);
+		T_INT(ra_review(rn, "reinstall-koff", NULL, &st), 0);
+		T_STR(kx_json_str(st.params, "installer"), "C:\\share\\koff.msi");
+		const cJSON *last = cJSON_GetArrayItem(st.preflight, cJSON_GetArraySize(st.preflight) - 1);
+		T_STR(kx_json_str(last, "id"), "policy");
+		T_STR(kx_json_str(last, "state"), "blocked");
+		ra_start_release(&st);
+		cJSON *after = ra_journal_runs(jr, "policy");
+		T_INT(cJSON_GetArraySize(after), cJSON_GetArraySize(before));
+		T_INT(ra_start(rn, "reset-koff-cache", p, "policy", false, &st), 0);
+		ra_start_release(&st);
+		cJSON_Delete(before);
+		cJSON_Delete(after);
+		cJSON_Delete(p);
+		ra_runner_free(rn);
+		b->free(b);
+		struct kx_policy none;
+		kx_policy_from_json(&none, NULL);
+		T_OK(kx_policy_allows(&none, "rebuild-profile"));
+		kx_policy_read(&none);
+#ifdef _WIN32
+		T_OK(none.available);
+#else
+		T_OK(!none.available && strstr(none.why, "not Windows"));
+#endif
 	}
 
 	/* An interrupted run (a process that died mid-run) is found and can be rolled back. */

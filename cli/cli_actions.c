@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/json.h"
 #include "../common/util.h"
 #include "../repair-actions/ra.h"
 #include "../app/app.h"
@@ -109,9 +110,8 @@ static void print_preflight(const cJSON *preflight, struct buf *out)
 		buf_adds(out, "Checked before anything changes:\n");
 	cJSON_ArrayForEach(p, preflight)
 		buf_addf(out, "  [%s] %s: %s\n",
-			 cJSON_GetObjectItemCaseSensitive(p, "state")->valuestring,
-			 cJSON_GetObjectItemCaseSensitive(p, "title")->valuestring,
-			 cJSON_GetObjectItemCaseSensitive(p, "reason")->valuestring);
+			 kx_json_str_or(p, "state", "?"), kx_json_str_or(p, "title", ""),
+			 kx_json_str_or(p, "reason", ""));
 	if (cJSON_GetArraySize(preflight))
 		buf_addch(out, '\n');
 }

@@ -145,6 +145,7 @@ int ra_review(struct ra_runner *r, const char *id, const cJSON *params, struct r
 			 pol->allowed, POLICY_KEY);
 		cJSON *c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "id", "policy");
+		cJSON_AddStringToObject(c, "title", "Your IT department allows this repair");
 		cJSON_AddStringToObject(c, "state", ok ? "ok" : "blocked");
 		cJSON_AddStringToObject(c, "reason", reason);
 		cJSON_AddItemToArray(out->preflight, c);

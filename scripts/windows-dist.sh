@@ -78,3 +78,4 @@ stamp=$(git log -1 --format=%cd --date=format:%Y%m%d%H%M.%S 2>/dev/null || date 
 find "$out" -exec touch -h -t "$stamp" {} +
 (cd "$dist" && find "$name" -print | LC_ALL=C sort | zip -q -X -@ "$name.zip")
 echo "windows-dist: $dist/$name.zip ($(du -k "$dist/$name.zip" | cut -f1) KiB, $(find "$out" -type f | wc -l) files)" >&2
+scripts/windows-msi.sh

@@ -78,12 +78,14 @@ else
 fi
 # koffix.exe (make windows: the libraries cross-built once and cached, then dist/koffix-win64.zip)
 # under Wine: the unpacked download serves the HTTP core and repairs through the native agent.
-rm -f dist/koffix-win64.zip
+rm -f dist/koffix-win64.zip dist/koffix-win64.msi
 suite windows-build one windows-build make --no-print-directory windows
 suite windows-unit-build one windows-unit-build make --no-print-directory windows-unit
 if command -v wine >/dev/null && command -v wixl >/dev/null; then
 	suite unit-win64 python3 tests/wine/test_unit_win64.py
 	suite wine-exe python3 tests/wine/test_exe.py
+	# The MSI: silent install, policy, scan to a share, upgrade, uninstall.
+	suite wine-msi env KOFFIX=build/asan/koffix python3 tests/wine/test_msi.py
 	# Every repair scenario again, through koffix.exe and its native agent backend.
 	if [[ -f dist/koffix-win64/koffix.exe ]]; then
 		suite wine-scenarios-exe env KOFFIX_EXE=dist/koffix-win64/koffix.exe \

@@ -541,6 +541,7 @@ static void test_runner(void)
 		const cJSON *last = cJSON_GetArrayItem(st.preflight, cJSON_GetArraySize(st.preflight) - 1);
 		T_STR(kx_json_str(last, "id"), "policy");
 		T_STR(kx_json_str(last, "state"), "blocked");
+		T_OK(*kx_json_str_or(last, "title", ""));
 		ra_start_release(&st);
 		cJSON *after = ra_journal_runs(jr, "policy");
 		T_INT(cJSON_GetArraySize(after), cJSON_GetArraySize(before));

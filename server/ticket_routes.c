@@ -258,6 +258,8 @@ int web_ticket_page(struct http_req *r)
 	cJSON_AddStringToObject(t, "preview", buf_cstr(&preview));
 	buf_release(&preview);
 	cJSON_Delete(model);
+	if (*r->app->policy.tickets)
+		cJSON_AddStringToObject(ctx, "ticket_destination", r->app->policy.tickets);
 	return http_page(r, status, "ticket", "Contact support", ctx);
 }
 

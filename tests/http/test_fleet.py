@@ -212,7 +212,43 @@ def test_http(data):
         srv.stop()
 
 
+def test_deploy():
+    """The deployment files agree with koffix: the ADMX sets the values koffix reads, its texts
+    name the repairs that exist, the scripts call commands and options koffix has."""
+    import re
+    import xml.etree.ElementTree as ET
+    dep = os.path.join(ROOT, "deploy")
+    ns = {"p": "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"}
+    admx = ET.parse(os.path.join(dep, "admx", "koffix.admx")).getroot()
+    adml = ET.parse(os.path.join(dep, "admx", "en-US", "koffix.adml")).getroot()
+    values = {e.get("valueName") for e in admx.iter("{%s}text" % ns["p"])}
+    keys = {p.get("key") for p in admx.iter("{%s}policy" % ns["p"])}
+    p = koffix(tempfile.mkdtemp(prefix="koffix-pol-"), "--json", "policy")
+    names = {v["name"] for v in json.loads(p.stdout)["values"]}
+    t.check("ADMX: every value koffix reads, under its key", values == names
+            and keys == {"Software\\Policies\\koffix"}, (values, names, keys))
+    strings = {s.get("id") for s in adml.iter("{%s}string" % ns["p"])}
+    pres = {s.get("id") for s in adml.iter("{%s}presentation" % ns["p"])}
+    text = open(os.path.join(dep, "admx", "koffix.admx")).read()
+    t.check("ADML: every string and presentation the ADMX refers to",
+            set(re.findall(r"\$\(string\.(\w+)\)", text)) <= strings
+            and set(re.findall(r"\$\(presentation\.(\w+)\)", text)) <= pres)
+    cat = json.load(open(os.path.join(ROOT, "repair-actions", "catalogue.json")))
+    ids = {a["id"] for a in cat["actions"]}
+    help_ids = set(re.findall(r"\b(?:reinstall|rebuild|reregister|reset|check|collect)-[a-z-]+[a-z]",
+                              open(os.path.join(dep, "admx", "en-US", "koffix.adml")).read()))
+    t.check("ADML: the repair ids it lists are the catalogue's", help_ids == ids, (help_ids, ids))
+    detect = open(os.path.join(dep, "intune", "detect.ps1")).read()
+    remed = open(os.path.join(dep, "intune", "remediate.ps1")).read()
+    gpo = open(os.path.join(dep, "gpo", "koffix-startup.cmd"), newline="").read()
+    t.check("the scripts call koffix's commands", "scan --json --out" in detect
+            and "exit $code" in detect and "actions run $action.id @params --yes" in remed
+            and "AllowedRepairs" in remed and "scan --json --out" in gpo
+            and gpo.count("\r\n") == gpo.count("\n"), "")
+
+
 def main():
+    test_deploy()
     tmp = tempfile.mkdtemp(prefix="koffix-fleet-")
     try:
         test_readiness(tmp)

@@ -142,6 +142,19 @@ def test_install(pfx, newer):
     t.check("the share's scan is imported into the fleet", rep.get("imported") == 1,
             (p.returncode, p.stdout[:300], p.stderr[-300:]))
 
+    # The Group Policy start-up script (deploy/gpo), as the computer account would run it.
+    script = winpath(os.path.join(ROOT, "deploy", "gpo", "koffix-startup.cmd"))
+    gpo_share = os.path.join(pfx.tmp, "gpo-share")
+    os.makedirs(gpo_share)
+    p = tb.run(["wine", "cmd", "/c", script, winpath(gpo_share)], pfx.native_env(), timeout=300,
+               text=True)
+    written = os.listdir(gpo_share)
+    t.check("the start-up script writes this PC's scan to the share", p.returncode in (0, 1)
+            and len(written) == 1 and written[0].endswith(".json"), (p.returncode, written, p.stderr[-300:]))
+    p = tb.run(["wine", "cmd", "/c", script], pfx.native_env(), timeout=120, text=True)
+    t.check("the start-up script without a share: exit 64, says how", p.returncode == 64
+            and "usage" in p.stderr, (p.returncode, p.stderr[-200:]))
+
     # A newer build upgrades this one.
     p = pfx.wine(["msiexec", "/i", winpath(newer), "/qn"])
     entries = koffix_entries(pfx)

@@ -53,7 +53,7 @@ if [[ $mode == --all ]]; then
 		exit 1
 	fi
 	# playwright-core only: the browser is Debian's chromium, never a download.
-	if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+	if [[ ! -d tests/browser/node_modules/playwright-core || ! -d tests/browser/node_modules/axe-core ]]; then
 		echo "setup: installing playwright-core for the browser tests" >&2
 		(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 	fi

@@ -2,6 +2,7 @@
 #include "pages.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../common/util.h"
@@ -97,6 +98,22 @@ cJSON *page_article(struct kb *kb, cJSON *article)
 		cJSON_AddBoolToObject(e, "sub", cJSON_IsNumber(level) && level->valuedouble > 2);
 	}
 	cJSON_AddBoolToObject(article, "has_toc", cJSON_GetArraySize(toc) >= TOC_MIN_ENTRIES);
+
+	/* The article's Quick fix (its first blockquote, kb/articles' convention) goes above the
+	 * table of contents: the first thing a reader sees is what to do. */
+	cJSON *html = cJSON_GetObjectItemCaseSensitive(article, "html");
+	static const char quick[] = "<blockquote>\n<p><strong>Quick fix:</strong>";
+	const char *end = cJSON_IsString(html) && kx_str_starts(html->valuestring, quick) ?
+			  strstr(html->valuestring, "</blockquote>\n") : NULL;
+	if (end) {
+		end += strlen("</blockquote>\n");
+		char *box = xstrndup(html->valuestring, (size_t)(end - html->valuestring));
+		char *rest = xstrdup(end);
+		cJSON_AddStringToObject(article, "quick_fix", box);
+		cJSON_SetValuestring(html, rest);
+		free(box);
+		free(rest);
+	}
 
 	cJSON *related = kb_titles(kb, cJSON_GetObjectItemCaseSensitive(article, "related"));
 	if (cJSON_GetArraySize(related) == 0) {

@@ -37,6 +37,26 @@ static void relink(cJSON *article)
 		p = slug + n;
 	}
 	buf_adds(&b, p);
+	/* Links into the app (the wizard, the scan, the DLL check, a repair) have no page in the
+	 * export: their words stay, with where to find them. */
+	static const char *const app_paths[] = { "<a href=\"/wizard", "<a href=\"/scan",
+						 "<a href=\"/dll-check", "<a href=\"/actions/" };
+	for (size_t k = 0; k < sizeof app_paths / sizeof app_paths[0]; k++) {
+		struct buf c;
+		buf_init(&c, BUF_NOMAX);
+		const char *q = buf_cstr(&b), *hit, *gt, *end;
+		while ((hit = strstr(q, app_paths[k])) && (gt = strchr(hit, '>')) &&
+		       (end = strstr(gt, "</a>"))) {
+			buf_add(&c, q, (size_t)(hit - q));
+			buf_adds(&c, "<strong>");
+			buf_add(&c, gt + 1, (size_t)(end - gt - 1));
+			buf_adds(&c, "</strong> (in koffix, on the affected PC)");
+			q = end + 4;
+		}
+		buf_adds(&c, q);
+		buf_release(&b);
+		b = c;
+	}
 	char *s = buf_take(&b, NULL);
 	cJSON_SetValuestring(html, s);
 	free(s);

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The shipped KB covers every fact it must (tests/kb_facts.tsv) and is well-formed.
+"""The shipped KB covers every fact it must (tests/kb_facts.tsv), is well-formed and reads as
+support (a Quick fix first; no research-note residue).
 
 One check per fact row: its distinctive phrase is in its article (case-insensitive, white space
 folded, against the raw Markdown file). Then: every line of the seed document has a row, every
@@ -78,6 +79,21 @@ for slug, text in articles.items():
     m = re.search(r"^related: \[(.*)\]$", text, re.M)
     for rel in (x.strip().strip('"') for x in (m.group(1).split(",") if m else []) if x.strip()):
         check(f"{slug} related {rel} exists", rel in articles)
+
+# The support voice (issue 17): a Quick fix box first, with a button; no research-note residue;
+# steps as numbered lists (task-list checkboxes have no labels).
+QUICK = re.compile(r"\A\s*> \*\*Quick fix:\*\* .+\n(?:> .+\n)*>\s*\n> \[[^\]]+\]\((/wizard(\?symptom=[a-z_]+)?|/scan|"
+                   r"/dll-check|/actions/[a-z-]+|/kb/[a-z0-9-]+)\)\s*\n")
+for slug, text in articles.items():
+    body = text.split("\n---\n", 1)[-1]
+    check(f"{slug} starts with its Quick fix and a button", QUICK.match(body), body[:200])
+    bad = re.findall(r"\bseed\b|kofmsp-seed|\(inferred\)|\bgist\b|low trust|^\s*[-*] \[[ xX]\]",
+                     text, re.I | re.M)
+    check(f"{slug} has no research-note residue (seed, inferred, gist, task lists)", not bad, bad)
+    m = QUICK.match(body)
+    target = m and m.group(1)
+    if target and target.startswith("/kb/"):
+        check(f"{slug} Quick fix links an existing article", target[4:] in articles, target)
 
 symptoms = json.load(open(os.path.join(ROOT, "kb", "symptoms.json"), encoding="utf-8"))
 for s in symptoms:

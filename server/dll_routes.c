@@ -248,6 +248,7 @@ static int page(struct http_req *r, int status, const char *session, const char 
 		cJSON *result)
 {
 	cJSON *ctx = cJSON_CreateObject();
+	cJSON_AddBoolToObject(ctx, "nav_dll", 1);
 	if (session && *session)
 		cJSON_AddStringToObject(ctx, "session", session);
 	if (error)

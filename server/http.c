@@ -243,8 +243,10 @@ int http_page_csrf(struct http_req *r, int status, const char *name, const char 
 static const char *friendly(int status)
 {
 	switch (status) {
-	case 401: return "This part of koffix needs the link that koffix printed when it started "
-			 "(it ends in ?token=...). Open that link in this browser.";
+	case 401: return "This part of koffix opens only in the browser that koffix itself opened. "
+			 "If koffix was restarted, or this is a bookmark, open koffix again: from its "
+			 "shortcut in the Start menu, or by starting koffix.exe. It opens this page "
+			 "afresh. The help articles work without it.";
 	case 403: return "The request was refused by koffix's safety checks. Reload the page and try "
 			 "again.";
 	case 404: return "There is no page at this address.";
@@ -264,10 +266,16 @@ int http_error(struct http_req *r, int status, const char *detail)
 	}
 	cJSON *ctx = cJSON_CreateObject();
 	cJSON_AddNumberToObject(ctx, "status", status);
-	cJSON_AddStringToObject(ctx, "title", http_status_text(status));
+	/* A missing launch token is no error of the person's: most often koffix was restarted. */
+	cJSON_AddStringToObject(ctx, "title", status == 401 ? "Open koffix again" :
+				http_status_text(status));
+	if (status == 401)
+		cJSON_AddBoolToObject(ctx, "needs_link", 1);
 	cJSON_AddStringToObject(ctx, "message", detail ? detail : friendly(status));
 	char title[64];
-	snprintf(title, sizeof title, "%d %s", status, http_status_text(status));
+	snprintf(title, sizeof title, "%s", status == 401 ? "Open koffix again" : "");
+	if (status != 401)
+		snprintf(title, sizeof title, "%d %s", status, http_status_text(status));
 	http_page(r, status, "error", title, ctx);
 	r->status = status;
 	return status;

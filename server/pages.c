@@ -40,6 +40,18 @@ cJSON *page_symptom_groups(struct kb *kb, const cJSON *symptoms)
 		}
 		cJSON_Delete(list);
 		cJSON_AddBoolToObject(g, "more", more);
+		/* The one article to start with (symptoms.json "start"), when it exists. */
+		const cJSON *start = cJSON_GetObjectItemCaseSensitive(s, "start");
+		if (cJSON_IsString(start)) {
+			cJSON *one = cJSON_CreateArray();
+			cJSON_AddItemToArray(one, cJSON_CreateString(start->valuestring));
+			cJSON *t = kb_titles(kb, one);
+			cJSON_DeleteItemFromObjectCaseSensitive(g, "start");
+			if (cJSON_GetArraySize(t))
+				cJSON_AddItemToObject(g, "start", cJSON_DetachItemFromArray(t, 0));
+			cJSON_Delete(t);
+			cJSON_Delete(one);
+		}
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "summary")))
 			cJSON_AddStringToObject(g, "summary", "");
 		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(g, "title")))

@@ -300,9 +300,15 @@ static int api_csrf(struct http_req *r)
 	return http_json(r, 200, o);
 }
 
+static int static_named(struct http_req *r, const char *name);
+
 static int static_file(struct http_req *r)
 {
-	const char *name = router_param(&r->params, "name");
+	return static_named(r, router_param(&r->params, "name"));
+}
+
+static int static_named(struct http_req *r, const char *name)
+{
 	for (size_t i = 0; i < r->app->nstatic; i++) {
 		const struct static_file *f = &r->app->statics[i];
 		if (strcmp(f->name, name) != 0)
@@ -323,6 +329,12 @@ static int static_file(struct http_req *r)
 	return http_error(r, 404, NULL);
 }
 
+/* Browsers ask for /favicon.ico on their own: the SVG icon every page also names. */
+static int favicon(struct http_req *r)
+{
+	return static_named(r, "favicon.svg");
+}
+
 const struct route http_routes[] = {
 	{ { "GET", "/" }, home, 0, 0, "help page" },
 	{ { "GET", "/kb" }, article_list, 0, 0, "all articles" },
@@ -331,6 +343,7 @@ const struct route http_routes[] = {
 	  "\"was this helpful?\" vote" },
 	{ { "GET", "/search" }, search_page, 0, 0, "search results" },
 	{ { "GET", "/static/{name}" }, static_file, 0, 0, "style sheets and scripts" },
+	{ { "GET", "/favicon.ico" }, favicon, 0, 0, "the icon (the SVG of /static/favicon.svg)" },
 	{ { "GET", "/wizard" }, web_wizard_start_page, ROUTE_TOKEN, 0, "wizard start (deep links)" },
 	{ { "POST", "/wizard" }, web_wizard_create_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "start a wizard session" },

@@ -187,7 +187,8 @@ int fleet_import_dir(struct fleet_store *f, const struct scan_rules *rules, cons
 		names[n++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, by_name);
+	if (n)
+		qsort(names, n, sizeof *names, by_name);
 	int rc = 0;
 	if (!*rep->run && kx_random_hex(rep->run, 8) != 0)
 		rc = KX_EIO;
@@ -349,7 +350,8 @@ static cJSON *sorted_counts(cJSON *counts)
 	cJSON **items = xcalloc((size_t)n + 1, sizeof *items);
 	for (int i = 0; i < n; i++)
 		items[i] = cJSON_DetachItemFromArray(counts, 0);
-	qsort(items, (size_t)n, sizeof *items, by_count);
+	if (n)
+		qsort(items, (size_t)n, sizeof *items, by_count);
 	for (int i = 0; i < n; i++)
 		cJSON_AddItemToArray(counts, items[i]);
 	free(items);
@@ -447,7 +449,8 @@ cJSON *fleet_report(struct fleet_store *f, const struct fleet_targets *t, const 
 		snprintf(rows[i].sort_text, sizeof rows[i].sort_text, "%s", row_field(&rows[i], key));
 		rows[i].sort_desc = desc;
 	}
-	qsort(rows, n, sizeof *rows, by_key);
+	if (n)
+		qsort(rows, n, sizeof *rows, by_key);
 	cJSON *pcs = cJSON_AddArrayToObject(rep, "pcs");
 	for (size_t i = 0; i < n; i++) {
 		struct row *r = &rows[i];

@@ -60,6 +60,13 @@ const cJSON *ra_action(const struct ra_catalogue *c, const char *id)
 	return NULL;
 }
 
+const char *ra_param_label(const struct ra_catalogue *c, const char *name)
+{
+	const cJSON *def = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(c->root, "params"), name);
+	return kx_json_str_or(def, "label", name);
+}
+
 cJSON *ra_catalogue_list(const struct ra_catalogue *c)
 {
 	cJSON *list = cJSON_CreateArray();

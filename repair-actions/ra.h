@@ -65,6 +65,8 @@ cJSON *ra_catalogue_list(const struct ra_catalogue *c);
 
 /* The catalogue entry of id (borrowed), or NULL. */
 const cJSON *ra_action(const struct ra_catalogue *c, const char *id);
+/* A parameter's name for people ("Office bitness" for office_bitness): its "label", else name. */
+const char *ra_param_label(const struct ra_catalogue *c, const char *name);
 
 /*
  * Validates params (an object of strings; may be NULL) for action id. On success *clean gets

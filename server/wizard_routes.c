@@ -14,6 +14,8 @@
 #include "../scan/scan.h"
 #include "../wizard/session.h"
 #include "../wizard/wiz.h"
+#include "../common/json.h"
+#include "../repair-actions/ra.h"
 #include "../app/app.h"
 #include "handlers.h"
 #include "http.h"
@@ -338,7 +340,22 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 			if (cJSON_IsString(page) && page->valuestring[0] == '/')
 				cJSON_AddStringToObject(a, "page", page->valuestring);
 			cJSON *params = sorted_params(cJSON_GetObjectItemCaseSensitive(e, "params"));
+			/* Parameters in people's words: the catalogue's label, and the answer's label
+			 * where the value is one of the person's answers. */
+			cJSON *pp;
+			cJSON_ArrayForEach(pp, params) {
+				const char *pname = kx_json_str(pp, "name"), *pval = kx_json_str(pp, "value");
+				cJSON_AddStringToObject(pp, "label", ra_param_label(r->app->actions, pname));
+				const cJSON *step;
+				cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(view, "path"))
+					if (!strcmp(kx_json_str_or(step, "node", ""), pname) &&
+					    !strcmp(kx_json_str_or(step, "answer", ""), pval) &&
+					    kx_json_str(step, "label"))
+						cJSON_ReplaceItemInObjectCaseSensitive(pp, "value",
+							cJSON_CreateString(kx_json_str(step, "label")));
+			}
 			cJSON_AddBoolToObject(a, "has_params", cJSON_GetArraySize(params) > 0);
+			cJSON_AddBoolToObject(a, "first", cJSON_GetArraySize(acts) == 0);
 			cJSON_AddItemToObject(a, "params", params);
 			cJSON_AddItemToArray(acts, a);
 		}

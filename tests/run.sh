@@ -99,6 +99,7 @@ suite ticket-http env KOFFIX=build/asan/koffix python3 tests/http/test_ticket.py
 suite dllcheck-http env KOFFIX=build/asan/koffix python3 tests/http/test_dllcheck.py
 suite scan-http env KOFFIX=build/asan/koffix python3 tests/http/test_scan.py
 suite fleet-http env KOFFIX=build/asan/koffix python3 tests/http/test_fleet.py
+suite guidance-http env KOFFIX=build/asan/koffix python3 tests/http/test_guidance.py
 suite make-run tests/make_run.sh
 if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright-core ]]; then
 	suite browser-help env KOFFIX=./koffix node tests/browser/help.test.js

@@ -254,6 +254,22 @@ static void test_store(void)
 	T_CHECK(f != NULL, "%s", err);
 	if (!f)
 		return;
+	/* An empty fleet reports nothing, and an empty folder imports nothing. */
+	struct fleet_targets none;
+	T_INT(fleet_targets_parse(NULL, NULL, NULL, &none, err, sizeof err), 0);
+	cJSON *empty = fleet_report(f, &none, support, "-readiness", NULL, NULL);
+	T_INT(kx_json_num_or(empty, "computers", -1), 0);
+	T_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(empty, "pcs")), 0);
+	cJSON_Delete(empty);
+	char emptydir[700];
+	snprintf(emptydir, sizeof emptydir, "%s/empty", dir);
+	T_INT(kx_mkdir_p(emptydir), 0);
+	struct fleet_import_report nothing = { 0 };
+	struct buf nlog;
+	buf_init(&nlog, BUF_NOMAX);
+	T_INT(fleet_import_dir(f, NULL, emptydir, &nothing, &nlog), 0);
+	T_INT(nothing.imported + nothing.older + nothing.skipped, 0);
+	buf_release(&nlog);
 	struct fleet_import_report rep = { 0 };
 	struct buf log;
 	buf_init(&log, BUF_NOMAX);

@@ -258,6 +258,10 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 			cJSON_AddStringToObject(x, "evidence", ev->valuestring);
 		cJSON_AddItemToArray(p, x);
 	}
+	/* Back goes to the last answer shown, also on an earlier step's own address. */
+	const cJSON *last = cJSON_GetArrayItem(path, cJSON_GetArraySize(path) - 1);
+	if (last)
+		cJSON_AddStringToObject(w, "back_node", kx_json_str_or(last, "node", ""));
 	/* What the PC told: the evidence the flow acted on, and answers it settled unasked. */
 	cJSON_AddStringToObject(w, "flow", wiz_flow_id(f));
 	cJSON *found = cJSON_AddArrayToObject(w, "evidence");
@@ -366,6 +370,17 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 	return ctx;
 }
 
+/* Each step has its own address, so that the browser's history walks the wizard:
+ * /wizard/ID?at=NODE for a question, ?at=result for the outcome. */
+static void step_location(const struct wiz_sess *s, const char *id, char *loc, size_t len)
+{
+	cJSON *view = wiz_sess_view(s);
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(view, "node");
+	snprintf(loc, len, "/wizard/%s?at=%s", id, cJSON_IsString(node) && strlen(node->valuestring)
+		 < 64 ? node->valuestring : "result");
+	cJSON_Delete(view);
+}
+
 static int step_page(struct http_req *r, struct wiz_sess *s, int status, const char *error)
 {
 	cJSON *ctx = page_context(r, s->flow, wiz_sess_view(s), error);
@@ -459,6 +474,13 @@ int web_wizard_create_page(struct http_req *r)
 		 id);
 	http_add_header(r, "Set-Cookie", cookie);
 	snprintf(loc, sizeof loc, "/wizard/%s", id);
+	struct wiz_sess s;
+	char step[160];
+	if (wiz_sess_open(r->app->sessions, r->app->flows, id, &s) == 0) {
+		step_location(&s, id, step, sizeof step);
+		wiz_sess_close(&s);
+		return http_redirect(r, 303, step);
+	}
 	return http_redirect(r, 303, loc);
 }
 
@@ -468,6 +490,18 @@ int web_wizard_step_page(struct http_req *r)
 	if (!session_load(r, &s))
 		return http_error(r, 404, "There is no wizard session at this address. Start a new "
 				  "one from the wizard page.");
+	/* An earlier step's address (the browser's Back button): that question again, with its
+	 * answer chosen; nothing changes until it is answered. */
+	const char *at = http_query(r, "at");
+	cJSON *earlier = at && strcmp(at, "result") ? wiz_sess_view_at(&s, at) : NULL;
+	if (earlier) {
+		cJSON *ctx = page_context(r, s.flow, earlier, NULL);
+		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(ctx, "wizard"), "revisit",
+					"You came back to an earlier question. Your later answers are "
+					"kept: change this one and koffix asks only what no longer fits.");
+		wiz_sess_close(&s);
+		return http_page(r, 200, "wizard", "Troubleshooting wizard", ctx);
+	}
 	return step_page(r, &s, 200, NULL);
 }
 
@@ -484,16 +518,17 @@ int web_wizard_answer_page(struct http_req *r)
 		snprintf(err, sizeof err, "Choose one of the answers, then press Next.");
 		rc = KX_EINVAL;
 	} else {
-		rc = wiz_sess_answer(&s, node, answer, err, sizeof err);
+		/* The current question, or an earlier one (its own address, the Back button). */
+		rc = wiz_sess_change(&s, node, answer, err, sizeof err);
 	}
 	if (rc == KX_ECONFLICT)
-		snprintf(err, sizeof err, "That question has already been answered (perhaps in "
-			 "another window). This is where the session is now.");
+		snprintf(err, sizeof err, "That question is not part of this session any more "
+			 "(perhaps it changed in another window). This is where the session is now.");
 	if (rc)
 		return step_page(r, &s, status_of(rc), err);
+	char loc[160];
+	step_location(&s, router_param(&r->params, "id"), loc, sizeof loc);
 	wiz_sess_close(&s);
-	char loc[64];
-	snprintf(loc, sizeof loc, "/wizard/%s", router_param(&r->params, "id"));
 	return http_redirect(r, 303, loc);
 }
 
@@ -507,8 +542,8 @@ int web_wizard_back_page(struct http_req *r)
 	int rc = wiz_sess_back(&s, node && *node ? node : NULL, err, sizeof err);
 	if (rc)
 		return step_page(r, &s, status_of(rc), err);
+	char loc[160];
+	step_location(&s, router_param(&r->params, "id"), loc, sizeof loc);
 	wiz_sess_close(&s);
-	char loc[64];
-	snprintf(loc, sizeof loc, "/wizard/%s", router_param(&r->params, "id"));
 	return http_redirect(r, 303, loc);
 }

@@ -156,11 +156,30 @@ static void walk(const struct wiz_flow *f, const cJSON *session, struct walk *w)
 	}
 }
 
+/*
+ * Drops the steps after the first keep. What the person answered there is remembered (session
+ * "remembered": node -> answer): going back to change one answer neither forgets the others
+ * nor asks again what still fits; a remembered answer is the default of its question and
+ * answers it when the walk comes back to it and it is still offered.
+ */
 static void truncate_steps(cJSON *session, int keep)
 {
 	cJSON *steps = cJSON_GetObjectItemCaseSensitive(session, "steps");
-	while (cJSON_GetArraySize(steps) > keep)
+	cJSON *mem = cJSON_GetObjectItemCaseSensitive(session, "remembered");
+	if (!cJSON_IsObject(mem)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(session, "remembered");
+		mem = cJSON_AddObjectToObject(session, "remembered");
+	}
+	while (cJSON_GetArraySize(steps) > keep) {
+		const cJSON *last = cJSON_GetArrayItem(steps, cJSON_GetArraySize(steps) - 1);
+		const char *node = wiz_str(last, "node"), *answer = wiz_str(last, "answer");
+		const char *source = wiz_str(last, "source");
+		if (node && answer && source && !strcmp(source, "answered")) {
+			cJSON_DeleteItemFromObjectCaseSensitive(mem, node);
+			cJSON_AddStringToObject(mem, node, answer);
+		}
 		cJSON_DeleteItemFromArray(steps, cJSON_GetArraySize(steps) - 1);
+	}
 }
 
 /* A value that can answer node without asking: a correction, a preset, a detected value. */
@@ -169,6 +188,11 @@ static const char *auto_answer(const struct wiz_flow *f, const cJSON *session, c
 {
 	const cJSON *node = wiz_node(f, id);
 	const char *v = wiz_str(cJSON_GetObjectItemCaseSensitive(session, "corrections"), id);
+	if (v && wiz_valid_answer(node, v)) {
+		*source = "answered";
+		return v;
+	}
+	v = wiz_str(cJSON_GetObjectItemCaseSensitive(session, "remembered"), id);
 	if (v && wiz_valid_answer(node, v)) {
 		*source = "answered";
 		return v;
@@ -297,6 +321,8 @@ int wiz_answer(const struct wiz_flow *f, cJSON *session, const char *node, const
 		const char *source;
 		cJSON *corr = cJSON_GetObjectItemCaseSensitive(session, "corrections");
 		cJSON_DeleteItemFromObjectCaseSensitive(corr, node);
+		cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(session,
+			"remembered"), node);
 		/* The person overrode a preset or detected value: remember it for later walks. */
 		if (auto_answer(f, session, node, &source))
 			cJSON_AddStringToObject(corr, node, answer);
@@ -333,6 +359,36 @@ int wiz_back(const struct wiz_flow *f, cJSON *session, const char *node, char *e
 	free(back_to);
 	advance(f, session);
 	return 0;
+}
+
+int wiz_change(const struct wiz_flow *f, cJSON *session, const char *node, const char *answer,
+	       double seconds, char *err, size_t errlen)
+{
+	struct walk w;
+	walk(f, session, &w);
+	bool current = w.current && node && !strcmp(node, w.current);
+	walk_release(&w);
+	if (current)
+		return wiz_answer(f, session, node, answer, seconds, err, errlen);
+	/* An earlier question: go back to it and answer it, on a copy, so that an error leaves
+	 * the session as it was. */
+	cJSON *copy = cJSON_Duplicate(session, 1);
+	int rc = wiz_back(f, copy, node, err, errlen);
+	if (rc == 0)
+		rc = wiz_answer(f, copy, node, answer, seconds, err, errlen);
+	if (rc == 0) {
+		/* The session object stays the caller's: its members are replaced. */
+		while (session->child)
+			cJSON_Delete(cJSON_DetachItemViaPointer(session, session->child));
+		while (copy->child) {
+			cJSON *item = cJSON_DetachItemViaPointer(copy, copy->child);
+			char *key = xstrdup(item->string);
+			cJSON_AddItemToObject(session, key, item);
+			free(key);
+		}
+	}
+	cJSON_Delete(copy);
+	return rc;
 }
 
 char *wiz_text(const struct wiz_flow *f, const cJSON *session, const char *text)

@@ -190,6 +190,29 @@ int wiz_sess_answer(struct wiz_sess *ss, const char *node, const char *answer, c
 	return rc;
 }
 
+int wiz_sess_change(struct wiz_sess *ss, const char *node, const char *answer, char *err,
+		    size_t errlen)
+{
+	double seconds = wiz_now() - ss->shown_at;
+	int rc = wiz_change(ss->flow, ss->state, node, answer, seconds, err, errlen);
+	if (rc == 0 && wiz_store_save_event(ss->store, ss->id, ss->state, "answer", node, answer,
+					    seconds) != 0) {
+		snprintf(err, errlen, "the answer could not be stored");
+		rc = KX_EDB;
+	}
+	return rc;
+}
+
+cJSON *wiz_sess_view_at(const struct wiz_sess *ss, const char *node)
+{
+	cJSON *copy = cJSON_Duplicate(ss->state, 1);
+	char err[256];
+	cJSON *v = wiz_back(ss->flow, copy, node, err, sizeof err) == 0 ?
+		   wiz_view(ss->flow, copy, ss->id) : NULL;
+	cJSON_Delete(copy);
+	return v;
+}
+
 int wiz_sess_back(struct wiz_sess *ss, const char *node, char *err, size_t errlen)
 {
 	int rc = wiz_back(ss->flow, ss->state, node, err, errlen);

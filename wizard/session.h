@@ -79,6 +79,12 @@ void wiz_sess_close(struct wiz_sess *ss);
 int wiz_sess_answer(struct wiz_sess *ss, const char *node, const char *answer, char *err,
 		    size_t errlen);
 int wiz_sess_back(struct wiz_sess *ss, const char *node, char *err, size_t errlen);
+/* Answers node, the current question or an earlier one (wiz_change), saved with its event. */
+int wiz_sess_change(struct wiz_sess *ss, const char *node, const char *answer, char *err,
+		    size_t errlen);
+/* The view of the session as if it went back to node (an earlier question), changing nothing:
+ * a step's own address (GET /wizard/ID?at=NODE). NULL when node has no answer here. */
+cJSON *wiz_sess_view_at(const struct wiz_sess *ss, const char *node);
 
 /* The step view (wiz_view) and the history of an open session (caller frees). */
 cJSON *wiz_sess_view(const struct wiz_sess *ss);

@@ -105,6 +105,14 @@ int wiz_back(const struct wiz_flow *f, cJSON *session, const char *node, char *e
  */
 cJSON *wiz_view(const struct wiz_flow *f, const cJSON *session, const char *id);
 
+/*
+ * Answers node whether or not it is the current question: the current one as wiz_answer does;
+ * an earlier one (answered in this session) is changed: back to it, then answered, so the
+ * answers after it are remembered and kept where they still fit. Nothing changes on error.
+ */
+int wiz_change(const struct wiz_flow *f, cJSON *session, const char *node, const char *answer,
+	       double seconds, char *err, size_t errlen);
+
 /* Interpolates {{node}} in text with the labels of the answers in session (caller frees). */
 char *wiz_text(const struct wiz_flow *f, const cJSON *session, const char *text);
 

@@ -40,7 +40,7 @@ async function flow(browser, srv, base, js) {
   t.check(`${name}: unreadable sources are shown as not available`, unavailable >= 2, unavailable);
   await page.screenshot({ path: path.join(outDir, `scan-${js ? 'js' : 'nojs'}.png`), fullPage: true });
   await page.getByRole('button', { name: /continue in the wizard/i }).click();
-  await page.waitForURL(/\/wizard\/[0-9a-f]{32}$/);
+  await page.waitForURL(/\/wizard\/[0-9a-f]{32}\?at=result$/);
   const h2 = await page.locator('#wizard-heading').textContent();
   t.check(`${name}: the wizard gives the diagnosis at once`, /connector was removed/i.test(h2), h2);
   t.check(`${name}: and says what it found`,

@@ -56,6 +56,28 @@ async function walk(browser, base, js) {
     t.check('with JavaScript: no full page loads while answering', loads === loadsAtStart,
       `${loads - loadsAtStart} loads`);
   }
+  // The browser's own Back button walks the wizard's steps (each has its own address), and
+  // changing an earlier answer keeps the later ones that still fit.
+  const waitHeading = async (h) => page.waitForFunction(
+    (old) => document.querySelector('#wizard-heading') &&
+      document.querySelector('#wizard-heading').textContent !== old, h);
+  let h = await page.locator('#wizard-heading').textContent();
+  await page.goBack();
+  await waitHeading(h);
+  t.check(`${name}: browser Back shows the last question, its answer kept`,
+    /\?at=server_version$/.test(page.url())
+      && (await page.locator('input[name="answer"]').inputValue()) === '10.0.4', page.url());
+  h = await page.locator('#wizard-heading').textContent();
+  await page.goBack();
+  await waitHeading(h);
+  t.check(`${name}: Back again: the connector's bitness, x86 still chosen`,
+    /\?at=koff_bitness$/.test(page.url())
+      && await page.locator('input[name="answer"][value="x86"]').isChecked(), page.url());
+  await answer(page, 'x64');
+  const outcome3 = await page.locator('#wizard-heading').textContent();
+  t.check(`${name}: changing it keeps the server version and goes straight to a diagnosis`,
+    /diagnosis/i.test(outcome3) && !/bit/i.test(outcome3), outcome3);
+  t.check(`${name}: the diagnosis has its own address`, /\?at=result$/.test(page.url()), page.url());
   t.check(`${name}: no script errors`, errors.length === 0, errors.join('\n'));
   await ctx.close();
 }

@@ -194,6 +194,29 @@ static cJSON *result_ctx(const cJSON *rep)
 	cJSON_AddStringToObject(o, "verdict_label", verdict_label(v));
 	cJSON_AddBoolToObject(o, "good", strcmp(v, "legitimate") == 0);
 	cJSON_AddStringToObject(o, "reason", kx_json_str_or(rep, "reason", ""));
+	/* One instruction per verdict, and the one next step. */
+	static const struct { const char *verdict, *instruction, *href, *label; } next[] = {
+		{ "legitimate", "This is the connector's own file. If your antivirus quarantined it, "
+		  "restore it, then add the exclusions GFI recommends so that it is not flagged again.",
+		  "/kb/antivirus-exclusions", "Add the antivirus exclusions" },
+		{ "suspicious", "Do not restore or run this file. Reinstall the connector from your "
+		  "Kerio Connect server, and give this file to your IT team to look at.",
+		  "/kb/is-kofmsp-dll-a-virus", "What to do with a suspicious file" },
+		{ "malicious", "Disconnect this PC from the network (unplug the cable, turn Wi-Fi off), "
+		  "do not start Outlook, and call your IT security contact now.",
+		  "/kb/is-kofmsp-dll-a-virus", "If the result is malicious" },
+		{ "not_analysable", "koffix could not read this file as a program library. Check that "
+		  "you chose the file your antivirus named, or give it to your IT team.", NULL, NULL },
+	};
+	for (size_t k = 0; k < sizeof next / sizeof next[0]; k++) {
+		if (strcmp(v, next[k].verdict))
+			continue;
+		cJSON_AddStringToObject(o, "instruction", next[k].instruction);
+		if (next[k].href) {
+			cJSON_AddStringToObject(o, "next_href", next[k].href);
+			cJSON_AddStringToObject(o, "next_label", next[k].label);
+		}
+	}
 	cJSON *inds = cJSON_AddArrayToObject(o, "indicators");
 	const cJSON *i;
 	cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(rep, "indicators")) {

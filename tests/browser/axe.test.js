@@ -98,7 +98,7 @@ async function api(request, base, method, pathname, body) {
     srv = await startServer(dataDir);
     browser = await launch();
     const url = srv.url.replace(/\/\?token=.*$/, '');
-    const ctx = await browser.newContext();
+    const ctx = await browser.newContext({ bypassCSP: true });
     const page = await ctx.newPage();
     await page.goto(srv.url);
     const base = { url, cookies: await ctx.cookies() };
@@ -121,6 +121,14 @@ async function api(request, base, method, pathname, body) {
     await page.locator('form.dll-check-form button[type=submit]').click();
     await page.waitForLoadState('load');
     const dllHtml = await page.content();
+    // The result page is the answer to a POST: checked here, in both schemes.
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const v = await axeOn(page);
+      t.check(`DLL check result (${scheme}): no axe violation`, v.length === 0, summary(v));
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.screenshot({ path: path.join(outDir, 'dll-result.png'), fullPage: true });
     await ctx.close();
 
     const pages = [

@@ -14,6 +14,7 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../common/json.h"
 #include "../repair-actions/ra.h"
 #include "../wizard/session.h"
 #include "../wizard/wiz.h"
@@ -337,6 +338,68 @@ static void plan_for_page(cJSON *plan)
 	}
 }
 
+/* What the review leads with: what changes, how long, what can be undone (three lines). */
+static void plan_summary(cJSON *ctx, const cJSON *plan, const char *action_id)
+{
+	int total = 0, changing = 0, machine = 0, exact = 0;
+	struct buf not_undone;
+	buf_init(&not_undone, 4096);
+	const cJSON *st;
+	cJSON_ArrayForEach(st, plan) {
+		total++;
+		if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "changes")))
+			continue;
+		changing++;
+		machine += !strcmp(kx_json_str_or(st, "scope", ""), "machine");
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "undo_exact")))
+			exact++;
+		else
+			buf_addf(&not_undone, "%s%s", not_undone.len ? "; " : "",
+				 kx_json_str_or(st, "title", ""));
+	}
+	char line[1024];
+	cJSON *sum = cJSON_AddObjectToObject(ctx, "summary");
+	if (!changing)
+		snprintf(line, sizeof line, "Nothing on this PC changes: all %d steps only check or "
+			 "read.", total);
+	else
+		snprintf(line, sizeof line, "%d of its %d steps %s this PC (%s); the others only "
+			 "check. What a step replaces is saved first.", changing, total,
+			 changing == 1 ? "changes" : "change", machine ?
+			 "some of them for every user of the PC" : "only your own settings");
+	cJSON_AddStringToObject(sum, "changes", line);
+	/* How long: what the steps do, not a promise (no step has a known duration). */
+	bool installs = action_id && (!strcmp(action_id, "reinstall-koff") ||
+				      !strcmp(action_id, "reregister-mapi"));
+	cJSON_AddStringToObject(sum, "time", installs ? "Usually a few minutes: Windows Installer "
+				"does most of the work. Outlook must stay closed until it ends." :
+				"Usually under a minute. Outlook must stay closed until it ends.");
+	if (!changing)
+		snprintf(line, sizeof line, "Nothing to undo.");
+	else if (exact == changing)
+		snprintf(line, sizeof line, "Everything it changes can be undone, from the run's "
+			 "page (Undo).");
+	else
+		snprintf(line, sizeof line, "Not everything can be undone exactly: %.700s. The steps "
+			 "below say what undo does for each.", buf_cstr(&not_undone));
+	cJSON_AddStringToObject(sum, "undo", line);
+	buf_release(&not_undone);
+}
+
+/* What a risk level means, for people (the catalogue's "risk"). */
+static const char *risk_text(const char *risk)
+{
+	if (!strcmp(risk, "none"))
+		return "Changes nothing: it only reads and reports.";
+	if (!strcmp(risk, "low"))
+		return "Changes your own settings, which koffix saves first and can put back.";
+	if (!strcmp(risk, "medium"))
+		return "Changes the connector's installation or registration for the whole PC. "
+		       "koffix checks first and keeps what it can to undo, but an installation "
+		       "cannot always be taken back exactly.";
+	return "Read every step before you run it.";
+}
+
 /* The preflight results for the page, with a flag per state (templates cannot compare). */
 static void preflight_for_page(cJSON *ctx, cJSON *preflight)
 {
@@ -371,6 +434,7 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(action, keys[k]);
 		cJSON_AddStringToObject(a, keys[k], cJSON_IsString(v) ? v->valuestring : "");
 	}
+	cJSON_AddStringToObject(a, "risk_text", risk_text(kx_json_str_or(a, "risk", "")));
 	if (session)
 		cJSON_AddStringToObject(ctx, "session", session);
 	cJSON *list = ra_catalogue_list(r->app->actions), *mine = NULL;
@@ -394,7 +458,8 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 		cJSON *f = cJSON_CreateObject();
 		const cJSON *doc = cJSON_GetObjectItemCaseSensitive(e, "doc");
 		cJSON_AddStringToObject(f, "name", e->string);
-		cJSON_AddStringToObject(f, "label", cJSON_IsString(doc) ? doc->valuestring : e->string);
+		cJSON_AddStringToObject(f, "label", ra_param_label(r->app->actions, e->string));
+		cJSON_AddStringToObject(f, "help", cJSON_IsString(doc) ? doc->valuestring : "");
 		cJSON_AddBoolToObject(f, "required", cJSON_IsTrue(
 			cJSON_GetObjectItemCaseSensitive(e, "required")));
 		const cJSON *values = cJSON_GetObjectItemCaseSensitive(e, "values");
@@ -433,6 +498,7 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 		cJSON_AddStringToObject(ctx, "consent", buf_cstr(&consent));
 		buf_release(&consent);
 		plan_for_page(plan);
+		plan_summary(ctx, plan, id);
 		cJSON_AddItemToObject(ctx, "plan", plan);
 		preflight_for_page(ctx, cJSON_Duplicate(rev->preflight, 1));
 		struct buf url;

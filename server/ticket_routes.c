@@ -158,10 +158,10 @@ static const struct {
 	const char *label;
 	const char *about;
 } downloads[] = {
-	{ TICKET_EML, "E-mail draft (.eml)",
-	  "Opens in Outlook or any mail program as an unsent message with everything attached: "
-	  "add the support desk's address and send it. If Outlook does not start, send the file "
-	  "from web mail as an attachment." },
+	{ TICKET_EML, "Download the e-mail for your helpdesk (.eml)",
+	  "Opens in any mail program as an unsent message with everything attached: add your "
+	  "helpdesk's address and send it. If Outlook does not start, attach the file to a "
+	  "message in Kerio Connect web mail instead." },
 	{ TICKET_HTML, "Printable page (.html)",
 	  "The whole ticket as one page, to print, save as PDF or attach anywhere." },
 	{ TICKET_JSON, "Data (.json)",
@@ -244,8 +244,10 @@ int web_ticket_page(struct http_req *r)
 	cJSON *list = cJSON_AddArrayToObject(t, "downloads");
 	for (size_t i = 0; i < sizeof downloads / sizeof downloads[0]; i++) {
 		enum ticket_format f = downloads[i].f;
-		bool needs = f == TICKET_EML || f == TICKET_OSTICKET || f == TICKET_ZAMMAD;
+		bool needs = f == TICKET_OSTICKET || f == TICKET_ZAMMAD;
 		cJSON *d = cJSON_CreateObject();
+		cJSON_AddBoolToObject(d, "primary", f == TICKET_EML);
+		cJSON_AddBoolToObject(d, "for_it", needs);
 		cJSON_AddStringToObject(d, "format", ticket_format_name(f));
 		cJSON_AddStringToObject(d, "label", downloads[i].label);
 		cJSON_AddStringToObject(d, "about", downloads[i].about);

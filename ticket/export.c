@@ -182,7 +182,8 @@ static int eml(const cJSON *m, const struct ticket_options *o, struct buf *out)
 {
 	const cJSON *req = cJSON_GetObjectItemCaseSensitive(m, "requester");
 	const char *email = tk_str(req, "email");
-	if (!ticket_email_ok(email))
+	/* Without an address the draft has no From: the mail program sends it from its own. */
+	if (email && *email && !ticket_email_ok(email))
 		return KX_EINVAL;
 	char date[64], seed[33], mid[33];
 	if (ticket_rfc5322_date(tk_str(m, "created"), date, sizeof date) != 0) {
@@ -194,9 +195,12 @@ static int eml(const cJSON *m, const struct ticket_options *o, struct buf *out)
 	random_or(o ? o->message_id : NULL, mid, sizeof mid);
 	struct buf b;
 	buf_init(&b, BUF_NOMAX);
-	buf_addf(&b, "Date: %s\r\nFrom: ", date);
-	ticket_mime_address(&b, tk_str(req, "name"), email);
-	buf_adds(&b, "\r\n");
+	buf_addf(&b, "Date: %s\r\n", date);
+	if (email && *email) {
+		buf_adds(&b, "From: ");
+		ticket_mime_address(&b, tk_str(req, "name"), email);
+		buf_adds(&b, "\r\n");
+	}
 	if (o && o->helpdesk && ticket_email_ok(o->helpdesk))
 		buf_addf(&b, "To: %s\r\n", o->helpdesk);
 	ticket_mime_header(&b, "Subject", tk_str_or(m, "subject", "Support request"));

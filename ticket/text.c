@@ -179,7 +179,9 @@ int ticket_requester_check(const char *name, const char *email, enum ticket_form
 			 "(name@example.com)", ticket_text_ok(email, strlen(email)) ? email : "?");
 		return KX_EINVAL;
 	}
-	if ((!email || !*email) && (f == TICKET_EML || f == TICKET_OSTICKET || f == TICKET_ZAMMAD)) {
+	/* The e-mail draft needs no address: the mail program sends it from the person's own. The
+	 * help-desk API formats name the customer by it. */
+	if ((!email || !*email) && (f == TICKET_OSTICKET || f == TICKET_ZAMMAD)) {
 		snprintf(err, errlen, "the %s format needs your e-mail address, so that the support "
 			 "desk can answer", ticket_format_name(f));
 		return KX_EINVAL;

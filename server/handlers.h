@@ -20,6 +20,8 @@ int web_wizard_create_page(struct http_req *r);
 int web_wizard_step_page(struct http_req *r);
 int web_wizard_answer_page(struct http_req *r);
 int web_wizard_back_page(struct http_req *r);
+int web_support_page(struct http_req *r);
+int web_support_create(struct http_req *r);
 
 struct app;
 struct cJSON;

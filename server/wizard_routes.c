@@ -547,3 +547,37 @@ int web_wizard_back_page(struct http_req *r)
 	wiz_sess_close(&s);
 	return http_redirect(r, 303, loc);
 }
+
+/* ---- Contact support without going through the wizard ---- */
+
+/* GET /support: the last wizard session's ticket page when this browser has one, else a page
+ * that offers the wizard or a ticket right away (POST /support). Changes nothing. */
+int web_support_page(struct http_req *r)
+{
+	const char *last = http_cookie(r, WIZARD_COOKIE);
+	if (last && wiz_sess_exists(r->app->sessions, r->app->flows, last)) {
+		char loc[96];
+		snprintf(loc, sizeof loc, "/wizard/%s/ticket", last);
+		return http_redirect(r, 303, loc);
+	}
+	cJSON *ctx = cJSON_CreateObject();
+	return http_page(r, 200, "support", "Contact support", ctx);
+}
+
+/* POST /support: a session with no answers yet, for a ticket now; its page is the ticket's. */
+int web_support_create(struct http_req *r)
+{
+	struct wiz_flow *f = app_flow(r->app, NULL);
+	if (!f)
+		return http_error(r, 404, "There is no troubleshooting wizard here.");
+	char id[33], err[512];
+	int rc = create(r, f, NULL, NULL, id, err, sizeof err);
+	if (rc)
+		return http_error(r, status_of(rc), err);
+	char cookie[160], loc[96];
+	snprintf(cookie, sizeof cookie, "%s=%s; Path=/; HttpOnly; SameSite=Strict", WIZARD_COOKIE,
+		 id);
+	http_add_header(r, "Set-Cookie", cookie);
+	snprintf(loc, sizeof loc, "/wizard/%s/ticket", id);
+	return http_redirect(r, 303, loc);
+}

@@ -150,6 +150,7 @@ async function api(request, base, method, pathname, body) {
       [`/readiness?scan=${scanPath.split('/').pop()}&office=365-x64&server=10.0.6`, 'readiness'],
       ['/fleet?office=365-x64&server=10.0.6', 'fleet', { shot: 'fleet' }],
       ['/about', 'about'],
+      ['/support', 'contact support without a session'],
       ['/kb/no-such-article', 'not found', { status: 404 }],
     ];
     for (const [p, label, opts] of pages) await checkPage(browser, base, p, label, opts);

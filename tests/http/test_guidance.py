@@ -112,6 +112,23 @@ def main():
         t.check("home with the token: one Start here per symptom, the wizard at hand",
                 r.text.count('class="card-start"') == 6 and r.text.count("/wizard?symptom=") == 6
                 and 'href="/dll-check"' in r.text, r.text.count('class="card-start"'))
+        jar = {k: v for k, v in srv.cookie.items() if k != "koffix_wizard"}
+        r = srv.get("/support", cookies=jar)
+        t.check("contact support without a session: the wizard first, or a ticket now",
+                r.status == 200 and 'href="/wizard"' in r.text and 'action="/support"' in r.text,
+                r.status)
+        r = srv.request("POST", "/support", body=f"csrf_token={srv.csrf()}", cookies=jar,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+        loc = r.header("Location") or ""
+        t.check("a ticket now: a new session's ticket page", r.status == 303
+                and re.match(r"/wizard/[0-9a-f]{32}/ticket$", loc), (r.status, loc))
+        sid = loc.split("/")[2] if loc else ""
+        page = srv.get(loc, cookies=jar)
+        t.check("and that page offers the e-mail at once", page.status == 200
+                and "button button-primary" in page.text and "format=eml" in page.text, page.status)
+        r = srv.get("/support", cookies=dict(jar, koffix_wizard=sid))
+        t.check("contact support with a session: its ticket page", r.status == 303
+                and r.header("Location") == loc, r.header("Location"))
         r = srv.get("/favicon.ico")
         t.check("the favicon", r.status == 200 and r.header("Content-Type") == "image/svg+xml"
                 and r.text.startswith("<svg"), r.status)

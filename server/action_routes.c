@@ -699,9 +699,48 @@ int web_run_page(struct http_req *r)
 	cJSON_AddBoolToObject(run, "undo_inexact", inexact);
 	if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(run, "session")))
 		cJSON_DeleteItemFromObjectCaseSensitive(run, "session");
+	/* After a repair that ran: "Did this fix it?", answered into the session's history. */
+	bool has_session = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(run, "session"));
+	const char *fixed = http_query(r, "fixed");
+	cJSON_AddBoolToObject(run, "ask_fixed", has_session && !dry && !strcmp(state, "succeeded") &&
+			      !fixed);
+	if (fixed && !strcmp(fixed, "yes"))
+		cJSON_AddBoolToObject(run, "fixed_yes", 1);
 	cJSON *ctx = cJSON_CreateObject();
 	cJSON_AddItemToObject(ctx, "run", run);
 	return http_page(r, 200, "run", "Repair", ctx);
+}
+
+/* POST /runs/{run}/fixed (answer yes|no): recorded in the run's wizard session, so that the
+ * support ticket says whether the repair helped; "no" leads to what to try next. */
+int web_run_fixed_page(struct http_req *r)
+{
+	const char *id = router_param(&r->params, "run");
+	cJSON *run = run_json(r->app, id);
+	if (!run)
+		return http_error(r, 404, "There is no such repair run.");
+	const char *answer = form_get(&r->form, "answer");
+	const cJSON *session = cJSON_GetObjectItemCaseSensitive(run, "session");
+	char loc[160];
+	int status;
+	if (!answer || (strcmp(answer, "yes") && strcmp(answer, "no"))) {
+		status = http_error(r, 400, "Answer yes or no.");
+	} else if (!cJSON_IsString(session)) {
+		status = http_error(r, 409, "This repair was not started from the wizard, so there is "
+				    "no ticket to note the answer in.");
+	} else if (web_wizard_note(r, session->valuestring, "fixed",
+				   kx_json_str_or(run, "action", ""), answer) != 0) {
+		status = http_error(r, 500, "The answer could not be stored.");
+	} else {
+		if (!strcmp(answer, "yes"))
+			snprintf(loc, sizeof loc, "/runs/%s?fixed=yes", id);
+		else
+			snprintf(loc, sizeof loc, "/wizard/%s?at=result#wizard-then-h",
+				 session->valuestring);
+		status = http_redirect(r, 303, loc);
+	}
+	cJSON_Delete(run);
+	return status;
 }
 
 int web_run_undo_page(struct http_req *r)

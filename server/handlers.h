@@ -21,6 +21,10 @@ int web_wizard_step_page(struct http_req *r);
 int web_wizard_answer_page(struct http_req *r);
 int web_wizard_back_page(struct http_req *r);
 int web_support_page(struct http_req *r);
+/* Notes an event in wizard session session (under its lock). 0, KX_ENOTFOUND, KX_EDB. */
+int web_wizard_note(struct http_req *r, const char *session, const char *kind, const char *node,
+		    const char *answer);
+int web_run_fixed_page(struct http_req *r);
 int web_support_create(struct http_req *r);
 
 struct app;

@@ -371,6 +371,8 @@ const struct route http_routes[] = {
 	{ { "POST", "/actions/{id}/run" }, web_action_run_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "run a repair (confirmation required)" },
 	{ { "GET", "/runs/{run}" }, web_run_page, ROUTE_TOKEN, 0, "a repair's progress and result" },
+	{ { "POST", "/runs/{run}/fixed" }, web_run_fixed_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
+	  "did the repair fix it? (answer yes|no; noted in the session for the ticket)" },
 	{ { "POST", "/runs/{run}/undo" }, web_run_undo_page, ROUTE_TOKEN | ROUTE_FORM, FORM_BODY_MAX,
 	  "undo a repair" },
 	{ { "GET", "/api/actions" }, web_api_actions_list, ROUTE_TOKEN | ROUTE_API, 0, "repair catalogue" },

@@ -581,3 +581,14 @@ int web_support_create(struct http_req *r)
 	snprintf(loc, sizeof loc, "/wizard/%s/ticket", id);
 	return http_redirect(r, 303, loc);
 }
+
+int web_wizard_note(struct http_req *r, const char *session, const char *kind, const char *node,
+		    const char *answer)
+{
+	struct wiz_sess s;
+	if (wiz_sess_open(r->app->sessions, r->app->flows, session, &s) != 0)
+		return KX_ENOTFOUND;
+	int rc = wiz_sess_note(&s, kind, node, answer);
+	wiz_sess_close(&s);
+	return rc;
+}

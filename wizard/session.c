@@ -203,6 +203,12 @@ int wiz_sess_change(struct wiz_sess *ss, const char *node, const char *answer, c
 	return rc;
 }
 
+int wiz_sess_note(struct wiz_sess *ss, const char *kind, const char *node, const char *answer)
+{
+	return wiz_store_save_event(ss->store, ss->id, ss->state, kind, node, answer, 0) == 0 ? 0 :
+	       KX_EDB;
+}
+
 cJSON *wiz_sess_view_at(const struct wiz_sess *ss, const char *node)
 {
 	cJSON *copy = cJSON_Duplicate(ss->state, 1);

@@ -82,6 +82,9 @@ int wiz_sess_back(struct wiz_sess *ss, const char *node, char *err, size_t errle
 /* Answers node, the current question or an earlier one (wiz_change), saved with its event. */
 int wiz_sess_change(struct wiz_sess *ss, const char *node, const char *answer, char *err,
 		    size_t errlen);
+/* Adds an event that changes no answer (kind "fixed": whether a repair helped) to the history
+ * the support ticket reads. 0 or KX_EDB. */
+int wiz_sess_note(struct wiz_sess *ss, const char *kind, const char *node, const char *answer);
 /* The view of the session as if it went back to node (an earlier question), changing nothing:
  * a step's own address (GET /wizard/ID?at=NODE). NULL when node has no answer here. */
 cJSON *wiz_sess_view_at(const struct wiz_sess *ss, const char *node);

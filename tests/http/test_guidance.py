@@ -81,7 +81,51 @@ def check_outcome(want, got, html):
     return primaries[0][0] or primaries[0][1] if primaries else ""
 
 
+def test_fixed():
+    """After a repair that ran (the scripted backend: it succeeds), "Did this fix it?": yes is
+    thanked, no leads to "If that did not help"; both are in the ticket's history."""
+    import time
+    srv = Server(pre=["--backend", "script:ok"])
+    try:
+        srv.login()
+        tok = srv.csrf()
+        r = srv.request("POST", "/api/wizard", body=json.dumps({"scan": False, "answers": dict(
+            BASE, symptom="stuck_loading_profile")}), headers={"Content-Type": "application/json",
+                                                               "X-CSRF-Token": tok})
+        sid = r.json().get("session")
+        r = srv.request("POST", "/api/actions/reset-koff-cache/run", body=json.dumps(
+            {"params": {"profile": "Outlook"}, "session": sid, "confirm": True}),
+            headers={"Content-Type": "application/json", "X-CSRF-Token": tok})
+        run = r.json().get("run", "")
+        for _ in range(100):
+            if srv.get(f"/api/runs/{run}").json().get("state") not in ("queued", "running"):
+                break
+            time.sleep(0.1)
+        page = srv.get(f"/runs/{run}")
+        t.check("after a repair: Did this fix it?", page.status == 200
+                and "Did this fix it?" in page.text and 'value="yes"' in page.text, page.status)
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        r = srv.request("POST", f"/runs/{run}/fixed", headers=form,
+                        body=f"csrf_token={srv.csrf()}&answer=maybe")
+        t.check("an answer other than yes or no: 400", r.status == 400, r.status)
+        r = srv.request("POST", f"/runs/{run}/fixed", headers=form,
+                        body=f"csrf_token={srv.csrf()}&answer=no")
+        t.check("no: on to If that did not help", r.status == 303 and r.header("Location")
+                == f"/wizard/{sid}?at=result#wizard-then-h", r.header("Location"))
+        r = srv.request("POST", f"/runs/{run}/fixed", headers=form,
+                        body=f"csrf_token={srv.csrf()}&answer=yes")
+        t.check("yes: thanked on the run's page", r.status == 303
+                and srv.get(r.header("Location")).text.count("Good to hear") == 1, r.status)
+        ticket = srv.get(f"/api/tickets/{sid}?format=json").json()
+        said = [(h.get("kind"), h.get("node"), h.get("answer")) for h in ticket.get("history", [])]
+        t.check("the ticket's history has both answers", ("fixed", "reset-koff-cache", "no") in said
+                and ("fixed", "reset-koff-cache", "yes") in said, said[-4:])
+    finally:
+        srv.stop()
+
+
 def main():
+    test_fixed()
     srv = Server()
     try:
         srv.login()

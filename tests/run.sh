@@ -106,7 +106,7 @@ if command -v chromium >/dev/null && [[ -d tests/browser/node_modules/playwright
 	suite browser-wizard env KOFFIX=./koffix node tests/browser/wizard.test.js
 	suite browser-ticket env KOFFIX=./koffix node tests/browser/ticket.test.js
 	suite browser-fleet env KOFFIX=./koffix node tests/browser/fleet.test.js
-	suite browser-axe env KOFFIX=./koffix node tests/browser/axe.test.js
+	suite browser-axe env KOFFIX=./koffix KOFFIX_SCREENSHOTS=docs/screenshots node tests/browser/axe.test.js
 	suite browser-scan env KOFFIX=./koffix node tests/browser/scan.test.js
 else
 	echo "!! SKIPPING the browser tests: chromium or playwright-core is missing (make deps)"

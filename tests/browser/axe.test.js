@@ -71,6 +71,12 @@ async function checkPage(browser, base, pathname, label, opts = {}) {
         if (opts.shot) {
           await page.setViewportSize({ width: 1280, height: 900 });
           await page.screenshot({ path: path.join(outDir, `${opts.shot}.png`), fullPage: true });
+          // The README's pictures (KOFFIX_SCREENSHOTS: a folder), the first screenful.
+          if (process.env.KOFFIX_SCREENSHOTS) {
+            fs.mkdirSync(path.resolve(root, process.env.KOFFIX_SCREENSHOTS), { recursive: true });
+            await page.screenshot({ path: path.resolve(root, process.env.KOFFIX_SCREENSHOTS,
+              `${opts.shot}.png`) });
+          }
         }
       }
       await ctx.close();

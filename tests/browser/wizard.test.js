@@ -82,8 +82,55 @@ async function walk(browser, base, js) {
   await ctx.close();
 }
 
+// The whole journey with the keyboard only, in a phone-sized window: Tab, Space, arrow keys,
+// Enter; then the recommended action is the first button the keyboard reaches on the outcome,
+// and the diagnosis sits above the answers.
+async function keyboardOnly(browser, base) {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await ctx.newPage();
+  await page.goto(base.launch);
+  await page.goto(`${base.url}/wizard`);
+  const tabTo = async (test, what) => {
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press('Tab');
+      if (await page.evaluate(test)) return true;
+    }
+    t.check(`keyboard: Tab reaches ${what}`, false);
+    return false;
+  };
+  const isButton = (re) => new Function(`const e = document.activeElement;
+    return !!e && /^(BUTTON|A)$/.test(e.tagName) && ${re}.test(e.textContent.trim());`);
+  await tabTo(isButton(/^start/i), 'the Start button');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#wizard-heading');
+  // Each question: Tab to the first choice, arrow keys to the one wanted, Space, then Next.
+  for (const downs of [0, 0, 1]) {
+    const h = await page.locator('#wizard-heading').textContent();
+    await tabTo(() => document.activeElement && document.activeElement.name === 'answer', 'a choice');
+    for (let i = 0; i < downs; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Space');
+    await tabTo(isButton(/^next/i), 'Next');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((old) => document.querySelector('#wizard-heading')
+      && document.querySelector('#wizard-heading').textContent !== old, h);
+  }
+  const heading = await page.locator('#wizard-heading').textContent();
+  t.check('keyboard: the journey reaches the new-Outlook diagnosis', /new outlook/i.test(heading), heading);
+  const diag = await page.locator('#wizard-heading').boundingBox();
+  const answers = await page.locator('.wizard-path').boundingBox();
+  t.check('390 px: the diagnosis comes before the answers', diag && answers && diag.y < answers.y,
+    JSON.stringify([diag, answers]));
+  await page.evaluate(() => document.querySelector('#wizard-heading').focus());
+  await tabTo(() => document.activeElement && /\bbutton\b/.test(document.activeElement.className),
+    'a button of the outcome');
+  const cls = await page.evaluate(() => document.activeElement.className);
+  t.check('keyboard: the first button of the outcome is the recommended one', /button-primary/.test(cls), cls);
+  await ctx.close();
+}
+
 withServer(t, async (browser, srv, url) => {
   const base = { launch: srv.url, url };
   await walk(browser, base, true);
   await walk(browser, base, false);
+  await keyboardOnly(browser, base);
 });

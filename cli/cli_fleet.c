@@ -62,7 +62,8 @@ const char cli_usage_fleet[] =
 	"  --json          print the report as JSON instead of text\n"
 	"\n"
 	"Exit status: import 0, or 1 when a folder could not be read or the database refused;\n"
-	"report 0 all PCs ready, 1 some not ready, 3 none not ready but some unknown; 64 bad usage.\n";
+	"report 0 all PCs ready, 1 some not ready, 3 none not ready but some unknown, or no\n"
+	"computers, or the report could not be made or written; 64 bad usage.\n";
 
 #define EXIT_CANNOT_TELL 3
 
@@ -217,10 +218,11 @@ static void report_text(const cJSON *rep, struct buf *out)
 
 static int write_out(const char *path, const struct buf *b)
 {
-	if (kx_write_file_atomic(path, b->data ? b->data : "", b->len) == 0)
+	/* Private (0600): a report names every computer and user of the fleet. */
+	if (kx_write_file_private(path, b->data ? b->data : "", b->len) == 0)
 		return 0;
 	fprintf(stderr, "koffix: cannot write '%s'\n", path);
-	return 1;
+	return EXIT_CANNOT_TELL;
 }
 
 static int fleet_report_cmd(const struct cli *c, struct app *app)
@@ -243,9 +245,14 @@ static int fleet_report_cmd(const struct cli *c, struct app *app)
 	}
 	struct fleet_targets t;
 	char err[300];
-	if (fleet_targets_parse(office, windows, server ? server : app->policy.server, &t, err,
-				sizeof err) != 0)
+	if (fleet_targets_parse(office, windows, server, &t, err, sizeof err) != 0)
 		return cli_usage_error(cli_usage_fleet, "%s", err);
+	/* The server's version the administrator set, unless one is given. */
+	if (!server && *app->policy.server &&
+	    fleet_targets_parse(office, windows, app->policy.server, &t, err, sizeof err) != 0) {
+		fprintf(stderr, "koffix: the policy's ServerVersion is not a version (%s)\n", err);
+		return EXIT_CANNOT_TELL;
+	}
 	if (sort && !fleet_sort_key_valid(sort))
 		return cli_usage_error(cli_usage_fleet, "--sort takes computer, user, readiness, "
 				       "connector, office, windows, time, problems or findings, not '%s'", sort);
@@ -258,7 +265,7 @@ static int fleet_report_cmd(const struct cli *c, struct app *app)
 		struct buf b;
 		buf_init(&b, BUF_NOMAX);
 		fleet_csv(rep, &b);
-		rc |= write_out(csv, &b);
+		rc = write_out(csv, &b);
 		buf_release(&b);
 	}
 	if (html) {
@@ -266,9 +273,9 @@ static int fleet_report_cmd(const struct cli *c, struct app *app)
 		buf_init(&b, BUF_NOMAX);
 		if (fleet_page_standalone(app, rep, &b, err, sizeof err) != 0) {
 			fprintf(stderr, "koffix: the HTML report could not be built: %s\n", err);
-			rc = 1;
-		} else {
-			rc |= write_out(html, &b);
+			rc = EXIT_CANNOT_TELL;
+		} else if (write_out(html, &b) != 0) {
+			rc = EXIT_CANNOT_TELL;
 		}
 		buf_release(&b);
 	}
@@ -284,9 +291,14 @@ static int fleet_report_cmd(const struct cli *c, struct app *app)
 		buf_release(&b);
 	}
 	if (rc == 0) {
+		/* An empty fleet (nothing imported, or another data folder) is not "all ready". */
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(rep, "ready");
 		rc = cJSON_GetObjectItemCaseSensitive(r, "not_ready")->valueint ? 1 :
-		     cJSON_GetObjectItemCaseSensitive(r, "unknown")->valueint ? EXIT_CANNOT_TELL : 0;
+		     cJSON_GetObjectItemCaseSensitive(r, "unknown")->valueint ||
+		     !cJSON_GetObjectItemCaseSensitive(rep, "computers")->valueint ? EXIT_CANNOT_TELL : 0;
+		if (!cJSON_GetObjectItemCaseSensitive(rep, "computers")->valueint)
+			fprintf(stderr, "koffix: the fleet has no computers yet: import their scans "
+				"with koffix fleet import DIR\n");
 	}
 	cJSON_Delete(rep);
 	return rc;
@@ -300,7 +312,7 @@ int cli_cmd_fleet(const struct cli *c)
 	bool report = !strcmp(c->argv[1], "report");
 	struct app app;
 	if (cli_open_app(c, &app, report, true))
-		return 1;
+		return report ? EXIT_CANNOT_TELL : 1;
 	int rc = report ? fleet_report_cmd(c, &app) : fleet_import(c, &app);
 	app_close(&app);
 	return rc;

@@ -477,13 +477,27 @@ int plat_policy_values(const char *key, struct cJSON **values, char *why, size_t
 		rc = RegEnumValueW(h, i, name, &nlen, NULL, &type, (BYTE *)buf, &bytes);
 		if (rc == ERROR_NO_MORE_ITEMS)
 			break;
-		if (rc != ERROR_SUCCESS || (type != REG_SZ && type != REG_EXPAND_SZ))
-			continue;
-		buf[bytes / sizeof(wchar_t)] = L'\0';
 		char n8[512], v8[16384];
-		if (WideCharToMultiByte(CP_UTF8, 0, name, -1, n8, sizeof n8, NULL, NULL) &&
-		    WideCharToMultiByte(CP_UTF8, 0, buf, -1, v8, sizeof v8, NULL, NULL))
+		if ((rc != ERROR_SUCCESS && rc != ERROR_MORE_DATA) ||
+		    !WideCharToMultiByte(CP_UTF8, 0, name, -1, n8, sizeof n8, NULL, NULL))
+			continue;
+		/* A value that is there but cannot be read as text is said so (null): a limit such
+		 * as AllowedRepairs must not vanish because it was long or of another type. */
+		if (rc == ERROR_MORE_DATA || (type != REG_SZ && type != REG_EXPAND_SZ &&
+					      type != REG_MULTI_SZ)) {
+			cJSON_AddNullToObject(out, n8);
+			continue;
+		}
+		size_t nch = bytes / sizeof(wchar_t);
+		buf[nch] = L'\0';
+		/* REG_MULTI_SZ: its strings joined with commas, as a list. */
+		for (size_t k = 0; type == REG_MULTI_SZ && k + 1 < nch; k++)
+			if (buf[k] == L'\0')
+				buf[k] = L',';
+		if (WideCharToMultiByte(CP_UTF8, 0, buf, -1, v8, sizeof v8, NULL, NULL))
 			cJSON_AddStringToObject(out, n8, v8);
+		else
+			cJSON_AddNullToObject(out, n8);
 	}
 	free(buf);
 	RegCloseKey(h);

@@ -27,9 +27,20 @@ void kx_policy_from_json(struct kx_policy *p, const cJSON *values)
 	memset(p, 0, sizeof *p);
 	p->available = true;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
-		const char *v = kx_json_str(values, fields[i].name);
-		if (v)
+		const cJSON *item = cJSON_GetObjectItemCaseSensitive(values, fields[i].name);
+		const char *v = cJSON_IsString(item) ? item->valuestring : NULL;
+		bool too_long = v && strlen(v) >= fields[i].len;
+		if (v && !too_long)
 			snprintf((char *)p + fields[i].off, fields[i].len, "%s", v);
+		if (!strcmp(fields[i].name, "AllowedRepairs") && item) {
+			/* A limit that cannot be read whole allows nothing, rather than everything. */
+			p->allowed_set = true;
+			if (!v || too_long) {
+				p->allowed[0] = '\0';
+				snprintf(p->why, sizeof p->why, "AllowedRepairs could not be read whole "
+					 "(too long, or not text): no repair may run");
+			}
+		}
 	}
 }
 
@@ -48,7 +59,7 @@ void kx_policy_read(struct kx_policy *p)
 
 bool kx_policy_allows(const struct kx_policy *p, const char *action)
 {
-	if (!p || !*p->allowed)
+	if (!p || !p->allowed_set)
 		return true;
 	size_t n = strlen(action);
 	for (const char *s = p->allowed; *s; ) {
@@ -74,10 +85,12 @@ cJSON *kx_policy_json(const struct kx_policy *p)
 	cJSON *vals = cJSON_AddArrayToObject(j, "values");
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 		const char *v = (const char *)p + fields[i].off;
+		bool allowed = !strcmp(fields[i].name, "AllowedRepairs");
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", fields[i].name);
-		cJSON_AddStringToObject(o, "value", v);
-		cJSON_AddBoolToObject(o, "set", *v != '\0');
+		cJSON_AddStringToObject(o, "value", allowed && p->allowed_set && !*v ?
+					"(no repair may run)" : v);
+		cJSON_AddBoolToObject(o, "set", *v != '\0' || (allowed && p->allowed_set));
 		cJSON_AddStringToObject(o, "meaning", fields[i].meaning);
 		cJSON_AddItemToArray(vals, o);
 	}

@@ -24,6 +24,9 @@ struct kx_policy {
 	char installer[1024];    /* "" = not set */
 	char server[64];
 	char allowed[1024];
+	bool allowed_set;        /* AllowedRepairs is there: only what it lists may run. Present
+				  * but empty, too long or unreadable, it allows nothing (the
+				  * administrator meant a limit; koffix does not guess a wider one) */
 	char tickets[512];
 };
 
@@ -31,10 +34,10 @@ struct kx_policy {
 void kx_policy_read(struct kx_policy *p);
 
 /* The policy from JSON {"ConnectorInstaller", ...}: what kx_policy_read does on Windows, for
- * tests. Values that are not strings are ignored. */
+ * tests. A value that is null was there but could not be read (too long, another type). */
 void kx_policy_from_json(struct kx_policy *p, const cJSON *values);
 
-/* Whether action may run: true when AllowedRepairs is not set, else when it lists action
+/* Whether action may run: true when AllowedRepairs is not there, else when it lists action
  * (ids compared exactly, spaces around commas ignored). */
 bool kx_policy_allows(const struct kx_policy *p, const char *action);
 

@@ -39,6 +39,8 @@ struct fleet_pc {
 	bool kerio_profile;          /* an Outlook profile holds the Kerio service */
 	bool new_outlook_in_use;
 	bool new_outlook_installed;
+	bool user_unseen;            /* the scan ran as SYSTEM (a start-up script): the user's
+				      * profiles and Outlook switch were not visible to it */
 	int problems;                /* findings of severity problem */
 	char findings[1024];         /* the findings' ids, problems first, comma-separated */
 	char first_problem[256];     /* the title of the first problem finding */

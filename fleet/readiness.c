@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../common/json.h"
 #include "../common/util.h"
@@ -52,9 +53,16 @@ int fleet_pc_from_scan(const cJSON *scan, struct fleet_pc *pc)
 	pc->new_outlook_in_use = cJSON_IsTrue(at(facts, "new_outlook", "in_use")) ||
 				 kx_json_str_or(answers, "outlook_kind", "")[0] == 'n';
 	pc->new_outlook_installed = cJSON_IsTrue(at(facts, "new_outlook", "app_installed"));
-	/* Problems first, then warnings, then the rest: the list a table shows. */
+	/* A scan run as SYSTEM (a computer start-up script) reads SYSTEM's own user settings:
+	 * whether the person's profiles use Kerio, or the new Outlook, is then not known. */
+	const char *user = kx_json_str_or(scan, "user", "");
+	pc->user_unseen = !strcasecmp(user, "SYSTEM") || !strcasecmp(user, "LOCAL SYSTEM") ||
+			  (*user && user[strlen(user) - 1] == '$');
+	/* Problems first, then warnings, then the rest: the list a table shows (ids cut whole
+	 * when the list is long; every problem is counted). */
 	static const char *const order[] = { "problem", "warning", "info" };
 	size_t used = 0;
+	bool full = false;
 	for (size_t o = 0; o < 3; o++) {
 		const cJSON *f;
 		cJSON_ArrayForEach(f, at(scan, "findings", NULL)) {
@@ -63,11 +71,12 @@ int fleet_pc_from_scan(const cJSON *scan, struct fleet_pc *pc)
 				continue;
 			if (o == 0 && pc->problems++ == 0)
 				copy(pc->first_problem, sizeof pc->first_problem, kx_json_str(f, "title"));
-			int n = snprintf(pc->findings + used, sizeof pc->findings - used, "%s%s",
-					 used ? "," : "", id);
+			int n = full ? -1 : snprintf(pc->findings + used, sizeof pc->findings - used,
+						     "%s%s", used ? "," : "", id);
 			if (n < 0 || (size_t)n >= sizeof pc->findings - used) {
 				pc->findings[used] = '\0';
-				break;
+				full = true;
+				continue;
 			}
 			used += (size_t)n;
 		}
@@ -133,7 +142,7 @@ int fleet_targets_parse(const char *office, const char *windows, const char *ser
 						 "x86 or x64, not '%s'", dash);
 			copy(t->office_bits, sizeof t->office_bits, dash);
 		}
-		if (strcmp(v, "new") && (rank(office_order, COUNT(office_order), v) < 5))
+		if (strcmp(v, "new") && rank(office_order, COUNT(office_order), v) < 5)
 			return kx_errorf(err, errlen, KX_EINVAL, "the Office target is 2013, 2016, 2019, "
 					 "2021, 2024, 365 or new (the new Outlook), optionally with -x86 "
 					 "or -x64; not '%s'", office);
@@ -214,7 +223,13 @@ static void check_minimum(cJSON *checks, const char *id, const char *what, const
 		check(checks, id, "unknown", title, detail, NULL);
 		return;
 	}
-	if (need >= 0 && have < need) {
+	if (need < 0) {
+		snprintf(detail, sizeof detail, "The support table's oldest %s for connector %s (%s) "
+			 "is not one koffix can compare.", what, release, min);
+		check(checks, id, "unknown", title, detail, NULL);
+		return;
+	}
+	if (have < need) {
 		snprintf(detail, sizeof detail, "%s %s%s is older than the oldest %s listed for connector "
 			 "%s (%s).", what, value, planned ? " (the target)" : " (on this PC)", what,
 			 release, min);
@@ -245,7 +260,12 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 		      "The scan found no problem.", NULL);
 	}
 	bool uses_kerio = pc->connector_installed || pc->kerio_profile || *pc->connector;
-	if (!uses_kerio) {
+	if (!uses_kerio && pc->user_unseen) {
+		check(checks, "connector", "unknown", "The connector",
+		      "No Kerio connector is installed; whether the person's Outlook profile still "
+		      "uses Kerio is not known, because the scan ran as SYSTEM (collect scans at "
+		      "user logon).", NULL);
+	} else if (!uses_kerio) {
 		check(checks, "connector", "ok", "The connector",
 		      "No Kerio connector is installed and no Outlook profile uses Kerio: the "
 		      "upgrade does not concern the connector on this PC.", NULL);
@@ -256,9 +276,11 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 		check(checks, "connector", "problem", "The connector",
 		      "An Outlook profile uses the Kerio service, but the connector is not installed.",
 		      fixbuf);
-	} else if (!*pc->connector) {
+	} else if (!*pc->connector || version(pc->connector, (long[4]){ 0 }) < 3) {
 		check(checks, "connector", "unknown", "The connector matches the server",
-		      "The connector is installed, but the scan could not read its version.", NULL);
+		      *pc->connector ? "The connector's version is not complete (major.minor.patch is "
+		      "needed to compare it with the server's)." : "The connector is installed, but "
+		      "the scan could not read its version.", NULL);
 	} else if (!*t->server) {
 		snprintf(detail, sizeof detail, "Connector %s is installed; the server's version was "
 			 "not given, so koffix cannot tell whether they match.", pc->connector);
@@ -295,7 +317,12 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 			check(checks, "bitness", "ok", "The connector's bitness is Office's", detail, NULL);
 		}
 		/* Classic Outlook. */
-		if (!strcmp(t->office, "new") || pc->new_outlook_in_use) {
+		if (strcmp(t->office, "new") && !pc->new_outlook_in_use && pc->user_unseen) {
+			check(checks, "outlook", "unknown", "Classic Outlook stays",
+			      "The scan ran as SYSTEM (a computer start-up script), which cannot see "
+			      "the person's Outlook settings: collect scans at user logon to know "
+			      "whether the new Outlook is in use.", NULL);
+		} else if (!strcmp(t->office, "new") || pc->new_outlook_in_use) {
 			check(checks, "outlook", "problem", "Classic Outlook stays",
 			      !strcmp(t->office, "new") ? "The plan moves to the new Outlook, which "
 			      "does not load MAPI providers such as the connector." : "This PC uses the "
@@ -316,7 +343,8 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 		const char *office = *t->office && strcmp(t->office, "new") ? t->office : pc->office;
 		check_minimum(checks, "windows", "Windows", win, *t->windows, row, release,
 			      "min_windows", windows_order, COUNT(windows_order));
-		check_minimum(checks, "office", "Office", office, *t->office, row, release,
+		check_minimum(checks, "office", "Office", office, *t->office && strcmp(t->office, "new"),
+			      row, release,
 			      "min_office", office_order, COUNT(office_order));
 		check(checks, "newest", "note", "The newest supported releases",
 		      "Kerio does not publish the newest Windows or Office a connector release "

@@ -11,9 +11,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../common/db.h"
 #include "../common/json.h"
+#include "../common/platform.h"
 #include "../common/util.h"
 #include "../scan/scan.h"
 #include "fleet.h"
@@ -68,20 +70,24 @@ static int exec(struct fleet_store *f, int which)
 	return sqlite3_step(db_stmt(&f->db, which)) == SQLITE_DONE ? 0 : KX_EDB;
 }
 
-/* "2026-12-02T16:10:34Z" and the like: compared as text, so the shape is checked. */
-static bool iso_time(const char *t)
+/* Exactly "2026-12-02T16:10:34Z" (what koffix writes): times are compared as text, so no
+ * other shape is taken, and none later than now (give or take a clock's drift): a file on the
+ * share that claims the future would otherwise hide that computer's real scans for good. */
+static bool iso_time(const char *t, const char *now)
 {
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	if (strlen(t) != sizeof shape - 1)
+		return false;
 	for (size_t i = 0; i < sizeof shape - 1; i++)
 		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
 			return false;
-	return true;
+	return strcmp(t, now) <= 0;
 }
 
 /* One file: 1 imported, 2 older or the same scan, 3 newer than one this import kept (which
  * then counts as older), 0 skipped (why in log), KX_EDB. */
 static int import_file(struct fleet_store *f, const struct scan_rules *rules, const char *path,
-		       const char *run, struct buf *log)
+		       const char *run, const char *now, struct buf *log)
 {
 	char *text = NULL;
 	size_t len;
@@ -102,10 +108,11 @@ static int import_file(struct fleet_store *f, const struct scan_rules *rules, co
 		return 0;
 	}
 	const char *computer = kx_json_str(scan, "computer"), *time = kx_json_str(scan, "time");
-	if (!*computer || strlen(computer) > 127 || !iso_time(time)) {
+	if (!*computer || strlen(computer) > 127 || !iso_time(time, now)) {
 		buf_addf(log, "skipped %s: %s\n", path, !*computer || strlen(computer) > 127 ?
 			 "the scan names no computer (or a name over 127 characters)" :
-			 "its time is not an ISO 8601 date and time");
+			 "its time is not a UTC time as koffix writes it (2026-12-02T16:10:34Z), or "
+			 "it is in the future");
 		cJSON_Delete(scan);
 		return 0;
 	}
@@ -189,11 +196,23 @@ int fleet_import_dir(struct fleet_store *f, const struct scan_rules *rules, cons
 	closedir(d);
 	if (n)
 		qsort(names, n, sizeof *names, by_name);
+	if (!*rep->run && kx_random_hex(rep->run, 8) != 0) {
+		buf_addf(log, "no random numbers for the import's id: nothing of %s was imported\n",
+			 dir);
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return KX_EIO;
+	}
+	/* Now, with ten minutes for clocks that run ahead. */
+	char now[21];
+	time_t later = time(NULL) + 600;
+	struct tm tm;
+	plat_gmtime(later, &tm);
+	strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	int rc = 0;
-	if (!*rep->run && kx_random_hex(rep->run, 8) != 0)
-		rc = KX_EIO;
 	db_lock(&f->db);
-	if (rc == 0 && exec(f, ST_BEGIN) != 0)
+	if (exec(f, ST_BEGIN) != 0)
 		rc = KX_EDB;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char path[4096];
@@ -204,7 +223,7 @@ int fleet_import_dir(struct fleet_store *f, const struct scan_rules *rules, cons
 			rep->skipped++;
 			continue;
 		}
-		int r = import_file(f, rules, path, rep->run, log);
+		int r = import_file(f, rules, path, rep->run, now, log);
 		if (r == 1)
 			rep->imported++;
 		else if (r == 2 || r == 3)

@@ -136,7 +136,7 @@ int ra_review(struct ra_runner *r, const char *id, const cJSON *params, struct r
 	cJSON_Delete(checks);
 	/* The administrator's list of repairs: a check like the others, so a refusal changes
 	 * nothing and says why, whoever starts the run. */
-	if (pol && *pol->allowed) {
+	if (pol && pol->allowed_set) {
 		bool ok = kx_policy_allows(pol, id);
 		char reason[1400];
 		snprintf(reason, sizeof reason, ok ? "Your IT department's policy allows this repair "

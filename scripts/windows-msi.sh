@@ -44,5 +44,12 @@ trap 'rm -rf "$work"' EXIT
 (cd "$dist" && wixl -a x64 -D SourceDir="$name" -D Win64=yes -D Version="$version" \
 	-o "$work/$name.msi" "$root/packaging/koffix.wxs" "$work/files.wxs" "$work/folders.wxs" 2>"$work/err" ||
 	{ cat "$work/err" >&2; exit 1; })
+# A rebuild of the same version replaces the installed one too (WiX's AllowSameVersionUpgrades,
+# which wixl ignores): the upgrade row's maximum becomes inclusive (msidbUpgradeAttributes
+# VersionMaxInclusive, 0x200) and the downgrade row no longer catches the same version.
+msiinfo export "$work/$name.msi" Upgrade |
+	awk -F'\t' 'BEGIN { OFS = "\t" } $7 ~ /^WIX_UPGRADE_DETECTED/ { $5 = 513 } { print }' \
+	>"$work/Upgrade.idt"
+msibuild "$work/$name.msi" -i "$work/Upgrade.idt"
 mv "$work/$name.msi" "$out"
 echo "windows-msi: $out ($(du -k "$out" | cut -f1) KiB, version $version)" >&2

@@ -357,6 +357,14 @@ static void plan_summary(cJSON *ctx, const cJSON *plan, const char *action_id)
 			buf_addf(&not_undone, "%s%s", not_undone.len ? "; " : "",
 				 kx_json_str_or(st, "title", ""));
 	}
+	/* Long lists are cut on a character's boundary, not in the middle of one. */
+	if (not_undone.len > 700) {
+		size_t cut = 700;
+		while (cut > 0 && ((unsigned char)not_undone.data[cut] & 0xC0) == 0x80)
+			cut--;
+		not_undone.data[cut] = '\0';
+		not_undone.len = cut;
+	}
 	char line[1024];
 	cJSON *sum = cJSON_AddObjectToObject(ctx, "summary");
 	if (!changing)
@@ -380,7 +388,7 @@ static void plan_summary(cJSON *ctx, const cJSON *plan, const char *action_id)
 		snprintf(line, sizeof line, "Everything it changes can be undone, from the run's "
 			 "page (Undo).");
 	else
-		snprintf(line, sizeof line, "Not everything can be undone exactly: %.700s. The steps "
+		snprintf(line, sizeof line, "Not everything can be undone exactly: %s. The steps "
 			 "below say what undo does for each.", buf_cstr(&not_undone));
 	cJSON_AddStringToObject(sum, "undo", line);
 	buf_release(&not_undone);
@@ -723,8 +731,12 @@ int web_run_fixed_page(struct http_req *r)
 	const cJSON *session = cJSON_GetObjectItemCaseSensitive(run, "session");
 	char loc[160];
 	int status;
+	const char *state = kx_json_str_or(run, "state", "");
 	if (!answer || (strcmp(answer, "yes") && strcmp(answer, "no"))) {
 		status = http_error(r, 400, "Answer yes or no.");
+	} else if (strcmp(state, "succeeded") ||
+		   cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(run, "dry_run"))) {
+		status = http_error(r, 409, "Only a repair that ran to its end can be asked about.");
 	} else if (!cJSON_IsString(session)) {
 		status = http_error(r, 409, "This repair was not started from the wizard, so there is "
 				    "no ticket to note the answer in.");

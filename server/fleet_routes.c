@@ -45,11 +45,20 @@ static const char *ready_label(const char *v)
 	return v;
 }
 
+static void query_add_always(struct buf *b, const char *name, const char *value);
+
 static void query_add(struct buf *b, const char *name, const char *value)
 {
+	if (value && *value)
+		query_add_always(b, name, value);
+}
+
+/* name=value even when value is empty ("server=": none, not the policy's). */
+static void query_add_always(struct buf *b, const char *name, const char *value)
+{
 	static const char hex[] = "0123456789ABCDEF";
-	if (!value || !*value)
-		return;
+	if (!value)
+		value = "";
 	buf_addf(b, "%s%s=", b->len ? "&" : "?", name);
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
@@ -66,6 +75,7 @@ static void query_add(struct buf *b, const char *name, const char *value)
 /* The request's choices, checked: the targets, and the table's sort, filters and page. */
 struct view {
 	const char *office, *windows, *server, *sort, *ready, *finding;
+	bool server_given;   /* server= was in the request, even empty: not the policy's */
 	long page;
 	struct fleet_targets t;
 	char err[300];
@@ -86,8 +96,13 @@ static void href(const struct view *v, const char *name, const char *value, stru
 		{ "office", office }, { "windows", v->t.windows }, { "server", v->t.server },
 		{ "sort", v->sort }, { "ready", v->ready }, { "finding", v->finding },
 	};
-	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
-		query_add(b, q[i].name, name && !strcmp(name, q[i].name) ? value : q[i].value);
+	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+		const char *val = name && !strcmp(name, q[i].name) ? value : q[i].value;
+		if (!strcmp(q[i].name, "server") && v->server_given)
+			query_add_always(b, q[i].name, val);
+		else
+			query_add(b, q[i].name, val);
+	}
 	if (name && !strcmp(name, "page"))
 		query_add(b, "page", value);
 }
@@ -277,7 +292,9 @@ static void view_read(struct http_req *r, struct view *v)
 	v->office = http_query(r, "office");
 	v->windows = http_query(r, "windows");
 	v->server = http_query(r, "server");
-	if (!v->server && *r->app->policy.server)
+	v->server_given = v->server != NULL;
+	bool from_policy = !v->server && *r->app->policy.server;
+	if (from_policy)
 		v->server = r->app->policy.server;   /* the administrator's, unless chosen */
 	v->sort = http_query(r, "sort");
 	v->ready = http_query(r, "ready");
@@ -285,8 +302,16 @@ static void view_read(struct http_req *r, struct view *v)
 	const char *page = http_query(r, "page");
 	char *end;
 	v->page = page ? strtol(page, &end, 10) : 1;
-	if (fleet_targets_parse(v->office, v->windows, v->server, &v->t, v->err, sizeof v->err) != 0)
-		memset(&v->t, 0, sizeof v->t);
+	if (fleet_targets_parse(v->office, v->windows, v->server, &v->t, v->err, sizeof v->err) != 0) {
+		/* A bad ServerVersion in the policy: the person's own choices still count. */
+		char err2[300];
+		if (from_policy && fleet_targets_parse(v->office, v->windows, NULL, &v->t, err2,
+						      sizeof err2) == 0)
+			snprintf(v->err, sizeof v->err, "The policy's ServerVersion is not a version: "
+				 "give the server's version here.");
+		else
+			memset(&v->t, 0, sizeof v->t);
+	}
 	if (v->sort && !fleet_sort_key_valid(v->sort))
 		v->sort = NULL;
 	if (v->ready && strcmp(v->ready, "ready") && strcmp(v->ready, "not_ready") &&
@@ -361,7 +386,7 @@ int web_fleet_csv(struct http_req *r)
 {
 	struct view v;
 	view_read(r, &v);
-	if (*v.err)
+	if (*v.err && (v.server_given || !*r->app->policy.server))
 		return http_error(r, 400, v.err);
 	cJSON *rep = fleet_report(r->app->fleet, &v.t, r->app->support, v.sort, v.ready, v.finding);
 	buf_reset(&r->out);

@@ -354,9 +354,11 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 				cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(view, "path"))
 					if (!strcmp(kx_json_str_or(step, "node", ""), pname) &&
 					    !strcmp(kx_json_str_or(step, "answer", ""), pval) &&
-					    kx_json_str(step, "label"))
+					    kx_json_str(step, "label")) {
 						cJSON_ReplaceItemInObjectCaseSensitive(pp, "value",
 							cJSON_CreateString(kx_json_str(step, "label")));
+						break;   /* pval was the replaced value */
+					}
 			}
 			cJSON_AddBoolToObject(a, "has_params", cJSON_GetArraySize(params) > 0);
 			cJSON_AddBoolToObject(a, "first", cJSON_GetArraySize(acts) == 0);

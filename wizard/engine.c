@@ -19,6 +19,8 @@ struct walk {
 
 static const char *auto_answer(const struct wiz_flow *f, const cJSON *session, const char *id,
 			       const char **source);
+static const char *auto_answer_walk(const struct wiz_flow *f, const cJSON *session,
+				    const char *id, const char **source);
 
 static const char *label_of(const struct wiz_flow *f, const char *node, const char *value)
 {
@@ -182,17 +184,14 @@ static void truncate_steps(cJSON *session, int keep)
 	}
 }
 
-/* A value that can answer node without asking: a correction, a preset, a detected value. */
+/* A value that can answer node without asking: a correction, a preset, a detected value. (The
+ * answers a change set aside are not among them: those come back only on the walk itself,
+ * auto_answer_walk, never into an outcome's settled answers.) */
 static const char *auto_answer(const struct wiz_flow *f, const cJSON *session, const char *id,
 			       const char **source)
 {
 	const cJSON *node = wiz_node(f, id);
 	const char *v = wiz_str(cJSON_GetObjectItemCaseSensitive(session, "corrections"), id);
-	if (v && wiz_valid_answer(node, v)) {
-		*source = "answered";
-		return v;
-	}
-	v = wiz_str(cJSON_GetObjectItemCaseSensitive(session, "remembered"), id);
 	if (v && wiz_valid_answer(node, v)) {
 		*source = "answered";
 		return v;
@@ -209,6 +208,19 @@ static const char *auto_answer(const struct wiz_flow *f, const cJSON *session, c
 		return v;
 	}
 	return NULL;
+}
+
+/* On the walk (and as a question's default): an answer the person gave before a change comes
+ * first, when it is still offered; else what auto_answer finds. */
+static const char *auto_answer_walk(const struct wiz_flow *f, const cJSON *session,
+				    const char *id, const char **source)
+{
+	const char *v = wiz_str(cJSON_GetObjectItemCaseSensitive(session, "remembered"), id);
+	if (v && wiz_valid_answer(wiz_node(f, id), v)) {
+		*source = "answered";
+		return v;
+	}
+	return auto_answer(f, session, id, source);
 }
 
 static void add_step(cJSON *session, const char *node, const char *answer, const char *source,
@@ -232,7 +244,7 @@ static void advance(const struct wiz_flow *f, cJSON *session)
 		truncate_steps(session, w.consumed);
 		const char *source = NULL, *value = NULL;
 		if (w.current && !(hold && !strcmp(hold, w.current)))
-			value = auto_answer(f, session, w.current, &source);
+			value = auto_answer_walk(f, session, w.current, &source);
 		if (value)
 			add_step(session, w.current, value, source, 0);
 		walk_release(&w);
@@ -485,7 +497,7 @@ cJSON *wiz_view(const struct wiz_flow *f, const cJSON *session, const char *id)
 		else
 			cJSON_AddNullToObject(v, "detected");
 		const char *source;
-		const char *pre = auto_answer(f, session, w.current, &source);
+		const char *pre = auto_answer_walk(f, session, w.current, &source);
 		cJSON_AddStringToObject(v, "value", pre ? pre : "");
 	} else {
 		cJSON_AddNullToObject(v, "node");

@@ -1,8 +1,11 @@
 @echo off
-rem koffix: Group Policy computer start-up script. Writes this PC's scan (read-only) to a share:
-rem   Computer Configuration > Policies > Windows Settings > Scripts > Startup
+rem koffix: Group Policy script that writes this PC's scan (read-only) to a share. Best as a
+rem user LOGON script, so that the scan sees the person's Outlook profiles:
+rem   User Configuration > Policies > Windows Settings > Scripts > Logon
 rem   Script: koffix-startup.cmd   Parameters: \\files\koffix-scans
-rem The script runs as the computer account: give Domain Computers write access to the share.
+rem (give Domain Users write access, Creator Owner full control, to the share). As a computer
+rem start-up script it runs as SYSTEM and cannot see the user's settings: readiness then says
+rem "cannot tell" for those checks.
 rem Then, on the administrator's machine: koffix fleet import \\files\koffix-scans
 setlocal
 set "SHARE=%~1"

@@ -24,9 +24,18 @@ if ($LASTEXITCODE -eq 0) { Write-Output 'koffix: no problem found'; exit 0 }
 if ($LASTEXITCODE -ne 1) { Write-Output "koffix: the scan could not run (exit $LASTEXITCODE)"; exit 1 }
 $scan = Get-Content $out -Raw | ConvertFrom-Json
 
+# As SYSTEM (Intune's default), the person's own settings are out of reach: the repairs of a
+# user's profile and cache need "Run this script using the logged-on credentials".
+$isSystem = [Security.Principal.WindowsIdentity]::GetCurrent().IsSystem
+$userScope = @('rebuild-profile', 'reset-koff-cache')
+
 foreach ($finding in ($scan.findings | Where-Object severity -eq 'problem')) {
     foreach ($action in $finding.actions) {
         if ($allowed -notcontains $action.id) { continue }
+        if ($isSystem -and $userScope -contains $action.id) {
+            Write-Output "koffix: $($action.id) repairs the signed-in user's settings: run this remediation with the logged-on credentials"
+            continue
+        }
         $params = @()
         if ($action.params) {
             foreach ($p in $action.params.PSObject.Properties) {

@@ -555,6 +555,21 @@ static void test_runner(void)
 		struct kx_policy none;
 		kx_policy_from_json(&none, NULL);
 		T_OK(kx_policy_allows(&none, "rebuild-profile"));
+		/* A limit that is there but empty, unreadable or too long allows nothing. */
+		char big[2100];
+		memset(big, 'a', sizeof big - 1);
+		big[sizeof big - 1] = '\0';
+		const char *limits[] = { "{\"AllowedRepairs\": \"\"}", "{\"AllowedRepairs\": null}",
+					 "{\"AllowedRepairs\": 7}" };
+		for (size_t k = 0; k < 4; k++) {
+			cJSON *lv = k < 3 ? cJSON_Parse(limits[k]) : cJSON_CreateObject();
+			if (k == 3)
+				cJSON_AddStringToObject(lv, "AllowedRepairs", big);
+			struct kx_policy lp;
+			kx_policy_from_json(&lp, lv);
+			T_CHECK(lp.allowed_set && !kx_policy_allows(&lp, "check-dll"), "limit %zu", k);
+			cJSON_Delete(lv);
+		}
 		kx_policy_read(&none);
 #ifdef _WIN32
 		T_OK(none.available);

@@ -151,6 +151,10 @@ static void test_outcome_situations(void)
 		{ "no_kerio_at_all", FLEET_READY, "connector", "ok" },
 		{ "version_unknown", FLEET_UNKNOWN, "connector", "unknown" },
 		{ "bitness_unknown", FLEET_UNKNOWN, "bitness", "unknown" },
+		{ "short_version", FLEET_UNKNOWN, "connector", "unknown" },
+		/* Scanned as SYSTEM (a start-up script): the user's Outlook is not known. */
+		{ "scanned_as_system", FLEET_UNKNOWN, "outlook", "unknown" },
+		{ "removed_as_system", FLEET_UNKNOWN, "connector", "unknown" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *o = cases[i].outcome;
@@ -173,6 +177,15 @@ static void test_outcome_situations(void)
 			pc.connector[0] = '\0';
 		else if (!strcmp(o, "bitness_unknown"))
 			pc.connector_bits[0] = '\0';
+		else if (!strcmp(o, "short_version"))
+			snprintf(pc.connector, sizeof pc.connector, "10.0");
+		else if (!strcmp(o, "scanned_as_system"))
+			pc.user_unseen = true;
+		else if (!strcmp(o, "removed_as_system")) {
+			pc.user_unseen = true;
+			pc.connector_installed = pc.kerio_profile = false;
+			pc.connector[0] = '\0';
+		}
 		else if (cases[i].want == FLEET_NOT_READY) {
 			pc.problems = 1;
 			snprintf(pc.first_problem, sizeof pc.first_problem, "%s", o);
@@ -250,6 +263,9 @@ static void test_store(void)
 	write_text(share, "foreign.json", "{\"name\": \"not a scan\"}");
 	write_text(share, "list.json", "[1, 2, 3]");
 	write_text(share, "notes.txt", "not a scan, not .json");
+	/* A scan from the future would pin PC-B's row for good; one with an offset sorts wrong. */
+	write_scan(share, "future.json", "PC-B", "2999-01-01T00:00:00Z", "9.4.1");
+	write_scan(share, "offset.json", "PC-B", "2026-11-30T10:00:00+02:00", "9.4.1");
 	struct fleet_store *f = fleet_open(db, err, sizeof err);
 	T_CHECK(f != NULL, "%s", err);
 	if (!f)
@@ -276,7 +292,9 @@ static void test_store(void)
 	T_INT(fleet_import_dir(f, NULL, share, &rep, &log), 0);
 	T_INT(rep.imported, 3);
 	T_INT(rep.older, 2);
-	T_INT(rep.skipped, 3);
+	T_INT(rep.skipped, 5);
+	T_CONTAINS(buf_cstr(&log), "future.json: its time is not a UTC time");
+	T_CONTAINS(buf_cstr(&log), "offset.json: its time is not a UTC time");
 	T_CONTAINS(buf_cstr(&log), "broken.json: not JSON");
 	T_CONTAINS(buf_cstr(&log), "foreign.json: not a koffix scan");
 	T_CONTAINS(buf_cstr(&log), "list.json: not a koffix scan");
@@ -291,6 +309,7 @@ static void test_store(void)
 	T_INT(fleet_import_dir(f, NULL, share, &again, &log), 0);
 	T_INT(again.imported, 1);
 	T_INT(again.older, 5);
+	T_INT(again.skipped, 5);
 	buf_release(&log);
 
 	struct fleet_targets t;

@@ -90,7 +90,7 @@ def shortcuts(pfx):
         glob.glob(os.path.join(pfx.path, "drive_c", USER_SHORTCUT))
 
 
-def test_install(pfx, newer):
+def test_install(pfx, newer, same):
     p = pfx.wine(["msiexec", "/i", winpath(MSI), "/qn"])
     t.check("msiexec /i /qn: exit 0", p.returncode == 0, (p.returncode, p.stderr[-300:]))
     exe = pfx.unix(INSTALL + r"\koffix.exe")
@@ -155,6 +155,12 @@ def test_install(pfx, newer):
     t.check("the start-up script without a share: exit 64, says how", p.returncode == 64
             and "usage" in p.stderr, (p.returncode, p.stderr[-200:]))
 
+    # A rebuild of the same version replaces it (no second entry).
+    p = pfx.wine(["msiexec", "/i", winpath(same), "/qn"])
+    entries = koffix_entries(pfx)
+    t.check("a rebuild of the same version replaces it: one entry", p.returncode == 0
+            and len(entries) == 1 and entries[0][1] == "0.1.0", (p.returncode, entries))
+
     # A newer build upgrades this one.
     p = pfx.wine(["msiexec", "/i", winpath(newer), "/qn"])
     entries = koffix_entries(pfx)
@@ -188,10 +194,15 @@ def main():
                        text=True, env=dict(os.environ, KOFFIX_MSI_VERSION="0.1.1",
                                            KOFFIX_MSI_OUT=newer))
     t.check("a newer build of the package", p.returncode == 0 and os.path.exists(newer), p.stderr)
+    same = os.path.join(work, "koffix-win64-rebuilt.msi")
+    p = subprocess.run([os.path.join(ROOT, "scripts", "windows-msi.sh")], capture_output=True,
+                       text=True, env=dict(os.environ, KOFFIX_MSI_OUT=same))
+    t.check("a rebuild of the package, same version", p.returncode == 0 and os.path.exists(same),
+            p.stderr)
     testbed = tb.build()
     pfx = tb.Prefix(testbed, "msi")
     try:
-        test_install(pfx, newer)
+        test_install(pfx, newer, same)
     finally:
         pfx.close()
         shutil.rmtree(work, ignore_errors=True)

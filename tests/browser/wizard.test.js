@@ -128,9 +128,35 @@ async function keyboardOnly(browser, base) {
   await ctx.close();
 }
 
+// An antivirus report with nothing known about the file reaches the DLL check: the outcome's
+// first button opens it, with the session, so the result goes into the ticket.
+async function antivirusPath(browser, base) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(base.launch);
+  await page.goto(`${base.url}/wizard`);
+  await page.getByRole('button', { name: /start/i }).click();
+  await page.waitForSelector('#wizard-heading');
+  await answer(page, 'av_flagged');
+  await answer(page, 'unknown');
+  await answer(page, 'unknown');
+  await answer(page, 'yes');
+  const h = await page.locator('#wizard-heading').textContent();
+  t.check('antivirus, nothing known: the check-the-file diagnosis', /check the reported file/i.test(h), h);
+  const first = page.locator('.wizard-outcome a.button').first();
+  t.check('antivirus: the first button is the recommended one',
+    /button-primary/.test(await first.getAttribute('class')), await first.getAttribute('class'));
+  await first.click();
+  await page.waitForURL(/\/dll-check\?session=[0-9a-f]{32}$/);
+  t.check('antivirus: it opens the DLL check for this session',
+    (await page.locator('input[name="session"]').count()) === 1, page.url());
+  await ctx.close();
+}
+
 withServer(t, async (browser, srv, url) => {
   const base = { launch: srv.url, url };
   await walk(browser, base, true);
   await walk(browser, base, false);
   await keyboardOnly(browser, base);
+  await antivirusPath(browser, base);
 });

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,27 +11,29 @@
 #include "buf.h"
 #include "util.h"
 
-static enum log_level min_level = LOG_INFO;
-static int level_from_env = -1;
+/* Read by every server thread: atomic, and KOFFIX_LOG read once (pthread_once). */
+static _Atomic int min_level = LOG_INFO;
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
 
 static const char *level_name[] = { "debug", "info", "warn", "error" };
 
 void log_set_level(enum log_level level)
 {
-	min_level = level;
+	atomic_store(&min_level, (int)level);
+}
+
+static void level_from_env(void)
+{
+	const char *e = getenv("KOFFIX_LOG");
+	for (int i = 0; e && i < 4; i++)
+		if (strcmp(e, level_name[i]) == 0)
+			atomic_store(&min_level, i);
 }
 
 static bool enabled(enum log_level level)
 {
-	if (level_from_env < 0) {
-		const char *e = getenv("KOFFIX_LOG");
-		level_from_env = (int)min_level;
-		for (int i = 0; e && i < 4; i++)
-			if (strcmp(e, level_name[i]) == 0)
-				level_from_env = i;
-		min_level = (enum log_level)level_from_env;
-	}
-	return level >= min_level;
+	pthread_once(&env_once, level_from_env);
+	return (int)level >= atomic_load(&min_level);
 }
 
 static void add_value(struct buf *b, const char *v)

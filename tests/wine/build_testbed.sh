@@ -7,8 +7,9 @@
 #               folder for the profile "Outlook", and a stand-in OUTLOOK.EXE
 #   msi/        koff-10.0.2-x64.msi, koff-10.0.4-x64.msi, koff-10.0.2-x86.msi, koff-10.0.1-x64.msi
 #               (older), koff-10.0.9-x64-fails.msi (an upgrade whose install fails before it
-#               changes anything), koff-10.0.5-x64-slow.msi (an upgrade that takes about five
-#               seconds), unrelated-1.0.0-x64.msi (another product) (wixl, msibuild)
+#               changes anything), koff-10.0.5-x64-slow.msi (an upgrade that waits, after copying
+#               its files, until the test creates C:\windows\temp\koffix-wait.release),
+#               unrelated-1.0.0-x64.msi (another product) (wixl, msibuild)
 #   bin/        holder.exe (keeps a file open), KofMsp32 builds
 # Scenario tests copy prefix/ (tests/wine/testbed.py) and never change the template.
 set -euo pipefail
@@ -72,10 +73,13 @@ build_msi() {  # VER ARCH [fails|slow|unrelated]
 		msibuild "$tmp/msi/$out.msi" -q "INSERT INTO InstallExecuteSequence (Action, Sequence) VALUES ('FailOnPurpose', 1502)"
 	fi
 	if [[ $kind == slow ]]; then
-		# An install that takes about five seconds after copying its files (a command that
-		# waits), so that a test can stop koffix while Windows Installer works.
-		msibuild "$tmp/msi/$out.msi" -q "INSERT INTO Property (Property, Value) VALUES ('KOFF_WAIT_CMD', 'C:\\windows\\system32\\cmd.exe')"
-		msibuild "$tmp/msi/$out.msi" -q "INSERT INTO CustomAction (Action, Type, Source, Target) VALUES ('WaitOnPurpose', 50, 'KOFF_WAIT_CMD', '/c ping -n 6 127.0.0.1')"
+		# An install that, after copying its files, waits until the test lets it go (holder.exe,
+		# copied into the prefix as koffix-test-wait.exe: it writes koffix-wait.ready, then waits
+		# for koffix-wait.release, at most 120 s), so that a test can stop koffix while Windows
+		# Installer works, whatever the machine's speed. (A timed wait, `ping -n 6`, was not:
+		# on a busy machine the install sometimes ended before koffix could be stopped.)
+		msibuild "$tmp/msi/$out.msi" -q "INSERT INTO Property (Property, Value) VALUES ('KOFF_WAIT_CMD', 'C:\\windows\\koffix-test-wait.exe')"
+		msibuild "$tmp/msi/$out.msi" -q "INSERT INTO CustomAction (Action, Type, Source, Target) VALUES ('WaitOnPurpose', 50, 'KOFF_WAIT_CMD', 'C:\\windows\\temp\\koffix-wait.lock C:\\windows\\temp\\koffix-wait.ready C:\\windows\\temp\\koffix-wait.release 120')"
 		msibuild "$tmp/msi/$out.msi" -q "INSERT INTO InstallExecuteSequence (Action, Sequence) VALUES ('WaitOnPurpose', 4001)"
 	fi
 }
@@ -103,6 +107,8 @@ office="$c/Program Files/Microsoft Office/root/Office16"
 mkdir -p "$office"
 cp "$tmp/MAPISVC.INF" "$office/MAPISVC.INF"
 cp "$tmp/bin/holder.exe" "$office/OUTLOOK.EXE"
+cp "$tmp/bin/holder.exe" "$c/windows/koffix-test-wait.exe"
+mkdir -p "$c/windows/temp"
 lad=$(wine cmd /c echo %LOCALAPPDATA% | tr -d '\r')
 lad_unix=$(winepath -u "$lad")
 cache_dir="$lad_unix/Kerio/Outlook Connector/Outlook"

@@ -732,62 +732,45 @@ def test_sabotage(pfx):
     t.check("agent: an unknown step kind is refused", rc == 1, ev)
 
 
+WAIT = r"C:\windows\temp\koffix-wait"  # the slow package's wait: .ready, then until .release
+
+
 def kill_during_install(pfx):
     """Starts the reinstall and kills koffix while Windows Installer installs in step 6: once
-    koffix has said that step 6 started and the install's log exists in the run's backups.
-    The moment comes from koffix's own progress lines on stderr (a file, not a pipe: Wine's
-    services would inherit a pipe) and from that file; the package (koff-10.0.5-x64-slow.msi)
-    waits about five seconds after copying its files, so that the install is still going when
-    koffix dies; an agent merely seen in /proc may still be starting (Wine leaves a child
-    whose creator died during its start-up hanging). Returns the run id
-    (None unless koffix died inside step 6), whether koffix ended on its own first, and what
-    it said."""
+    koffix has said that step 6 started and the package (koff-10.0.5-x64-slow.msi) has copied
+    its files and is waiting. The package waits until this test lets it go (it writes
+    koffix-wait.ready and waits for koffix-wait.release, build_testbed.sh), so the moment does
+    not depend on the machine's speed; koffix's progress lines are read from a file, not a
+    pipe (Wine's services would inherit a pipe). Once koffix is dead the install is let go, so
+    that the orphaned agent finishes it. Returns the run id (None unless koffix died inside
+    step 6) and what koffix said."""
     mark, done = "\nkoffix: step 6 started:", re.compile(r"^koffix: step 6 (?!started)", re.M)
     first = re.compile(r"^koffix: run ([0-9a-f]{32})\r?$", re.M)
+    ready, release = pfx.unix(WAIT + ".ready"), pfx.unix(WAIT + ".release")
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen([*pfx.koffix_cmd(), "actions", "run", "reinstall-koff", "--param",
                                  "installer=" + pfx.msi("koff-10.0.5-x64-slow.msi"), "--param",
                                  "previous_installer=" + pfx.msi("koff-10.0.2-x64.msi"), "--yes"],
                                 env=pfx.koffix_env(), stdout=out, stderr=subprocess.STDOUT)
-        said, deadline = "", time.time() + 120
-        while time.time() < deadline:
-            ended = proc.poll() is not None
+        said, deadline = "", time.time() + 100  # the package gives up waiting after 120 s
+        while time.time() < deadline and proc.poll() is None:
             out.seek(0)
             said = out.read().decode("utf-8", "replace")
-            m = first.search(said)
-            if ended or (m and mark in said
-                         and os.path.exists(os.path.join(backups(pfx, m.group(1)), "install.log"))):
+            if mark in said and os.path.exists(ready):
                 break
-            time.sleep(0.005)
-        ended = proc.poll() is not None
+            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        open(release, "w").close()
         out.seek(0)
         said = out.read().decode("utf-8", "replace")
     m = first.search(said)
     inside = m and mark in said and not done.search(said)
-    return (m.group(1) if inside else None), ended, said
+    return (m.group(1) if inside else None), said
 
 
 def test_killed_mid_run(pfx):
-    run, ended, said = kill_during_install(pfx)
-    if not run and ended:
-        # The run ended on its own before koffix could be killed inside step 6: it failed
-        # before the install (and was rolled back), or, on a busy machine, the slow package's
-        # install finished first. This scenario needs the install under way: the machine is
-        # put back as it was (a finished run is undone, which reinstalls 10.0.2) and it tries
-        # once more from the same start.
-        print(f"   killed: the run ended before koffix could be killed in step 6; once more. "
-              f"It said:\n{said[-1500:]}", file=sys.stderr)
-        m = re.search(r"^koffix: run ([0-9a-f]{32})\r?$", said, re.M)
-        if m:
-            state = json.loads(pfx.koffix("--json", "actions", "show", m.group(1)).stdout
-                               or "{}").get("state")
-            if state in ("succeeded", "failed"):
-                u = pfx.koffix("--json", "actions", "undo", m.group(1), "--yes")
-                print(f"   killed: the finished run undone first: exit {u.returncode}",
-                      file=sys.stderr)
-        run, ended, said = kill_during_install(pfx)
+    run, said = kill_during_install(pfx)
     t.check("killed: koffix died while step 6 upgraded in place", run is not None,
             said[-1500:])
     if not run:

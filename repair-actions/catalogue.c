@@ -32,9 +32,26 @@ struct ra_catalogue *ra_catalogue_load(const char *path, char *err, size_t errle
 		if (!kx_json_str(a, "id") || !kx_json_str(a, "title") ||
 		    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(a, "params")))
 			ok = false;
+	/* A choice's value_labels, where given, name values of that choice with strings. */
+	const cJSON *t, *l, *typed = ok ? types : NULL;
+	cJSON_ArrayForEach(t, typed) {
+		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(t, "value_labels");
+		if (labels && !cJSON_IsObject(labels)) {
+			ok = false;
+			continue;
+		}
+		cJSON_ArrayForEach(l, labels) {
+			bool known = false;
+			const cJSON *v;
+			cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(t, "values"))
+				known |= cJSON_IsString(v) && !strcmp(v->valuestring, l->string);
+			if (!known || !cJSON_IsString(l) || !l->valuestring[0])
+				ok = false;
+		}
+	}
 	if (!ok) {
 		snprintf(err, errlen, "'%s' is not a repair catalogue ({\"actions\": [...]} with id, "
-			 "title and params each)", path);
+			 "title and params each; a choice's value_labels name its values)", path);
 		cJSON_Delete(root);
 		return NULL;
 	}
@@ -65,6 +82,14 @@ const char *ra_param_label(const struct ra_catalogue *c, const char *name)
 	const cJSON *def = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(c->root, "params"), name);
 	return kx_json_str_or(def, "label", name);
+}
+
+const char *ra_param_value_label(const struct ra_catalogue *c, const char *name,
+				 const char *value)
+{
+	const cJSON *def = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(c->root, "params"), name);
+	return kx_json_str_or(cJSON_GetObjectItemCaseSensitive(def, "value_labels"), value, value);
 }
 
 cJSON *ra_catalogue_list(const struct ra_catalogue *c)

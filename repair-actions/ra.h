@@ -67,6 +67,9 @@ cJSON *ra_catalogue_list(const struct ra_catalogue *c);
 const cJSON *ra_action(const struct ra_catalogue *c, const char *id);
 /* A parameter's name for people ("Office bitness" for office_bitness): its "label", else name. */
 const char *ra_param_label(const struct ra_catalogue *c, const char *name);
+/* A choice value in people's words (the catalogue's value_labels), else the value itself. */
+const char *ra_param_value_label(const struct ra_catalogue *c, const char *name,
+				 const char *value);
 
 /*
  * Validates params (an object of strings; may be NULL) for action id. On success *clean gets

@@ -477,6 +477,8 @@ static cJSON *review_context(struct http_req *r, const char *id, const cJSON *gi
 		cJSON_ArrayForEach(v, values) {
 			cJSON *x = cJSON_CreateObject();
 			cJSON_AddStringToObject(x, "value", v->valuestring);
+			cJSON_AddStringToObject(x, "text", ra_param_value_label(r->app->actions,
+									      e->string, v->valuestring));
 			cJSON_AddBoolToObject(x, "selected", !strcmp(v->valuestring, value));
 			cJSON_AddItemToArray(vs, x);
 		}

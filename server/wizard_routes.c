@@ -350,6 +350,12 @@ static cJSON *page_context(struct http_req *r, struct wiz_flow *f, cJSON *view, 
 			cJSON_ArrayForEach(pp, params) {
 				const char *pname = kx_json_str(pp, "name"), *pval = kx_json_str(pp, "value");
 				cJSON_AddStringToObject(pp, "label", ra_param_label(r->app->actions, pname));
+				const char *said = ra_param_value_label(r->app->actions, pname, pval);
+				if (said != pval) {
+					cJSON_ReplaceItemInObjectCaseSensitive(pp, "value",
+						cJSON_CreateString(said));
+					continue;   /* pval was the replaced value */
+				}
 				const cJSON *step;
 				cJSON_ArrayForEach(step, cJSON_GetObjectItemCaseSensitive(view, "path"))
 					if (!strcmp(kx_json_str_or(step, "node", ""), pname) &&

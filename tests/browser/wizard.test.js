@@ -3,6 +3,7 @@
 // answer, a different outcome; once with JavaScript (no full page loads) and once without.
 'use strict';
 
+const fs = require('fs');
 const path = require('path');
 const { answer, checks, outDir, withServer } = require('./lib');
 
@@ -128,6 +129,85 @@ async function keyboardOnly(browser, base) {
   await ctx.close();
 }
 
+// After the diagnosis, the keyboard alone carries on: the recommended repair's review (a
+// missing parameter typed in, the plan shown, consent ticked with Space, the repair started),
+// its result page, Contact support and the e-mail for the helpdesk, downloaded with Enter.
+async function keyboardRepairAndTicket(browser, base) {
+  const ctx = await browser.newContext({ acceptDownloads: true });
+  const page = await ctx.newPage();
+  await page.goto(base.launch);
+  const csrf = (await (await page.request.get(`${base.url}/api/csrf`)).json()).token;
+  const created = await page.request.post(`${base.url}/api/wizard`, {
+    headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+    data: { scan: false, answers: { symptom: 'stuck_loading_profile', dll_present: 'yes',
+      outlook_kind: 'classic', office_version: '365', office_bitness: 'x64', windows_version: '10',
+      recent_update: 'none', koff_version: '10.0.6', koff_bitness: 'x64', server_version: '10.0.6' } },
+  });
+  const st = await created.json();
+  const sid = st.id || st.session;
+  t.check('keyboard repair: the session is at the damaged-profile diagnosis',
+    created.status() === 201 && (st.outcome || {}).id === 'profile_corrupt', JSON.stringify(st).slice(0, 200));
+  await page.goto(`${base.url}/wizard/${sid}`);
+  const focused = () => page.evaluate(() => {
+    const e = document.activeElement;
+    return e ? { tag: e.tagName, cls: e.className, text: (e.textContent || '').trim(), name: e.name || '',
+      type: e.type || '', href: e.getAttribute('href') || '', id: e.id } : {};
+  });
+  const tabTo = async (test, what) => {
+    for (let i = 0; i < 120; i++) {
+      await page.keyboard.press('Tab');
+      if (test(await focused())) return true;
+    }
+    t.check(`keyboard repair: Tab reaches ${what}`, false, JSON.stringify(await focused()));
+    return false;
+  };
+  await page.evaluate(() => document.querySelector('#wizard-heading').focus());
+  if (!await tabTo((f) => /button-primary/.test(f.cls), 'the recommended repair')) return ctx.close();
+  const first = await focused();
+  t.check('keyboard repair: the first button is the cache reset\'s review',
+    /\/actions\/reset-koff-cache\?session=/.test(first.href), first.href);
+  await Promise.all([page.waitForURL(/\/actions\/reset-koff-cache/), page.keyboard.press('Enter')]);
+
+  // The profile is not something the wizard asked: typed in, then the plan.
+  if (await page.locator('#param-profile').count()) {
+    if (!await tabTo((f) => f.id === 'param-profile', 'the profile field')) return ctx.close();
+    await page.keyboard.type('Outlook');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#action-confirm');
+  }
+  t.check('keyboard repair: the plan and its consent are on the page',
+    (await page.locator('#action-confirm').count()) === 1);
+  if (!await tabTo((f) => f.id === 'action-confirm', 'the consent checkbox')) return ctx.close();
+  await page.keyboard.press('Space');
+  t.check('keyboard repair: Space ticks the consent', await page.locator('#action-confirm').isChecked());
+  if (!await tabTo((f) => /action-run-button/.test(f.cls), 'the run button')) return ctx.close();
+  await Promise.all([page.waitForURL(/\/runs\/[0-9a-f]{32}$/), page.keyboard.press('Enter')]);
+  // The page's state class shows one wording (style.css, .run-state-STATE [data-when]).
+  const shown = () => [...document.querySelectorAll('.run-banner-title [data-when]')]
+    .filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.dataset.when + ':' + e.textContent);
+  await page.waitForFunction((f) => new Function(`return (${f})()`)()
+    .some((w) => !/^(queued|running):/.test(w)), shown.toString(), { timeout: 30000 });
+  const said = (await page.evaluate(shown)).join(' ');
+  t.check('keyboard repair: the run finishes and says so', /ready|succeeded/i.test(said), said);
+
+  if (!await tabTo((f) => /\/ticket$/.test(f.href), 'Contact support')) return ctx.close();
+  await Promise.all([page.waitForURL(/\/wizard\/[0-9a-f]{32}\/ticket$/), page.keyboard.press('Enter')]);
+  if (!await tabTo((f) => /button-primary/.test(f.cls) && /format=eml/.test(f.href), 'the e-mail download')) {
+    return ctx.close();
+  }
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  const file = path.join(outDir, 'ticket-keyboard.eml');
+  await download.saveAs(file);
+  // The message's plain-text part (base64): the diagnosis, and the repair that was run.
+  const raw = fs.readFileSync(file, 'utf8');
+  const m = /Content-Type: text\/plain[^]*?\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(raw);
+  const text = m ? Buffer.from(m[1].replace(/\s+/g, ''), 'base64').toString('utf8') : '';
+  t.check('keyboard repair: Enter downloads the e-mail, with the diagnosis and the repair run',
+    (await download.suggestedFilename()).endsWith('.eml') && /profile_corrupt/.test(text)
+      && /reset-koff-cache/.test(text), `${await download.suggestedFilename()} ${text.slice(-600)}`);
+  await ctx.close();
+}
+
 // An antivirus report with nothing known about the file reaches the DLL check: the outcome's
 // first button opens it, with the session, so the result goes into the ticket.
 async function antivirusPath(browser, base) {
@@ -158,5 +238,6 @@ withServer(t, async (browser, srv, url) => {
   await walk(browser, base, true);
   await walk(browser, base, false);
   await keyboardOnly(browser, base);
+  await keyboardRepairAndTicket(browser, base);
   await antivirusPath(browser, base);
 });

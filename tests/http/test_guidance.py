@@ -140,8 +140,14 @@ def main():
             got, html = outcome_page(srv, tok, {"scan": scan})
             check_outcome(want, got, html)
         got, html = outcome_page(srv, tok, {"scan": False, "answers": dict(BASE, koff_bitness="x86")})
-        t.check("parameters in words: Office bitness 64-bit", "<dt>Office bitness</dt><dd>64-bit</dd>"
-                in html, re.findall(r"<dt>.*?</dd>", html)[:4])
+        t.check("parameters in words: Office bitness 64-bit (x64)",
+                "<dt>Office bitness</dt><dd>64-bit (x64)</dd>" in html,
+                re.findall(r"<dt>.*?</dd>", html)[:4])
+        r = srv.get("/actions/reinstall-koff?office_version=365&office_bitness=x64")
+        opts = re.findall(r"<option value=\"([^\"]*)\"[^>]*>([^<]*)</option>", r.text)
+        t.check("the review form: each choice in words, the value kept for the form",
+                ("365", "Microsoft 365") in opts and ("x64", "64-bit (x64)") in opts
+                and all(v != text for v, text in opts if v), opts)
 
         r = srv.get("/wizard", cookies={})
         t.check("without the token: 401, 'Open koffix again', no token jargon", r.status == 401

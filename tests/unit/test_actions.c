@@ -344,6 +344,37 @@ static void note_step(void *ctx, const char *run, int n, const char *title, cons
 	buf_addf(seen, "%d %s|", n, state);
 }
 
+/* Choice values in people's words; a catalogue whose value_labels name no value of the choice,
+ * or are not strings, is refused at load. */
+static void test_value_labels(void)
+{
+	T_STR(ra_param_value_label(cat, "office_bitness", "x64"), "64-bit (x64)");
+	T_STR(ra_param_value_label(cat, "office_version", "365"), "Microsoft 365");
+	T_STR(ra_param_value_label(cat, "office_bitness", "arm64"), "arm64");
+	T_STR(ra_param_value_label(cat, "profile", "Outlook"), "Outlook");
+	T_STR(ra_param_value_label(cat, "no_such_param", "x"), "x");
+	static const char *const bad[] = {
+		"{\"x\": {\"type\": \"choice\", \"values\": [\"a\"], \"value_labels\": {\"b\": \"B\"}}}",
+		"{\"x\": {\"type\": \"choice\", \"values\": [\"a\"], \"value_labels\": {\"a\": 1}}}",
+		"{\"x\": {\"type\": \"choice\", \"values\": [\"a\"], \"value_labels\": {\"a\": \"\"}}}",
+		"{\"x\": {\"type\": \"choice\", \"values\": [\"a\"], \"value_labels\": [\"A\"]}}",
+	};
+	char dir[200], path[256], err[256];
+	T_INT(t_tmpdir(dir, sizeof dir, "test-ra-labels"), 0);
+	snprintf(path, sizeof path, "%s/catalogue.json", dir);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		FILE *f = fopen(path, "w");
+		T_OK(f != NULL);
+		if (!f)
+			return;
+		fprintf(f, "{\"params\": %s, \"actions\": []}", bad[i]);
+		fclose(f);
+		struct ra_catalogue *c = ra_catalogue_load(path, err, sizeof err);
+		T_CHECK(c == NULL && strstr(err, "value_labels"), "case %zu: %s", i, err);
+		ra_catalogue_free(c);
+	}
+}
+
 static void test_runner(void)
 {
 	char dir[200], db[256];
@@ -608,6 +639,7 @@ int main(void)
 	test_validation();
 	test_cmd_quoting();
 	test_consent();
+	test_value_labels();
 	test_checks();
 	test_runner();
 	cJSON *list = ra_catalogue_list(cat);

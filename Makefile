@@ -84,7 +84,7 @@ AGENT_SRCS := agent/main.c agent/json.c agent/util.c agent/reg.c agent/steps.c a
 AGENT_RC   := agent/agent.rc
 WINDRES    ?= $(MINGW:gcc=windres)
 AGENT_CFLAGS := -std=c11 -municode -DUNICODE -D_UNICODE -D_WIN32_WINNT=0x0601 $(WARN) -O2 -g0 -MMD -MP
-AGENT_LIBS := -lmsi -ladvapi32 -lbcrypt -lversion -lshell32
+AGENT_LIBS := -lmsi -ladvapi32 -lbcrypt -lversion -lshell32 -lwtsapi32
 AGENT_OBJS := $(AGENT_SRCS:%.c=build/mingw/%.o) build/mingw/agent/agent.res
 AGENT_EXE  := koffix-agent.exe
 HAVE_MINGW := $(shell command -v $(MINGW) >/dev/null 2>&1 && echo yes)

@@ -175,6 +175,15 @@ int verified(struct step *st, const wchar_t *fmt, ...);
 
 /* %LOCALAPPDATA% of the signed-in user. */
 const wchar_t *local_appdata(void);
+/*
+ * The user whose settings the scan reads: HKEY_CURRENT_USER and local_appdata() unless the scan
+ * runs as LocalSystem (an Intune script, a start-up script), where it reads the signed-in
+ * user's hive under HKEY_USERS and that user's local application data instead (scan.c sets
+ * it; repairs never do: they act for the user who runs them).
+ */
+void set_scan_user(HKEY root, const wchar_t *appdata);
+HKEY user_hive(void);
+const wchar_t *user_local_appdata(void);
 /* Creates dir and its parents; 0 or a Win32 error. */
 DWORD mkdir_p(const wchar_t *dir);
 bool file_exists(const wchar_t *path);

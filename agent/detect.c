@@ -133,7 +133,7 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 		wchar_t pref[128];
 		_snwprintf(pref, 128, L"Software\\Microsoft\\Office\\%ls\\Outlook\\Preferences", key);
 		pref[127] = 0;
-		bool is_new = RegGetValueW(HKEY_CURRENT_USER, pref, L"UseNewOutlook", RRF_RT_REG_DWORD,
+		bool is_new = RegGetValueW(user_hive(), pref, L"UseNewOutlook", RRF_RT_REG_DWORD,
 					   NULL, &use_new, &len) == 0 && use_new == 1;
 		json_add_str(answers, "outlook_kind", is_new ? L"new" : L"classic");
 		json_add_str(&o, "outlook_kind", is_new ? L"new" : L"classic");
@@ -185,10 +185,10 @@ static void profiles(struct sb *facts, const wchar_t *office_key)
 		_snwprintf(key, 256, L"Software\\Microsoft\\Office\\%ls\\Outlook\\Profiles", office_key);
 		_snwprintf(dkey, 256, L"Software\\Microsoft\\Office\\%ls\\Outlook", office_key);
 	}
-	reg_get_sz(HKEY_CURRENT_USER, dkey, L"DefaultProfile", KEY_WOW64_64KEY, dflt, 256);
+	reg_get_sz(user_hive(), dkey, L"DefaultProfile", KEY_WOW64_64KEY, dflt, 256);
 	struct sb list = { 0 }, kerio = { 0 };
 	HKEY h;
-	if (RegOpenKeyExW(HKEY_CURRENT_USER, key, 0, KEY_READ, &h) == 0) {
+	if (RegOpenKeyExW(user_hive(), key, 0, KEY_READ, &h) == 0) {
 		wchar_t name[256];
 		for (DWORD i = 0; ; i++) {
 			DWORD nl = 256;

@@ -11,12 +11,14 @@
  */
 #include "agent.h"
 
+#include <sddl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 #include <winevt.h>
+#include <wtsapi32.h>
 
 #define EVENTS_MAX 200            /* per log, newest first */
 #define EVENT_XML_MAX (64 * 1024)
@@ -101,9 +103,9 @@ static void profiles(struct sb *facts, const wchar_t *office_key)
 		_snwprintf(key, 256, L"Software\\Microsoft\\Office\\%ls\\Outlook\\Profiles", office_key);
 		_snwprintf(dkey, 256, L"Software\\Microsoft\\Office\\%ls\\Outlook", office_key);
 	}
-	reg_get_sz(HKEY_CURRENT_USER, dkey, L"DefaultProfile", KEY_WOW64_64KEY, dflt, 256);
+	reg_get_sz(user_hive(), dkey, L"DefaultProfile", KEY_WOW64_64KEY, dflt, 256);
 	HKEY h;
-	LSTATUS rc = RegOpenKeyExW(HKEY_CURRENT_USER, key, 0, KEY_READ, &h);
+	LSTATUS rc = RegOpenKeyExW(user_hive(), key, 0, KEY_READ, &h);
 	struct sb list = { 0 }, o = { 0 };
 	int nprof = 0, nkerio = 0;
 	if (rc == 0) {
@@ -377,7 +379,7 @@ static void new_outlook(struct sb *facts, const wchar_t *office_key)
 	}
 	/* The package repository of this user, as Windows records installed apps. */
 	HKEY h;
-	bool reg_ok = RegOpenKeyExW(HKEY_CURRENT_USER, L"Software\\Classes\\Local Settings\\Software\\"
+	bool reg_ok = RegOpenKeyExW(user_hive(), L"Software\\Classes\\Local Settings\\Software\\"
 				    L"Microsoft\\Windows\\CurrentVersion\\AppModel\\Repository\\"
 				    L"Packages", 0, KEY_READ, &h) == 0;
 	if (reg_ok) {
@@ -395,7 +397,7 @@ static void new_outlook(struct sb *facts, const wchar_t *office_key)
 	_snwprintf(pref, 128, L"Software\\Microsoft\\Office\\%ls\\Outlook\\Preferences",
 		   office_key[0] ? office_key : L"16.0");
 	pref[127] = 0;
-	bool in_use = RegGetValueW(HKEY_CURRENT_USER, pref, L"UseNewOutlook", RRF_RT_REG_DWORD, NULL,
+	bool in_use = RegGetValueW(user_hive(), pref, L"UseNewOutlook", RRF_RT_REG_DWORD, NULL,
 				   &use_new, &len) == 0 && use_new == 1;
 	struct sb o = { 0 };
 	add_bool(&o, "app_installed", installed);
@@ -408,6 +410,133 @@ static void new_outlook(struct sb *facts, const wchar_t *office_key)
 	else
 		source("new_outlook", false, L"neither the package API nor this user's package list "
 		       L"can be read here");
+}
+
+/* ---- whose settings ---- */
+
+/*
+ * A scan run as LocalSystem (Intune runs scripts as SYSTEM by default; a computer start-up
+ * script too) would read SYSTEM's own HKEY_CURRENT_USER: no Outlook profile, no new Outlook,
+ * a cache under the system profile. It reads the signed-in user's instead: the console
+ * session's user, else the first active session's (Remote Desktop), through that session's
+ * token (WTSQueryUserToken, which only LocalSystem may call); that user's hive under
+ * HKEY_USERS, loaded while they are signed in; their local application data from the profile
+ * list. With no one signed in, the per-user sources say so and read nothing.
+ * KOFFIX_TEST_SCAN_USER_SID names the user instead of a session: the tests use it under Wine,
+ * which has no LocalSystem to run as; the scan only reads.
+ */
+struct who {
+	bool system;          /* run as LocalSystem (or the test variable) */
+	bool found;           /* a signed-in user whose hive is loaded and readable */
+	bool remote;          /* that user's session is not the console's */
+	bool roaming;         /* the profile list names a central (roaming) profile */
+	HKEY root;
+	wchar_t user[256], sid[192], appdata[AGENT_PATH], why[512];
+};
+
+static bool local_system(void)
+{
+	HANDLE tok;
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+		return false;
+	union { TOKEN_USER tu; BYTE b[256]; } u;
+	DWORD n = 0;
+	bool is = GetTokenInformation(tok, TokenUser, &u, sizeof u, &n) &&
+		  IsWellKnownSid(u.tu.User.Sid, WinLocalSystemSid);
+	CloseHandle(tok);
+	return is;
+}
+
+/* The user of a session's token: SID string and account name. */
+static bool session_user(DWORD session, struct who *w)
+{
+	HANDLE tok;
+	if (!WTSQueryUserToken(session, &tok))
+		return false;
+	union { TOKEN_USER tu; BYTE b[256]; } u;
+	DWORD n = 0;
+	bool ok = GetTokenInformation(tok, TokenUser, &u, sizeof u, &n);
+	wchar_t *str = NULL;
+	if (ok && ConvertSidToStringSidW(u.tu.User.Sid, &str)) {
+		_snwprintf(w->sid, 192, L"%ls", str);
+		w->sid[191] = 0;
+		LocalFree(str);
+		wchar_t dom[256];
+		DWORD nl = 256, dl = 256;
+		SID_NAME_USE use;
+		if (!LookupAccountSidW(NULL, u.tu.User.Sid, w->user, &nl, dom, &dl, &use))
+			w->user[0] = 0;
+	} else {
+		ok = false;
+	}
+	CloseHandle(tok);
+	return ok;
+}
+
+static void find_user(struct who *w)
+{
+	DWORD n = 256;
+	if (!GetUserNameW(w->user, &n))
+		w->user[0] = 0;
+	wchar_t forced[192];
+	DWORD fl = GetEnvironmentVariableW(L"KOFFIX_TEST_SCAN_USER_SID", forced, 192);
+	w->system = (fl > 0 && fl < 192) || local_system();
+	if (!w->system)
+		return;
+	if (fl > 0 && fl < 192) {
+		_snwprintf(w->sid, 192, L"%ls", forced);
+		PSID sid;
+		if (ConvertStringSidToSidW(forced, &sid)) {
+			wchar_t dom[256];
+			DWORD nl = 256, dl = 256;
+			SID_NAME_USE use;
+			if (!LookupAccountSidW(NULL, sid, w->user, &nl, dom, &dl, &use))
+				w->user[0] = 0;
+			LocalFree(sid);
+		}
+	} else {
+		DWORD console = WTSGetActiveConsoleSessionId();
+		bool got = console != 0xFFFFFFFF && session_user(console, w);
+		WTS_SESSION_INFOW *list = NULL;
+		DWORD count = 0;
+		if (!got && WTSEnumerateSessionsW(WTS_CURRENT_SERVER_HANDLE, 0, 1, &list, &count)) {
+			for (DWORD i = 0; i < count && !got; i++)
+				if (list[i].State == WTSActive && session_user(list[i].SessionId, w))
+					got = w->remote = true;
+			WTSFreeMemory(list);
+		}
+		if (!got) {
+			_snwprintf(w->why, 512, L"no one is signed in to this PC");
+			return;
+		}
+	}
+	LSTATUS rc = RegOpenKeyExW(HKEY_USERS, w->sid, 0, KEY_READ, &w->root);
+	if (rc) {
+		_snwprintf(w->why, 512, L"the settings of %ls (HKEY_USERS\\%ls) cannot be read: %ls",
+			   w->user[0] ? w->user : w->sid, w->sid, win_text((DWORD)rc));
+		w->why[511] = 0;
+		return;
+	}
+	wchar_t key[320], raw[AGENT_PATH] = L"", central[AGENT_PATH] = L"";
+	_snwprintf(key, 320, L"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\%ls",
+		   w->sid);
+	key[319] = 0;
+	if (reg_get_sz(HKEY_LOCAL_MACHINE, key, L"ProfileImagePath", KEY_WOW64_64KEY, raw, AGENT_PATH)) {
+		wchar_t dir[AGENT_PATH];
+		DWORD e = ExpandEnvironmentStringsW(raw, dir, AGENT_PATH);
+		if (e > 0 && e <= AGENT_PATH) {
+			_snwprintf(w->appdata, AGENT_PATH, L"%ls\\AppData\\Local", dir);
+			w->appdata[AGENT_PATH - 1] = 0;
+		}
+	}
+	w->roaming = reg_get_sz(HKEY_LOCAL_MACHINE, key, L"CentralProfile", KEY_WOW64_64KEY,
+				central, AGENT_PATH) && central[0];
+	if (!w->user[0]) {   /* the profile folder's name, for want of the account's */
+		const wchar_t *slash = wcsrchr(raw, L'\\');
+		_snwprintf(w->user, 256, L"%ls", slash ? slash + 1 : w->sid);
+		w->user[255] = 0;
+	}
+	w->found = true;
 }
 
 /* ---- disk, session ---- */
@@ -443,9 +572,9 @@ static unsigned long long tree_bytes(const wchar_t *dir, int depth)
 static void disk(struct sb *facts, long long min_free_mb)
 {
 	wchar_t cache[AGENT_PATH];
-	_snwprintf(cache, AGENT_PATH, L"%ls\\Kerio\\Outlook Connector", local_appdata());
+	_snwprintf(cache, AGENT_PATH, L"%ls\\Kerio\\Outlook Connector", user_local_appdata());
 	cache[AGENT_PATH - 1] = 0;
-	const wchar_t *where = dir_exists(cache) ? cache : local_appdata();
+	const wchar_t *where = dir_exists(cache) ? cache : user_local_appdata();
 	ULARGE_INTEGER avail;
 	struct sb o = { 0 };
 	json_add_str(&o, "path", where);
@@ -471,7 +600,7 @@ static void disk(struct sb *facts, long long min_free_mb)
 
 typedef BOOL(WINAPI *profile_type_fn)(DWORD *);
 
-static void session(struct sb *facts)
+static void session(struct sb *facts, const struct who *w)
 {
 	bool remote = GetSystemMetrics(SM_REMOTESESSION) != 0;
 	/* RemoteFX sessions can report themselves local: compare with the console's session. */
@@ -497,11 +626,23 @@ static void session(struct sb *facts)
 	bool fslogix = RegGetValueW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\FSLogix\\Profiles", L"Enabled",
 				    RRF_RT_REG_DWORD | RRF_SUBKEY_WOW6464KEY, NULL, &fsl, &len) == 0 &&
 		       fsl == 1;
+	if (w->system) {
+		/* SYSTEM's own session and profile say nothing about the person's. */
+		remote = w->remote;
+		roaming = w->roaming;
+		known = w->found;
+	}
 	struct sb o = { 0 };
 	add_bool(&o, "remote", remote);
 	add_bool(&o, "roaming", roaming);
 	add_bool(&o, "fslogix", fslogix);
 	add_object(facts, "session", &o);
+	if (w->system && !w->found) {
+		source("session", false, L"koffix ran as SYSTEM and %ls, so there is no person's "
+		       L"session or profile to describe%ls", w->why,
+		       fslogix ? L"; FSLogix profile containers are enabled" : L"");
+		return;
+	}
 	source("session", true, L"%ls session; %ls profile%ls", remote ? L"a Remote Desktop" :
 	       L"a local", !known ? L"the profile type is unknown:" : roaming ? L"a roaming" :
 	       L"a local", fslogix ? L"; FSLogix profile containers are enabled" : L"");
@@ -517,6 +658,10 @@ int scan(const struct json *options)
 	if (m && m->type == JSON_NUMBER && m->num >= 0 && m->num < 1e12)
 		min_free_mb = (long long)m->num;
 	struct sb answers = { 0 }, facts = { 0 }, scratch = { 0 };
+	struct who w = { 0 };
+	find_user(&w);
+	if (w.found)
+		set_scan_user(w.root, w.appdata);
 	/* Everything detection reads first (Windows, Office, MAPISVC.INF, processes...); the
 	 * connector's answers too, its facts being read in more detail below. */
 	detect_parts(&answers, &facts, DETECT_BASICS);
@@ -532,24 +677,41 @@ int scan(const struct json *options)
 	else
 		source("mapisvc", true, L"no MAPISVC.INF found (%ls)", how);
 	source("processes", true, L"the running programs listed");
-	profiles(&facts, key);
+	if (w.system && w.found)
+		source("user", true, L"koffix ran as SYSTEM and read the settings of %ls, signed "
+		       L"in %ls (HKEY_USERS\\%ls)", w.user, w.remote ? L"through Remote Desktop" :
+		       L"at this PC", w.sid);
+	else if (w.system)
+		source("user", false, L"koffix ran as SYSTEM and %ls: the sources that belong to a "
+		       L"person (profiles, new_outlook, disk, session) were not read", w.why);
+	bool person = !w.system || w.found;
+	if (person)
+		profiles(&facts, key);
+	else
+		source("profiles", false, L"not read: koffix ran as SYSTEM and %ls", w.why);
 	struct product first = { 0 };
 	int found = 0;
 	connector(&facts, &first, &found);
 	dll(&facts, &first, found);
 	event_logs(days);
-	new_outlook(&facts, key);
-	disk(&facts, min_free_mb);
-	session(&facts);
+	if (person) {
+		new_outlook(&facts, key);
+		disk(&facts, min_free_mb);
+	} else {
+		source("new_outlook", false, L"not read: koffix ran as SYSTEM and %ls", w.why);
+		source("disk", false, L"not read: the connector's cache belongs to a person, and "
+		       L"koffix ran as SYSTEM and %ls", w.why);
+	}
+	session(&facts, &w);
 	/* Not publicly documented: said, not guessed. */
 	source("connector_logs", false, L"where the connector writes its own logs is not "
 	       L"documented publicly, so koffix does not look for them");
-	wchar_t computer[256] = L"", user[256] = L"";
-	DWORD cl = 256, ul = 256;
+	wchar_t computer[256] = L"";
+	DWORD cl = 256;
 	if (!GetComputerNameExW(ComputerNameDnsHostname, computer, &cl))
 		computer[0] = 0;
-	if (!GetUserNameW(user, &ul))
-		user[0] = 0;
+	/* The person whose settings were read; SYSTEM when no one's could be. */
+	const wchar_t *user = w.system && !w.found ? L"SYSTEM" : w.user;
 	struct sb b = { 0 };
 	sb_add(&b, "{\"event\":\"scanned\",\"computer\":");
 	sb_jwstr(&b, computer);
@@ -564,5 +726,9 @@ int scan(const struct json *options)
 	sb_free(&b);
 	sb_free(&answers);
 	sb_free(&facts);
+	if (w.root) {
+		set_scan_user(NULL, NULL);
+		RegCloseKey(w.root);
+	}
 	return AGENT_R_OK;
 }

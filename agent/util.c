@@ -24,6 +24,26 @@ const wchar_t *local_appdata(void)
 	return dir;
 }
 
+static HKEY user_root;
+static wchar_t user_appdata[AGENT_PATH];
+
+void set_scan_user(HKEY root, const wchar_t *appdata)
+{
+	user_root = root;
+	_snwprintf(user_appdata, AGENT_PATH, L"%ls", appdata ? appdata : L"");
+	user_appdata[AGENT_PATH - 1] = 0;
+}
+
+HKEY user_hive(void)
+{
+	return user_root ? user_root : HKEY_CURRENT_USER;
+}
+
+const wchar_t *user_local_appdata(void)
+{
+	return user_appdata[0] ? user_appdata : local_appdata();
+}
+
 bool file_exists(const wchar_t *path)
 {
 	DWORD a = GetFileAttributesW(path);

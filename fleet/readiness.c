@@ -53,11 +53,13 @@ int fleet_pc_from_scan(const cJSON *scan, struct fleet_pc *pc)
 	pc->new_outlook_in_use = cJSON_IsTrue(at(facts, "new_outlook", "in_use")) ||
 				 kx_json_str_or(answers, "outlook_kind", "")[0] == 'n';
 	pc->new_outlook_installed = cJSON_IsTrue(at(facts, "new_outlook", "app_installed"));
-	/* A scan run as SYSTEM (a computer start-up script) reads SYSTEM's own user settings:
-	 * whether the person's profiles use Kerio, or the new Outlook, is then not known. */
+	/* A scan run as SYSTEM reads the signed-in person's settings and names them; with no one
+	 * signed in it names SYSTEM (or, from an older koffix, the computer account) and reads
+	 * no person's settings: whether the profiles use Kerio, or the new Outlook, is not known. */
 	const char *user = kx_json_str_or(scan, "user", "");
 	pc->user_unseen = !strcasecmp(user, "SYSTEM") || !strcasecmp(user, "LOCAL SYSTEM") ||
-			  (*user && user[strlen(user) - 1] == '$');
+			  (*user && user[strlen(user) - 1] == '$') ||
+			  cJSON_IsFalse(at(facts, "profiles", "available"));
 	/* Problems first, then warnings, then the rest: the list a table shows (ids cut whole
 	 * when the list is long; every problem is counted). */
 	static const char *const order[] = { "problem", "warning", "info" };
@@ -263,8 +265,8 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 	if (!uses_kerio && pc->user_unseen) {
 		check(checks, "connector", "unknown", "The connector",
 		      "No Kerio connector is installed; whether the person's Outlook profile still "
-		      "uses Kerio is not known, because the scan ran as SYSTEM (collect scans at "
-		      "user logon).", NULL);
+		      "uses Kerio is not known, because the scan ran as SYSTEM with no one signed "
+		      "in (scan while someone is signed in, or at user logon).", NULL);
 	} else if (!uses_kerio) {
 		check(checks, "connector", "ok", "The connector",
 		      "No Kerio connector is installed and no Outlook profile uses Kerio: the "
@@ -319,9 +321,9 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 		/* Classic Outlook. */
 		if (strcmp(t->office, "new") && !pc->new_outlook_in_use && pc->user_unseen) {
 			check(checks, "outlook", "unknown", "Classic Outlook stays",
-			      "The scan ran as SYSTEM (a computer start-up script), which cannot see "
-			      "the person's Outlook settings: collect scans at user logon to know "
-			      "whether the new Outlook is in use.", NULL);
+			      "The scan ran as SYSTEM with no one signed in, so it could not read "
+			      "anyone's Outlook settings: scan while someone is signed in, or at user "
+			      "logon, to know whether the new Outlook is in use.", NULL);
 		} else if (!strcmp(t->office, "new") || pc->new_outlook_in_use) {
 			check(checks, "outlook", "problem", "Classic Outlook stays",
 			      !strcmp(t->office, "new") ? "The plan moves to the new Outlook, which "

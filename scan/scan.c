@@ -140,6 +140,9 @@ static void derive(cJSON *facts, const cJSON *raw)
 			default_kerio |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "default"));
 		}
 	}
+	/* Whether the profiles could be read at all (a scan as SYSTEM with no one signed in
+	 * could not): a count of 0 alone would read as "no profile uses Kerio". */
+	set_bool(prof, "available", source_available(raw, "profiles"));
 	set_number(prof, "kerio_count", cJSON_GetArraySize(kerio));
 	set_bool(prof, "default_has_kerio", default_kerio);
 	cJSON_DeleteItemFromObjectCaseSensitive(prof, "kerio");

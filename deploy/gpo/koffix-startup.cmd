@@ -4,8 +4,8 @@ rem user LOGON script, so that the scan sees the person's Outlook profiles:
 rem   User Configuration > Policies > Windows Settings > Scripts > Logon
 rem   Script: koffix-startup.cmd   Parameters: \\files\koffix-scans
 rem (give Domain Users write access, Creator Owner full control, to the share). As a computer
-rem start-up script it runs as SYSTEM and cannot see the user's settings: readiness then says
-rem "cannot tell" for those checks.
+rem start-up script it runs as SYSTEM before anyone signs in, so it reads no one's Outlook
+rem settings: readiness then says "cannot tell" for those checks.
 rem Then, on the administrator's machine: koffix fleet import \\files\koffix-scans
 setlocal
 set "SHARE=%~1"

@@ -1,7 +1,8 @@
 # koffix: Intune Remediations, detection script.
 # Runs koffix's read-only scan of this PC and returns its exit code: 0 no problem found
 # (compliant), 1 problems found (Intune then runs remediate.ps1), 3 the scan could not run.
-# Run it as SYSTEM, 64-bit PowerShell. The scan is kept in %ProgramData%\koffix\last-scan.json
+# Run it as SYSTEM, 64-bit PowerShell: the scan reads the signed-in person's Outlook settings
+# (with no one signed in, it says so). The scan is kept in %ProgramData%\koffix\last-scan.json
 # (and, when $Share is set, written to the share for `koffix fleet import`).
 $ErrorActionPreference = 'Stop'
 $Share = ''   # for example '\\files\koffix-scans'; empty: no copy on a share

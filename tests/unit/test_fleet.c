@@ -345,6 +345,31 @@ static void test_store(void)
 	T_INT(t_rm_rf(dir), 0);
 }
 
+/* Whose settings a scan read: a person's, or no one's (SYSTEM with no one signed in, a
+ * computer account, or profiles the scan could not read). */
+static void test_user_seen(void)
+{
+	static const struct { const char *user, *profiles; bool unseen; } cases[] = {
+		{ "alice", "{\"available\": true, \"kerio_count\": 1}", false },
+		{ "alice", "{\"kerio_count\": 1}", false },   /* older scans: no flag */
+		{ "SYSTEM", "{\"available\": true}", true },
+		{ "system", "{}", true },
+		{ "PC01$", "{}", true },
+		{ "alice", "{\"available\": false, \"kerio_count\": 0}", true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char json[512];
+		snprintf(json, sizeof json, "{\"computer\": \"PC01\", \"user\": \"%s\", "
+			 "\"facts\": {\"profiles\": %s}}", cases[i].user, cases[i].profiles);
+		cJSON *scan = cJSON_Parse(json);
+		struct fleet_pc pc;
+		T_INT(fleet_pc_from_scan(scan, &pc), 0);
+		T_CHECK(pc.user_unseen == cases[i].unseen, "case %zu (%s): unseen %d", i,
+			cases[i].user, pc.user_unseen);
+		cJSON_Delete(scan);
+	}
+}
+
 int main(void)
 {
 	char *text;
@@ -356,6 +381,7 @@ int main(void)
 	test_targets();
 	test_support_matrix();
 	test_outcome_situations();
+	test_user_seen();
 	test_store();
 	cJSON_Delete(support);
 	return t_done("fleet");

@@ -430,6 +430,65 @@ def test_scan_sources(pfx):
     from_scan(pfx, "low space", "low_disk_space", "low_disk_space", "--min-free-mb", "100000000")
 
 
+WINE_USER_SID = "S-1-5-21-0-0-0-1000"   # Wine's one user: HKEY_CURRENT_USER is its hive
+
+
+def test_scan_as_system(pfx):
+    """A scan run as SYSTEM (Intune's default) reads the signed-in user's hive under
+    HKEY_USERS and their local application data, not SYSTEM's own; with no readable user it
+    says so and reads none of the person's sources. Wine has no LocalSystem to run as, so
+    KOFFIX_TEST_SCAN_USER_SID names the user the agent would have found in the session."""
+    rc, mine, _ = scan_json(pfx)
+    before = tb.snapshot(pfx)
+    env = dict(pfx.koffix_env(), KOFFIX_TEST_SCAN_USER_SID=WINE_USER_SID)
+    p = tb.run([*pfx.koffix_cmd(), "--json", "scan"], env, text=True)
+    try:
+        scan = json.loads(p.stdout)
+    except ValueError:
+        scan = {}
+    srcs = {x["name"]: x for x in scan.get("sources", [])}
+    user = srcs.get("user", {})
+    t.check("as SYSTEM: the user source names the signed-in user's hive", user.get("available")
+            and "HKEY_USERS\\" + WINE_USER_SID in user.get("detail", ""), (p.returncode, user))
+    facts, own = scan.get("facts", {}), (mine or {}).get("facts", {})
+    t.check("as SYSTEM: the same profiles, default profile and Kerio services as the user's "
+            "own scan", facts.get("profiles") == own.get("profiles")
+            and (facts.get("profiles") or {}).get("kerio_count", 0) > 0, facts.get("profiles"))
+    t.check("as SYSTEM: the connector's cache in the user's local application data",
+            (facts.get("disk") or {}).get("path") == (own.get("disk") or {}).get("path")
+            and (facts.get("disk") or {}).get("cache_bytes", 0) > 0, facts.get("disk"))
+    t.check("as SYSTEM: the scan names the person, not SYSTEM", scan.get("user") ==
+            (mine or {}).get("user") and scan.get("user") not in ("", "SYSTEM"), scan.get("user"))
+    env = dict(pfx.koffix_env(), KOFFIX_TEST_SCAN_USER_SID="S-1-5-21-1-2-3-4444")
+    p = tb.run([*pfx.koffix_cmd(), "--json", "scan"], env, text=True)
+    try:
+        scan = json.loads(p.stdout)
+    except ValueError:
+        scan = {}
+    srcs = {x["name"]: x for x in scan.get("sources", [])}
+    t.check("as SYSTEM, no readable user: the user source says why, not available",
+            srcs.get("user", {}).get("available") is False
+            and "cannot be read" in srcs.get("user", {}).get("detail", ""), srcs.get("user"))
+    t.check("as SYSTEM, no readable user: profiles, new Outlook, disk and session are 'not "
+            "available', and nothing of theirs is reported",
+            all(srcs.get(k, {}).get("available") is False
+                for k in ("profiles", "new_outlook", "disk", "session"))
+            and (scan.get("facts", {}).get("profiles") or {}).get("available") is False
+            and not (scan.get("facts", {}).get("profiles") or {}).get("list")
+            and "free_bytes" not in (scan.get("facts", {}).get("disk") or {}),
+            [(k, srcs.get(k)) for k in ("profiles", "disk")])
+    t.check("as SYSTEM, no readable user: the scan is SYSTEM's, so readiness cannot tell",
+            scan.get("user") == "SYSTEM", scan.get("user"))
+    saved = os.path.join(pfx.tmp, "system-scan.json")
+    with open(saved, "w") as f:
+        json.dump(scan, f)
+    r = pfx.koffix("readiness", "--office", "365-x64", "--windows", "10", "--server", "10.0.2",
+                   "--from", "Z:" + saved.replace("/", "\\") if tb.EXE else saved)
+    t.check("as SYSTEM, no readable user: readiness exits 3 (cannot tell)", r.returncode == 3,
+            (r.returncode, r.stdout[-400:], r.stderr[-300:]))
+    t.check("as SYSTEM: the scans changed nothing", tb.snapshot(pfx) == before)
+
+
 def test_scan_koff_removed(pfx):
     """The company moved away from Kerio: the connector is uninstalled, the profile still
     holds its service. koffix must not advise a reinstall."""
@@ -893,8 +952,9 @@ def main():
     start = time.time()
     TESTBED = tb.build()
     print(f"   testbed {TESTBED} ready in {time.time() - start:.1f} s")
-    for fn in (test_scan_sources, test_scan_koff_removed, test_scan_interrupted,
-               test_scan_new_outlook, test_detect, test_mapisvc_without_kerio, test_mapisvc_evidence, test_corrupt_profile,
+    for fn in (test_scan_sources, test_scan_as_system, test_scan_koff_removed,
+               test_scan_interrupted, test_scan_new_outlook, test_detect,
+               test_mapisvc_without_kerio, test_mapisvc_evidence, test_corrupt_profile,
                test_dll_deleted, test_bitness_mismatch, test_older_than_server, test_upgrade_fails,
                test_bad_installers, test_cache_in_use, test_check_and_collect, test_outlook_running,
                test_sabotage, test_killed_mid_run, test_cmd_export, test_cmd_reinstall):

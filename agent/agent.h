@@ -181,8 +181,12 @@ const wchar_t *local_appdata(void);
  * user's hive under HKEY_USERS and that user's local application data instead (scan.c sets
  * it; repairs never do: they act for the user who runs them).
  */
-void set_scan_user(HKEY root, const wchar_t *appdata);
+void set_scan_user(HKEY root, const wchar_t *appdata, bool person);
 HKEY user_hive(void);
+/* false while a scan runs as SYSTEM with no person's settings to read: per-user facts are
+ * then left out, never read from SYSTEM's own hive. */
+bool scan_person(void);
+/* The person's local application data; "" when a scan as SYSTEM could not find their folder. */
 const wchar_t *user_local_appdata(void);
 /* Creates dir and its parents; 0 or a Win32 error. */
 DWORD mkdir_p(const wchar_t *dir);

@@ -128,15 +128,18 @@ static void office(struct sb *answers, struct sb *facts, wchar_t *key)
 			json_add_str(answers, "office_bitness", bitness);
 		if (year)
 			json_add_str(answers, "office_version", year);
-		/* The new Outlook is switched on per user (an [I] fact: check on a real PC). */
+		/* The new Outlook is switched on per user (an [I] fact: check on a real PC); a scan
+		 * as SYSTEM with no one signed in has no user to ask. */
 		DWORD use_new = 0, len = sizeof use_new;
 		wchar_t pref[128];
 		_snwprintf(pref, 128, L"Software\\Microsoft\\Office\\%ls\\Outlook\\Preferences", key);
 		pref[127] = 0;
 		bool is_new = RegGetValueW(user_hive(), pref, L"UseNewOutlook", RRF_RT_REG_DWORD,
 					   NULL, &use_new, &len) == 0 && use_new == 1;
-		json_add_str(answers, "outlook_kind", is_new ? L"new" : L"classic");
-		json_add_str(&o, "outlook_kind", is_new ? L"new" : L"classic");
+		if (scan_person()) {
+			json_add_str(answers, "outlook_kind", is_new ? L"new" : L"classic");
+			json_add_str(&o, "outlook_kind", is_new ? L"new" : L"classic");
+		}
 	} else {
 		json_add_str(&o, "install", L"none");
 	}

@@ -24,6 +24,9 @@
 #define EVENT_XML_MAX (64 * 1024)
 #define DAYS_DEFAULT 30
 
+/* How the facts name the hive they read: HKCU, or HKEY_USERS\SID for a scan as SYSTEM. */
+static wchar_t hive_label[224] = L"HKCU";
+
 static void source(const char *name, bool available, const wchar_t *fmt, ...)
 {
 	wchar_t detail[1024];
@@ -167,7 +170,7 @@ static void profiles(struct sb *facts, const wchar_t *office_key)
 		RegCloseKey(h);
 	}
 	wchar_t shown[300];
-	_snwprintf(shown, 300, L"HKCU\\%ls", key);
+	_snwprintf(shown, 300, L"%ls\\%ls", hive_label, key);
 	shown[299] = 0;
 	json_add_str(&o, "key", shown);
 	json_add_str(&o, "default", dflt);
@@ -365,11 +368,13 @@ static void event_logs(int days)
 
 typedef LONG(WINAPI *packages_fn)(PCWSTR, UINT32 *, PWSTR *, UINT32 *, WCHAR *);
 
-static void new_outlook(struct sb *facts, const wchar_t *office_key)
+/* sid: the person's, for a scan as SYSTEM (the package API answers for the calling user,
+ * SYSTEM, so only the person's own package list counts); NULL otherwise. */
+static void new_outlook(struct sb *facts, const wchar_t *office_key, const wchar_t *sid)
 {
 	static const wchar_t family[] = L"Microsoft.OutlookForWindows_8wekyb3d8bbwe";
 	bool api_ok = false, installed = false;
-	packages_fn packages = (packages_fn)(void (*)(void))GetProcAddress(
+	packages_fn packages = sid ? NULL : (packages_fn)(void (*)(void))GetProcAddress(
 		GetModuleHandleW(L"kernel32.dll"), "GetPackagesByPackageFamily");
 	if (packages) {
 		UINT32 count = 0, len = 0;
@@ -379,9 +384,18 @@ static void new_outlook(struct sb *facts, const wchar_t *office_key)
 	}
 	/* The package repository of this user, as Windows records installed apps. */
 	HKEY h;
-	bool reg_ok = RegOpenKeyExW(user_hive(), L"Software\\Classes\\Local Settings\\Software\\"
-				    L"Microsoft\\Windows\\CurrentVersion\\AppModel\\Repository\\"
-				    L"Packages", 0, KEY_READ, &h) == 0;
+	static const wchar_t repo[] = L"Local Settings\\Software\\Microsoft\\Windows\\"
+				      L"CurrentVersion\\AppModel\\Repository\\Packages";
+	wchar_t key[320];
+	_snwprintf(key, 320, L"Software\\Classes\\%ls", repo);
+	key[319] = 0;
+	bool reg_ok = RegOpenKeyExW(user_hive(), key, 0, KEY_READ, &h) == 0;
+	if (!reg_ok && sid) {
+		/* The person's classes hive itself, should its link under Software be missing. */
+		_snwprintf(key, 320, L"%ls_Classes\\%ls", sid, repo);
+		key[319] = 0;
+		reg_ok = RegOpenKeyExW(HKEY_USERS, key, 0, KEY_READ, &h) == 0;
+	}
 	if (reg_ok) {
 		wchar_t name[512];
 		for (DWORD i = 0; !installed; i++) {
@@ -478,8 +492,10 @@ static void find_user(struct who *w)
 	DWORD n = 256;
 	if (!GetUserNameW(w->user, &n))
 		w->user[0] = 0;
+	/* The test variable counts only under Wine (ntdll exports wine_get_version there). */
 	wchar_t forced[192];
-	DWORD fl = GetEnvironmentVariableW(L"KOFFIX_TEST_SCAN_USER_SID", forced, 192);
+	DWORD fl = GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") ?
+		   GetEnvironmentVariableW(L"KOFFIX_TEST_SCAN_USER_SID", forced, 192) : 0;
 	w->system = (fl > 0 && fl < 192) || local_system();
 	if (!w->system)
 		return;
@@ -499,10 +515,15 @@ static void find_user(struct who *w)
 		bool got = console != 0xFFFFFFFF && session_user(console, w);
 		WTS_SESSION_INFOW *list = NULL;
 		DWORD count = 0;
+		/* Else the first active session (Remote Desktop), else a disconnected one whose
+		 * user is still signed in (their hive stays loaded). */
 		if (!got && WTSEnumerateSessionsW(WTS_CURRENT_SERVER_HANDLE, 0, 1, &list, &count)) {
-			for (DWORD i = 0; i < count && !got; i++)
-				if (list[i].State == WTSActive && session_user(list[i].SessionId, w))
-					got = w->remote = true;
+			static const WTS_CONNECTSTATE_CLASS states[] = { WTSActive, WTSDisconnected };
+			for (size_t k = 0; k < 2 && !got; k++)
+				for (DWORD i = 0; i < count && !got; i++)
+					if (list[i].State == states[k] && list[i].SessionId != console &&
+					    session_user(list[i].SessionId, w))
+						got = w->remote = true;
 			WTSFreeMemory(list);
 		}
 		if (!got) {
@@ -571,6 +592,11 @@ static unsigned long long tree_bytes(const wchar_t *dir, int depth)
 
 static void disk(struct sb *facts, long long min_free_mb)
 {
+	if (!user_local_appdata()[0]) {
+		source("disk", false, L"the person's profile folder is not in Windows' profile list, "
+		       L"so their connector cache cannot be found");
+		return;
+	}
 	wchar_t cache[AGENT_PATH];
 	_snwprintf(cache, AGENT_PATH, L"%ls\\Kerio\\Outlook Connector", user_local_appdata());
 	cache[AGENT_PATH - 1] = 0;
@@ -633,8 +659,10 @@ static void session(struct sb *facts, const struct who *w)
 		known = w->found;
 	}
 	struct sb o = { 0 };
-	add_bool(&o, "remote", remote);
-	add_bool(&o, "roaming", roaming);
+	if (!w->system || w->found) {
+		add_bool(&o, "remote", remote);
+		add_bool(&o, "roaming", roaming);
+	}
 	add_bool(&o, "fslogix", fslogix);
 	add_object(facts, "session", &o);
 	if (w->system && !w->found) {
@@ -660,8 +688,13 @@ int scan(const struct json *options)
 	struct sb answers = { 0 }, facts = { 0 }, scratch = { 0 };
 	struct who w = { 0 };
 	find_user(&w);
-	if (w.found)
-		set_scan_user(w.root, w.appdata);
+	if (w.found) {
+		set_scan_user(w.root, w.appdata, true);
+		_snwprintf(hive_label, 224, L"HKEY_USERS\\%ls", w.sid);
+		hive_label[223] = 0;
+	} else if (w.system) {
+		set_scan_user(NULL, NULL, false);
+	}
 	/* Everything detection reads first (Windows, Office, MAPISVC.INF, processes...); the
 	 * connector's answers too, its facts being read in more detail below. */
 	detect_parts(&answers, &facts, DETECT_BASICS);
@@ -695,7 +728,7 @@ int scan(const struct json *options)
 	dll(&facts, &first, found);
 	event_logs(days);
 	if (person) {
-		new_outlook(&facts, key);
+		new_outlook(&facts, key, w.found ? w.sid : NULL);
 		disk(&facts, min_free_mb);
 	} else {
 		source("new_outlook", false, L"not read: koffix ran as SYSTEM and %ls", w.why);
@@ -726,9 +759,9 @@ int scan(const struct json *options)
 	sb_free(&b);
 	sb_free(&answers);
 	sb_free(&facts);
-	if (w.root) {
-		set_scan_user(NULL, NULL);
+	set_scan_user(NULL, NULL, true);
+	wcscpy(hive_label, L"HKCU");
+	if (w.root)
 		RegCloseKey(w.root);
-	}
 	return AGENT_R_OK;
 }

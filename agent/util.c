@@ -25,11 +25,13 @@ const wchar_t *local_appdata(void)
 }
 
 static HKEY user_root;
+static bool no_person;
 static wchar_t user_appdata[AGENT_PATH];
 
-void set_scan_user(HKEY root, const wchar_t *appdata)
+void set_scan_user(HKEY root, const wchar_t *appdata, bool person)
 {
 	user_root = root;
+	no_person = !person;
 	_snwprintf(user_appdata, AGENT_PATH, L"%ls", appdata ? appdata : L"");
 	user_appdata[AGENT_PATH - 1] = 0;
 }
@@ -39,9 +41,14 @@ HKEY user_hive(void)
 	return user_root ? user_root : HKEY_CURRENT_USER;
 }
 
+bool scan_person(void)
+{
+	return !no_person;
+}
+
 const wchar_t *user_local_appdata(void)
 {
-	return user_appdata[0] ? user_appdata : local_appdata();
+	return user_root ? user_appdata : local_appdata();
 }
 
 bool file_exists(const wchar_t *path)

@@ -265,8 +265,9 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 	if (!uses_kerio && pc->user_unseen) {
 		check(checks, "connector", "unknown", "The connector",
 		      "No Kerio connector is installed; whether the person's Outlook profile still "
-		      "uses Kerio is not known, because the scan ran as SYSTEM with no one signed "
-		      "in (scan while someone is signed in, or at user logon).", NULL);
+		      "uses Kerio is not known: the scan could not read the person's settings (it "
+		      "ran as SYSTEM with no one signed in, for example). Scan while someone is "
+		      "signed in, or at user logon.", NULL);
 	} else if (!uses_kerio) {
 		check(checks, "connector", "ok", "The connector",
 		      "No Kerio connector is installed and no Outlook profile uses Kerio: the "
@@ -321,9 +322,10 @@ enum fleet_ready fleet_readiness(const struct fleet_pc *pc, const struct fleet_t
 		/* Classic Outlook. */
 		if (strcmp(t->office, "new") && !pc->new_outlook_in_use && pc->user_unseen) {
 			check(checks, "outlook", "unknown", "Classic Outlook stays",
-			      "The scan ran as SYSTEM with no one signed in, so it could not read "
-			      "anyone's Outlook settings: scan while someone is signed in, or at user "
-			      "logon, to know whether the new Outlook is in use.", NULL);
+			      "The scan could not read the person's Outlook settings (it ran as "
+			      "SYSTEM with no one signed in, for example): scan while someone is "
+			      "signed in, or at user logon, to know whether the new Outlook is in "
+			      "use.", NULL);
 		} else if (!strcmp(t->office, "new") || pc->new_outlook_in_use) {
 			check(checks, "outlook", "problem", "Classic Outlook stays",
 			      !strcmp(t->office, "new") ? "The plan moves to the new Outlook, which "

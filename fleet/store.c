@@ -27,17 +27,17 @@ static const char *schema =
 	" imported TEXT NOT NULL, user TEXT, connector TEXT, connector_bits TEXT, office TEXT,"
 	" office_bits TEXT, windows TEXT, installed INTEGER, kerio INTEGER, new_in_use INTEGER,"
 	" new_installed INTEGER, problems INTEGER, findings TEXT, first_problem TEXT,"
-	" finding_list TEXT, run TEXT);";
+	" finding_list TEXT, run TEXT, unseen INTEGER NOT NULL DEFAULT 0);";
 
 enum stmt { ST_TIME, ST_PUT, ST_ALL, ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST__COUNT };
 
 static const char *const sql[ST__COUNT] = {
 	[ST_TIME] = "SELECT time, run FROM pcs WHERE computer = ?1",
 	[ST_PUT] = "INSERT OR REPLACE INTO pcs VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%SZ',"
-		   " 'now'), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+		   " 'now'), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 	[ST_ALL] = "SELECT computer, user, time, connector, connector_bits, office, office_bits,"
 		   " windows, installed, kerio, new_in_use, new_installed, problems, findings,"
-		   " first_problem, finding_list, file FROM pcs ORDER BY computer",
+		   " first_problem, finding_list, file, unseen FROM pcs ORDER BY computer",
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
@@ -49,6 +49,15 @@ struct fleet_store {
 
 struct fleet_store *fleet_open(const char *path, char *err, size_t errlen)
 {
+	/* A fleet made before scans recorded whether they saw a person's settings gains the
+	 * column (an error here only means the table is new or already has it). */
+	sqlite3 *old;
+	if (sqlite3_open_v2(path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(old, 5000);
+		sqlite3_exec(old, "ALTER TABLE pcs ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0",
+			     NULL, NULL, NULL);
+	}
+	sqlite3_close(old);
 	struct fleet_store *f = xcalloc(1, sizeof *f);
 	if (db_open(&f->db, path, "the fleet", schema, sql, ST__COUNT, err, errlen)) {
 		free(f);
@@ -163,6 +172,7 @@ static int import_file(struct fleet_store *f, const struct scan_rules *rules, co
 	db_bind_text(st, 16, pc.first_problem);
 	db_bind_text(st, 17, findings);
 	db_bind_text(st, 18, run);
+	sqlite3_bind_int(st, 19, pc.user_unseen);
 	rc = sqlite3_step(st) != SQLITE_DONE ? KX_EDB : replaces_this_run ? 3 : 1;
 	cJSON_free(findings);
 	return rc;
@@ -414,6 +424,7 @@ cJSON *fleet_report(struct fleet_store *f, const struct fleet_targets *t, const 
 		pc->new_outlook_in_use = sqlite3_column_int(st, 10);
 		pc->new_outlook_installed = sqlite3_column_int(st, 11);
 		pc->problems = sqlite3_column_int(st, 12);
+		pc->user_unseen = sqlite3_column_int(st, 17);
 		r->finding_list = cJSON_Parse(db_col(st, 15));
 	}
 	db_unlock(&f->db);

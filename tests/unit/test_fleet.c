@@ -341,6 +341,29 @@ static void test_store(void)
 	T_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, "pcs")), 0);
 	cJSON_Delete(r);
 	T_CHECK(fleet_sort_key_valid("-problems") && !fleet_sort_key_valid("rowid"), "sort keys");
+
+	/* A scan that saw no one's settings (SYSTEM, no one signed in) stays "cannot tell" in
+	 * the report, which is built from the stored rows, not from the scans again. */
+	cJSON *sys = fixture();
+	cJSON_ReplaceItemInObjectCaseSensitive(sys, "computer", cJSON_CreateString("PC-SYS"));
+	cJSON_ReplaceItemInObjectCaseSensitive(sys, "user", cJSON_CreateString("SYSTEM"));
+	cJSON_ReplaceItemInObjectCaseSensitive(sys, "time", cJSON_CreateString("2026-11-05T10:00:00Z"));
+	cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+		sys, "facts"), "answers"), "koff_version", cJSON_CreateString("10.0.6"));
+	char *sys_json = cJSON_PrintUnformatted(sys);
+	write_text(share, "SYS.json", sys_json);
+	cJSON_free(sys_json);
+	cJSON_Delete(sys);
+	struct fleet_import_report once = { 0 };
+	struct buf slog;
+	buf_init(&slog, BUF_NOMAX);
+	T_INT(fleet_import_dir(f, NULL, share, &once, &slog), 0);
+	T_INT(once.imported, 1);
+	buf_release(&slog);
+	r = fleet_report(f, &t, support, "computer", NULL, NULL);
+	ready = cJSON_GetObjectItemCaseSensitive(r, "ready");
+	T_INT(kx_json_num_or(ready, "unknown", -1), 1);
+	cJSON_Delete(r);
 	fleet_close(f);
 	T_INT(t_rm_rf(dir), 0);
 }

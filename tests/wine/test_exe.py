@@ -39,7 +39,8 @@ t = Checks("wine-exe")
 ROOT = tb.ROOT
 ZIP = os.path.join(ROOT, "dist", "koffix-win64.zip")
 SYSTEM_DLLS = {"advapi32.dll", "bcrypt.dll", "kernel32.dll", "msvcrt.dll", "user32.dll",
-               "ole32.dll", "ws2_32.dll", "shell32.dll", "crypt32.dll", "msi.dll", "version.dll"}
+               "ole32.dll", "ws2_32.dll", "shell32.dll", "crypt32.dll", "msi.dll", "version.dll",
+               "wtsapi32.dll"}
 
 
 def winpath(path):

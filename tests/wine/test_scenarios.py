@@ -451,9 +451,15 @@ def test_scan_as_system(pfx):
     t.check("as SYSTEM: the user source names the signed-in user's hive", user.get("available")
             and "HKEY_USERS\\" + WINE_USER_SID in user.get("detail", ""), (p.returncode, user))
     facts, own = scan.get("facts", {}), (mine or {}).get("facts", {})
+    theirs, ours = dict(facts.get("profiles") or {}), dict(own.get("profiles") or {})
+    key = theirs.pop("key", ""), ours.pop("key", "")
     t.check("as SYSTEM: the same profiles, default profile and Kerio services as the user's "
-            "own scan", facts.get("profiles") == own.get("profiles")
-            and (facts.get("profiles") or {}).get("kerio_count", 0) > 0, facts.get("profiles"))
+            "own scan, read from HKEY_USERS", theirs == ours and theirs.get("kerio_count", 0) > 0
+            and key[0] == key[1].replace("HKCU", "HKEY_USERS\\" + WINE_USER_SID, 1),
+            (key, theirs))
+    t.check("as SYSTEM: the Outlook kind is read from the person's settings", (facts.get(
+        "answers") or {}).get("outlook_kind") == (own.get("answers") or {}).get("outlook_kind")
+        == "classic", facts.get("answers"))
     t.check("as SYSTEM: the connector's cache in the user's local application data",
             (facts.get("disk") or {}).get("path") == (own.get("disk") or {}).get("path")
             and (facts.get("disk") or {}).get("cache_bytes", 0) > 0, facts.get("disk"))
@@ -475,7 +481,10 @@ def test_scan_as_system(pfx):
                 for k in ("profiles", "new_outlook", "disk", "session"))
             and (scan.get("facts", {}).get("profiles") or {}).get("available") is False
             and not (scan.get("facts", {}).get("profiles") or {}).get("list")
-            and "free_bytes" not in (scan.get("facts", {}).get("disk") or {}),
+            and "free_bytes" not in (scan.get("facts", {}).get("disk") or {})
+            and "remote" not in (scan.get("facts", {}).get("session") or {})
+            and "outlook_kind" not in (scan.get("facts", {}).get("answers") or {})
+            and "outlook_kind" not in (scan.get("facts", {}).get("office") or {}),
             [(k, srcs.get(k)) for k in ("profiles", "disk")])
     t.check("as SYSTEM, no readable user: the scan is SYSTEM's, so readiness cannot tell",
             scan.get("user") == "SYSTEM", scan.get("user"))

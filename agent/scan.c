@@ -432,12 +432,13 @@ static void new_outlook(struct sb *facts, const wchar_t *office_key, const wchar
  * A scan run as LocalSystem (Intune runs scripts as SYSTEM by default; a computer start-up
  * script too) would read SYSTEM's own HKEY_CURRENT_USER: no Outlook profile, no new Outlook,
  * a cache under the system profile. It reads the signed-in user's instead: the console
- * session's user, else the first active session's (Remote Desktop), through that session's
- * token (WTSQueryUserToken, which only LocalSystem may call); that user's hive under
+ * session's user, else the first active session's (Remote Desktop), else a disconnected
+ * one's, through that session's token (WTSQueryUserToken, which only LocalSystem may call;
+ * on a host with several people signed in that is one of them); that user's hive under
  * HKEY_USERS, loaded while they are signed in; their local application data from the profile
  * list. With no one signed in, the per-user sources say so and read nothing.
- * KOFFIX_TEST_SCAN_USER_SID names the user instead of a session: the tests use it under Wine,
- * which has no LocalSystem to run as; the scan only reads.
+ * KOFFIX_TEST_SCAN_USER_SID names the user instead of a session, and only under Wine: the
+ * tests use it there, Wine having no LocalSystem to run as; the scan only reads.
  */
 struct who {
 	bool system;          /* run as LocalSystem (or the test variable) */

@@ -433,6 +433,18 @@ def test_scan_sources(pfx):
 WINE_USER_SID = "S-1-5-21-0-0-0-1000"   # Wine's one user: HKEY_CURRENT_USER is its hive
 
 
+def scan_as(pfx, sid):
+    """`koffix --json scan` as if run as SYSTEM with sid the signed-in user: the process, the
+    scan ({} when not JSON) and its sources by name."""
+    env = dict(pfx.koffix_env(), KOFFIX_TEST_SCAN_USER_SID=sid)
+    p = tb.run([*pfx.koffix_cmd(), "--json", "scan"], env, text=True)
+    try:
+        scan = json.loads(p.stdout)
+    except ValueError:
+        scan = {}
+    return p, scan, {x["name"]: x for x in scan.get("sources", [])}
+
+
 def test_scan_as_system(pfx):
     """A scan run as SYSTEM (Intune's default) reads the signed-in user's hive under
     HKEY_USERS and their local application data, not SYSTEM's own; with no readable user it
@@ -440,13 +452,7 @@ def test_scan_as_system(pfx):
     KOFFIX_TEST_SCAN_USER_SID names the user the agent would have found in the session."""
     rc, mine, _ = scan_json(pfx)
     before = tb.snapshot(pfx)
-    env = dict(pfx.koffix_env(), KOFFIX_TEST_SCAN_USER_SID=WINE_USER_SID)
-    p = tb.run([*pfx.koffix_cmd(), "--json", "scan"], env, text=True)
-    try:
-        scan = json.loads(p.stdout)
-    except ValueError:
-        scan = {}
-    srcs = {x["name"]: x for x in scan.get("sources", [])}
+    p, scan, srcs = scan_as(pfx, WINE_USER_SID)
     user = srcs.get("user", {})
     t.check("as SYSTEM: the user source names the signed-in user's hive", user.get("available")
             and "HKEY_USERS\\" + WINE_USER_SID in user.get("detail", ""), (p.returncode, user))
@@ -465,13 +471,7 @@ def test_scan_as_system(pfx):
             and (facts.get("disk") or {}).get("cache_bytes", 0) > 0, facts.get("disk"))
     t.check("as SYSTEM: the scan names the person, not SYSTEM", scan.get("user") ==
             (mine or {}).get("user") and scan.get("user") not in ("", "SYSTEM"), scan.get("user"))
-    env = dict(pfx.koffix_env(), KOFFIX_TEST_SCAN_USER_SID="S-1-5-21-1-2-3-4444")
-    p = tb.run([*pfx.koffix_cmd(), "--json", "scan"], env, text=True)
-    try:
-        scan = json.loads(p.stdout)
-    except ValueError:
-        scan = {}
-    srcs = {x["name"]: x for x in scan.get("sources", [])}
+    p, scan, srcs = scan_as(pfx, "S-1-5-21-1-2-3-4444")
     t.check("as SYSTEM, no readable user: the user source says why, not available",
             srcs.get("user", {}).get("available") is False
             and "cannot be read" in srcs.get("user", {}).get("detail", ""), srcs.get("user"))

@@ -61,7 +61,6 @@ enum stmt {
 	ST_DELETE_FTS,
 	ST_INSERT_ARTICLE,
 	ST_INSERT_FTS,
-	ST_ALL_PATHS,
 	ST_SEARCH,
 	ST_GET,
 	ST_LIST,
@@ -89,8 +88,8 @@ static const char *const sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_FILE_STATE] = "SELECT path, size, mtime, sha256 FROM articles INDEXED BY articles_files"
-			  " ORDER BY path",
+	[ST_FILE_STATE] = "SELECT path, size, mtime, sha256, slug FROM articles"
+			  " INDEXED BY articles_files ORDER BY path",
 	[ST_TOUCH] = "UPDATE articles SET size = ?2, mtime = ?3 WHERE path = ?1",
 	[ST_SLUG_OWNER] = "SELECT path FROM articles WHERE slug = ?1",
 	[ST_DELETE_ARTICLE] = "DELETE FROM articles WHERE path = ?1 OR slug = ?2",
@@ -105,7 +104,6 @@ static const char *const sql[ST__COUNT] = {
 			      " ?12, ?13, ?14, ?15, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
 	[ST_INSERT_FTS] = "INSERT INTO articles_fts(rowid, slug, title, tags, body)"
 			  " VALUES (last_insert_rowid(), ?1, ?2, ?3, ?4)",
-	[ST_ALL_PATHS] = "SELECT path, slug FROM articles",
 	/* FTS5 ranks (bm25, the weights set in the schema) and sorts; the snippet is made from
 	 * the stored text of the few rows returned (make_snippet), not by the tokenizer again. */
 	[ST_SEARCH] = "SELECT f.slug, f.title, -f.rank, f.rowid FROM articles_fts f"
@@ -422,9 +420,10 @@ static int cmp_str(const void *a, const void *b)
 #define KB_DIRFD(d) dirfd(d)
 #endif
 
-/* What the index holds of a file: its size and time when indexed, and its contents' hash. */
+/* What the index holds of a file: its size and time when indexed, its contents' hash, and
+ * the article's slug. */
 struct file_state {
-	char *path;
+	char *path, *slug;
 	long long size, mtime;
 	char sha[65];
 };
@@ -435,7 +434,8 @@ static int cmp_state(const void *key, const void *elem)
 }
 
 /* Every indexed file's state, in path order (one read of the covering index, not a query a
- * file: at 10,000 articles the queries were a third of a run that changed nothing). */
+ * file: at 10,000 articles the queries were a third of a run that changed nothing). The run
+ * also finds the files that are gone in it. */
 static struct file_state *file_states(struct kb *kb, size_t *n)
 {
 	struct file_state *v = NULL;
@@ -447,6 +447,7 @@ static struct file_state *file_states(struct kb *kb, size_t *n)
 			v = xrealloc(v, (cap = cap ? cap * 2 : 256) * sizeof *v);
 		struct file_state *f = &v[(*n)++];
 		f->path = xstrdup((const char *)sqlite3_column_text(s, 0));
+		f->slug = xstrdup((const char *)sqlite3_column_text(s, 4));
 		f->size = sqlite3_column_int64(s, 1);
 		f->mtime = sqlite3_column_int64(s, 2);
 		snprintf(f->sha, sizeof f->sha, "%s", (const char *)sqlite3_column_text(s, 3));
@@ -552,42 +553,35 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 				nstates ? bsearch(paths[i], states, nstates, sizeof *states,
 						  cmp_state) : NULL, rep, errlog);
 	closedir(d);
-	for (size_t i = 0; i < nstates; i++)
-		free(states[i].path);
-	free(states);
 
-	/* Rows whose file is gone. Collected first: deleting while stepping would disturb it. */
-	char **gone = NULL;
-	size_t ngone = 0;
-	if (rc == 0) {
-		sqlite3_stmt *s = stmt(kb, ST_ALL_PATHS);
-		while (sqlite3_step(s) == SQLITE_ROW) {
-			const char *p = (const char *)sqlite3_column_text(s, 0);
-			if (!bsearch(&p, paths, n, sizeof *paths, cmp_str)) {
-				gone = xrealloc(gone, (ngone + 2) * sizeof *gone);
-				gone[ngone++] = xstrdup(p);
-				gone[ngone++] = xstrdup((const char *)sqlite3_column_text(s, 1));
-			}
-		}
-	}
-	for (size_t i = 0; rc == 0 && i < ngone; i += 2) {
+	/* Rows whose file is gone: the states read before the run whose path is no longer in the
+	 * folder (the run only ever replaces the row of the file it indexes). */
+	for (size_t i = 0; rc == 0 && i < nstates; i++) {
+		const char *p = states[i].path, *slug = states[i].slug;
+		if (n && bsearch(&p, paths, n, sizeof *paths, cmp_str))
+			continue;
 		sqlite3_stmt *s = stmt(kb, ST_DELETE_FTS);
-		bind_text(s, 1, gone[i + 1]);
-		bind_text(s, 2, gone[i]);
+		bind_text(s, 1, slug);
+		bind_text(s, 2, p);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = KX_EDB;
 		s = stmt(kb, ST_DELETE_TAGS);
-		bind_text(s, 1, gone[i + 1]);
-		bind_text(s, 2, gone[i]);
+		bind_text(s, 1, slug);
+		bind_text(s, 2, p);
 		if (rc == 0 && sqlite3_step(s) != SQLITE_DONE)
 			rc = KX_EDB;
 		s = stmt(kb, ST_DELETE_ARTICLE);
-		bind_text(s, 1, gone[i]);
-		bind_text(s, 2, gone[i + 1]);
+		bind_text(s, 1, p);
+		bind_text(s, 2, slug);
 		if (rc == 0 && sqlite3_step(s) != SQLITE_DONE)
 			rc = KX_EDB;
 		rep->removed++;
 	}
+	for (size_t i = 0; i < nstates; i++) {
+		free(states[i].path);
+		free(states[i].slug);
+	}
+	free(states);
 	/* A run that changed nothing writes nothing (no fsync at every start of the server). */
 	if (kb->merging_off)
 		sqlite3_exec(kb->db.conn, "INSERT INTO articles_fts(articles_fts, rank)"
@@ -609,9 +603,6 @@ int kb_index(struct kb *kb, const char *dir, struct kb_index_report *rep, FILE *
 	sqlite3_exec(kb->db.conn, "PRAGMA cache_size = -2000", NULL, NULL, NULL);
 	db_unlock(&kb->db);
 
-	for (size_t i = 0; i < ngone; i++)
-		free(gone[i]);
-	free(gone);
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);

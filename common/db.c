@@ -92,3 +92,14 @@ const char *db_col(sqlite3_stmt *s, int i)
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return t ? (const char *)t : "";
 }
+
+void db_add_columns(const char *path, const char *const *alters, size_t n)
+{
+	sqlite3 *old;
+	if (sqlite3_open_v2(path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(old, 5000);
+		for (size_t i = 0; i < n; i++)
+			sqlite3_exec(old, alters[i], NULL, NULL, NULL);
+	}
+	sqlite3_close(old);
+}

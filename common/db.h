@@ -33,6 +33,14 @@ int db_open(struct db *db, const char *path, const char *what, const char *schem
 	    const char *const *sql, int n, char *err, size_t errlen);
 void db_close(struct db *db);
 
+/*
+ * Brings an existing database made by an earlier koffix up to date before db_open prepares
+ * statements that use newer columns: runs each of the alters ("ALTER TABLE ... ADD COLUMN
+ * ...") on path, if the file exists. A failing alter only means the table is new (db_open's
+ * schema then makes it whole) or already has the column.
+ */
+void db_add_columns(const char *path, const char *const *alters, size_t n);
+
 void db_lock(struct db *db);
 void db_unlock(struct db *db);
 

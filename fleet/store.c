@@ -50,14 +50,11 @@ struct fleet_store {
 struct fleet_store *fleet_open(const char *path, char *err, size_t errlen)
 {
 	/* A fleet made before scans recorded whether they saw a person's settings gains the
-	 * column (an error here only means the table is new or already has it). */
-	sqlite3 *old;
-	if (sqlite3_open_v2(path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-		sqlite3_busy_timeout(old, 5000);
-		sqlite3_exec(old, "ALTER TABLE pcs ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0",
-			     NULL, NULL, NULL);
-	}
-	sqlite3_close(old);
+	 * column. */
+	static const char *const alters[] = {
+		"ALTER TABLE pcs ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0",
+	};
+	db_add_columns(path, alters, 1);
 	struct fleet_store *f = xcalloc(1, sizeof *f);
 	if (db_open(&f->db, path, "the fleet", schema, sql, ST__COUNT, err, errlen)) {
 		free(f);

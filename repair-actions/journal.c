@@ -85,17 +85,12 @@ static sqlite3_stmt *stmt(struct ra_journal *j, enum stmt id)
 
 struct ra_journal *ra_journal_open(const char *db_path, char *err, size_t errlen)
 {
-	/* Journals made before runs recorded their process and their preflight gain the columns
-	 * (an error here only means the table is new or already has them). */
-	sqlite3 *old;
-	if (sqlite3_open_v2(db_path, &old, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
-		sqlite3_busy_timeout(old, 5000);
-		sqlite3_exec(old, "ALTER TABLE repair_runs ADD COLUMN owner_pid INTEGER", NULL, NULL,
-			     NULL);
-		sqlite3_exec(old, "ALTER TABLE repair_runs ADD COLUMN preflight TEXT", NULL, NULL,
-			     NULL);
-	}
-	sqlite3_close(old);
+	/* Journals made before runs recorded their process and their preflight gain the columns. */
+	static const char *const alters[] = {
+		"ALTER TABLE repair_runs ADD COLUMN owner_pid INTEGER",
+		"ALTER TABLE repair_runs ADD COLUMN preflight TEXT",
+	};
+	db_add_columns(db_path, alters, sizeof alters / sizeof alters[0]);
 	struct ra_journal *j = xcalloc(1, sizeof *j);
 	if (db_open(&j->db, db_path, "the repair journal", schema, sql, ST__COUNT, err, errlen)) {
 		free(j);

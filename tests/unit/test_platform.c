@@ -171,6 +171,21 @@ static void test_private_files(const char *dir)
 	db_close(&db);
 	T_INT(mode_of(path), 0600);
 	T_OK(mode_of(link) == 0600 || mode_of(link) == -1);
+	/* An older database gains a column before statements that use it are prepared; again,
+	 * nothing happens; a database that is not there is not created. */
+	static const char *const alters[] = { "ALTER TABLE t ADD COLUMN y INTEGER DEFAULT 7" };
+	static const char *const uses_y[] = { "SELECT y FROM t" };
+	T_INT(db_open(&db, path, "a test store", "CREATE TABLE IF NOT EXISTS t(x);", uses_y, 1,
+		      err, sizeof err), KX_EDB);
+	db_add_columns(path, alters, 1);
+	db_add_columns(path, alters, 1);
+	T_INT(db_open(&db, path, "a test store", "CREATE TABLE IF NOT EXISTS t(x);", uses_y, 1,
+		      err, sizeof err), 0);
+	db_close(&db);
+	char none[1100];
+	snprintf(none, sizeof none, "%s/none.db", data);
+	db_add_columns(none, alters, 1);
+	T_INT(mode_of(none), -1);
 }
 #endif
 

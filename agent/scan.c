@@ -462,6 +462,16 @@ static bool local_system(void)
 	return is;
 }
 
+/* The account name of sid into w->user, or "" when it cannot be looked up. */
+static void account_name(PSID sid, struct who *w)
+{
+	wchar_t dom[256];
+	DWORD nl = 256, dl = 256;
+	SID_NAME_USE use;
+	if (!LookupAccountSidW(NULL, sid, w->user, &nl, dom, &dl, &use))
+		w->user[0] = 0;
+}
+
 /* The user of a session's token: SID string and account name. */
 static bool session_user(DWORD session, struct who *w)
 {
@@ -476,11 +486,7 @@ static bool session_user(DWORD session, struct who *w)
 		_snwprintf(w->sid, 192, L"%ls", str);
 		w->sid[191] = 0;
 		LocalFree(str);
-		wchar_t dom[256];
-		DWORD nl = 256, dl = 256;
-		SID_NAME_USE use;
-		if (!LookupAccountSidW(NULL, u.tu.User.Sid, w->user, &nl, dom, &dl, &use))
-			w->user[0] = 0;
+		account_name(u.tu.User.Sid, w);
 	} else {
 		ok = false;
 	}
@@ -504,11 +510,7 @@ static void find_user(struct who *w)
 		_snwprintf(w->sid, 192, L"%ls", forced);
 		PSID sid;
 		if (ConvertStringSidToSidW(forced, &sid)) {
-			wchar_t dom[256];
-			DWORD nl = 256, dl = 256;
-			SID_NAME_USE use;
-			if (!LookupAccountSidW(NULL, sid, w->user, &nl, dom, &dl, &use))
-				w->user[0] = 0;
+			account_name(sid, w);
 			LocalFree(sid);
 		}
 	} else {

@@ -77,19 +77,23 @@ const cJSON *ra_action(const struct ra_catalogue *c, const char *id)
 	return NULL;
 }
 
+/* The catalogue's definition of a parameter (its "params" entry), or NULL. */
+static const cJSON *param_def(const struct ra_catalogue *c, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c->root, "params"),
+						name);
+}
+
 const char *ra_param_label(const struct ra_catalogue *c, const char *name)
 {
-	const cJSON *def = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(c->root, "params"), name);
-	return kx_json_str_or(def, "label", name);
+	return kx_json_str_or(param_def(c, name), "label", name);
 }
 
 const char *ra_param_value_label(const struct ra_catalogue *c, const char *name,
 				 const char *value)
 {
-	const cJSON *def = cJSON_GetObjectItemCaseSensitive(
-		cJSON_GetObjectItemCaseSensitive(c->root, "params"), name);
-	return kx_json_str_or(cJSON_GetObjectItemCaseSensitive(def, "value_labels"), value, value);
+	return kx_json_str_or(cJSON_GetObjectItemCaseSensitive(param_def(c, name), "value_labels"),
+			      value, value);
 }
 
 cJSON *ra_catalogue_list(const struct ra_catalogue *c)
